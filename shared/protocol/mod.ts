@@ -1,0 +1,7 @@
+/** The control-path protocol: message table, schemas, codec, error codes and reliable delivery. */
+export * from "./errors.ts";
+export * from "./header.ts";
+export * from "./messages.ts";
+export * from "./codec.ts";
+export * from "./binary_payloads.ts";
+export * from "./reliable.ts";
