@@ -338,6 +338,7 @@ export class DeviceGateway implements Gateway {
       this.#sessions.delete(session.id);
       return;
     }
+    if (code >= 4000 && code < 4100) return this.#end(session, reason);
     session.detachedAtMs = this.#options.clock.now();
     session.device.state = "connecting";
     this.#log.info("device socket lost", { deviceId: session.device.id, code, reason });
