@@ -17,7 +17,7 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function startGateway(overrides: Partial<GatewayOptions> = {}): Promise<Harness> {
+function startGateway(overrides: Partial<GatewayOptions> = {}): Harness {
   const keys = new MemoryKeys();
   const deviceKey = keys.add("device", "dev");
   const operatorKey = keys.add("operator", "op");
@@ -72,7 +72,7 @@ Deno.test(
   "handshake CONNECT → ACK → REGISTER_CAPABILITIES → READY makes the device ready",
   live,
   async () => {
-    const h = await startGateway();
+    const h = startGateway();
     const device = await RawDevice.open(h.url);
     try {
       const { ack, ready } = await device.handshake(h.deviceKey.secret, "laptop-a");
@@ -94,7 +94,7 @@ Deno.test(
 );
 
 Deno.test("gateway refuses every out-of-order handshake step with ERROR and closes", live, async (t) => {
-  const h = await startGateway();
+  const h = startGateway();
   try {
     await t.step("REGISTER_CAPABILITIES before CONNECT", async () => {
       const device = await RawDevice.open(h.url);
@@ -138,7 +138,7 @@ Deno.test(
   "gateway refuses wrong, revoked and operator-scoped keys and unsupported versions",
   live,
   async (t) => {
-    const h = await startGateway();
+    const h = startGateway();
     try {
       await t.step("wrong key", async () => {
         const device = await RawDevice.open(h.url);
@@ -186,7 +186,7 @@ Deno.test(
 );
 
 Deno.test("heartbeats measure RTT and a silent device is marked offline and closed", live, async () => {
-  const h = await startGateway({ heartbeatIntervalMs: 50, heartbeatTimeoutMs: 300 });
+  const h = startGateway({ heartbeatIntervalMs: 50, heartbeatTimeoutMs: 300 });
   const alive = await RawDevice.open(h.url);
   const silent = await RawDevice.open(h.url);
   try {
@@ -207,7 +207,7 @@ Deno.test("heartbeats measure RTT and a silent device is marked offline and clos
 });
 
 Deno.test("a device that never finishes its handshake is closed", live, async () => {
-  const h = await startGateway({ handshakeTimeoutMs: 100 });
+  const h = startGateway({ handshakeTimeoutMs: 100 });
   const device = await RawDevice.open(h.url);
   try {
     await device.connect(h.deviceKey.secret);
@@ -222,7 +222,7 @@ Deno.test(
   "a socket cut mid-stream and resumed delivers every control message exactly once, in order",
   live,
   async () => {
-    const h = await startGateway();
+    const h = startGateway();
     let device = await RawDevice.open(h.url);
     try {
       const { ack, ready } = await device.handshake(h.deviceKey.secret, "resumer");
@@ -277,7 +277,7 @@ Deno.test(
   "device id is stable across a fresh reconnect, and the newer session replaces the older",
   live,
   async () => {
-    const h = await startGateway();
+    const h = startGateway();
     const first = await RawDevice.open(h.url);
     const second = await RawDevice.open(h.url);
     try {
@@ -298,7 +298,7 @@ Deno.test(
   "hostile input gets coded errors, repeat offenders are cut off, other devices are unaffected",
   live,
   async (t) => {
-    const h = await startGateway({
+    const h = startGateway({
       maxErrors: 12,
       limits: { maxFrameBytes: 4096, maxJsonBytes: 1024, maxMessagesPerSecond: 50 },
     });
