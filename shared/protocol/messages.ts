@@ -122,6 +122,10 @@ export const ExecuteTaskSchema = z.object({
   outputs: z.array(TaskFileSchema).max(100).default([]),
   deadlineMs: z.number().int().min(0),
 });
+/** TASK_ACCEPTED: the device fetched the task's inputs and waits for its steps. */
+export const TaskAcceptedSchema = z.object({ ...Reliable, taskId: Id });
+/** FINISH_TASK: every step is done; the device uploads the declared outputs, then sends the task's RESULT. */
+export const FinishTaskSchema = z.object({ ...Reliable, taskId: Id });
 /** CANCEL_TASK: stop a task at the next action boundary. */
 export const CancelTaskSchema = z.object({ ...Reliable, taskId: Id, reason: z.string().max(500) });
 
@@ -230,6 +234,8 @@ export const MessageTypes = {
   CANCEL_TASK: { code: 0x11, direction: "server-to-device", payload: "json", schema: CancelTaskSchema },
   RESULT: { code: 0x12, direction: "device-to-server", payload: "json", schema: ResultSchema },
   PROGRESS: { code: 0x13, direction: "device-to-server", payload: "json", schema: ProgressSchema },
+  TASK_ACCEPTED: { code: 0x14, direction: "device-to-server", payload: "json", schema: TaskAcceptedSchema },
+  FINISH_TASK: { code: 0x15, direction: "server-to-device", payload: "json", schema: FinishTaskSchema },
   ACTION_MOVE: { code: 0x20, direction: "server-to-device", payload: "json", schema: ActionMoveSchema },
   ACTION_CLICK: { code: 0x21, direction: "server-to-device", payload: "json", schema: ActionClickSchema },
   ACTION_DRAG: { code: 0x22, direction: "server-to-device", payload: "json", schema: ActionDragSchema },
@@ -284,6 +290,8 @@ export const RELIABLE_TYPES: ReadonlySet<MessageType> = new Set<MessageType>([
   "CANCEL_TASK",
   "RESULT",
   "PROGRESS",
+  "TASK_ACCEPTED",
+  "FINISH_TASK",
   "ACTION_MOVE",
   "ACTION_CLICK",
   "ACTION_DRAG",
