@@ -1,0 +1,268 @@
+/**
+ * The device's side of the control path: connects, runs the handshake, answers heartbeats, delivers
+ * reliable messages exactly once, and on a lost socket reconnects with backoff and resumes the session
+ * so that nothing in flight is lost or doubled.
+ */
+import type { Clock } from "../shared/clock.ts";
+import {
+  decodeFrame,
+  encodeMessage,
+  type ErrorCode,
+  type Message,
+  type MessageType,
+  type PayloadInputOf,
+  PROTOCOL_VERSION,
+  RELIABLE_TYPES,
+  ReliableInbox,
+  ReliableOutbox,
+} from "../shared/protocol/mod.ts";
+import { backoffDelayMs, type BackoffOptions, DEFAULT_BACKOFF } from "./reconnect_policy.ts";
+
+/** Connection status, for the status line and logs. */
+export type ConnectionStatus = "connecting" | "ready" | "reconnecting" | "stopped";
+
+/** Errors from the server that end the client: retrying cannot help. */
+const FATAL: ReadonlySet<ErrorCode> = new Set([
+  "unauthorized",
+  "wrong-scope",
+  "version-unsupported",
+  "key-revoked",
+]);
+
+/** Why the connection stopped for good. */
+export interface StopReason {
+  /** `fatal` for a refused key or version, `unreachable` when the first connection never succeeded. */
+  kind: "fatal" | "unreachable" | "requested";
+  code?: ErrorCode;
+  message: string;
+}
+
+/** Settings and dependencies of a device connection. */
+export interface DeviceConnectionOptions {
+  url: string;
+  key: string;
+  clientVersion: string;
+  /** Capabilities sent on every fresh session. */
+  capabilities: () => Promise<PayloadInputOf<"REGISTER_CAPABILITIES">>;
+  clock: Clock;
+  random?: () => number;
+  backoff?: BackoffOptions;
+  /** Attempts before giving up when the server was never reached (default 3). */
+  maxInitialAttempts?: number;
+  /** Opens a WebSocket; tests and TLS settings inject their own. */
+  openSocket?: (url: string) => WebSocket;
+  /** A server message after the handshake (reliable ones de-duplicated). */
+  onMessage: (message: Message) => void;
+  onStatus?: (status: ConnectionStatus, detail?: string) => void;
+  /** A fresh session began (not a resume): work from the old session is gone. */
+  onNewSession?: (deviceId: string) => void;
+}
+
+/** The device's control-path connection. */
+export class DeviceConnection {
+  readonly #options: DeviceConnectionOptions;
+  #outbox = new ReliableOutbox();
+  #inbox = new ReliableInbox();
+  #socket: WebSocket | null = null;
+  #ready = false;
+  #sessionId: string | null = null;
+  deviceId: string | null = null;
+  #everReady = false;
+  #freshSession = false;
+  #attempt = 0;
+  #stopped = false;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #watchdog: ReturnType<typeof setInterval> | undefined;
+  #lastHeardMs = 0;
+  #heartbeatTimeoutMs = 30_000;
+  #resolveStopped!: (reason: StopReason) => void;
+  #resolveReady!: () => void;
+  /** Settles when the connection stops for good. */
+  readonly stopped: Promise<StopReason>;
+  /** Settles at the first READY. */
+  readonly ready: Promise<void>;
+
+  constructor(options: DeviceConnectionOptions) {
+    this.#options = options;
+    this.stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
+    this.ready = new Promise((resolve) => (this.#resolveReady = resolve));
+  }
+
+  /** Opens the first connection. */
+  start(): void {
+    this.#open();
+  }
+
+  /** Whether messages can be sent right now. */
+  get isReady(): boolean {
+    return this.#ready;
+  }
+
+  /** Sends a message; reliable ones are numbered and kept until acknowledged, so they survive a reconnect. */
+  send<T extends MessageType>(type: T, payload: Omit<PayloadInputOf<T>, "seq">): void {
+    if (RELIABLE_TYPES.has(type)) {
+      const stamped = this.#outbox.stamp(type, payload);
+      if (this.#ready) this.#write(type, stamped);
+      return;
+    }
+    if (this.#ready) this.#write(type, payload as PayloadInputOf<T>);
+  }
+
+  /** Bytes waiting in the socket, for senders of bulk data. */
+  get bufferedAmount(): number {
+    return this.#socket?.bufferedAmount ?? 0;
+  }
+
+  /** Says BYE, closes and stops reconnecting. */
+  stop(message = "client stopping"): void {
+    if (this.#stopped) return;
+    if (this.#ready) this.#write("BYE", { reason: message });
+    this.#finish({ kind: "requested", message });
+  }
+
+  #open(): void {
+    if (this.#stopped) return;
+    this.#attempt++;
+    this.#options.onStatus?.(this.#everReady ? "reconnecting" : "connecting", this.#options.url);
+    let socket: WebSocket;
+    try {
+      socket = this.#options.openSocket?.(this.#options.url) ?? new WebSocket(this.#options.url);
+    } catch (error) {
+      return this.#lost(`cannot open ${this.#options.url}: ${(error as Error).message}`);
+    }
+    socket.binaryType = "arraybuffer";
+    this.#socket = socket;
+    socket.onopen = () => {
+      this.#lastHeardMs = this.#options.clock.now();
+      const resume = this.#sessionId
+        ? { sessionId: this.#sessionId, lastSeq: this.#inbox.lastSeq }
+        : undefined;
+      this.#write("CONNECT", {
+        protocolVersion: PROTOCOL_VERSION,
+        token: this.#options.key,
+        clientVersion: this.#options.clientVersion,
+        resume,
+      });
+    };
+    socket.onmessage = (event) => {
+      if (socket !== this.#socket || !(event.data instanceof ArrayBuffer)) return;
+      const decoded = decodeFrame(new Uint8Array(event.data));
+      if (decoded.ok) this.#receive(decoded.value);
+    };
+    socket.onerror = () => {};
+    socket.onclose = (event) => {
+      if (socket !== this.#socket) return;
+      this.#lost(`connection closed (${event.code}${event.reason ? ` ${event.reason}` : ""})`);
+    };
+  }
+
+  #receive(message: Message): void {
+    this.#lastHeardMs = this.#options.clock.now();
+    switch (message.type) {
+      case "ACK": {
+        const ack = message.payload;
+        this.#heartbeatTimeoutMs = ack.heartbeatTimeoutMs;
+        if (ack.resumed) {
+          for (const pending of this.#outbox.replayAfter(ack.lastSeq)) {
+            this.#write(pending.type, pending.payload as never);
+          }
+        } else {
+          this.#outbox = new ReliableOutbox();
+          this.#inbox = new ReliableInbox();
+          this.#options.capabilities().then((caps) => this.#write("REGISTER_CAPABILITIES", caps));
+        }
+        this.#sessionId = ack.sessionId;
+        this.#freshSession = !ack.resumed;
+        return;
+      }
+      case "READY":
+        return this.#becomeReady(message.payload.deviceId);
+      case "PING":
+        return this.#write("PONG", { id: message.payload.id });
+      case "SEQ_ACK":
+        return this.#outbox.acknowledge(message.payload.seq);
+      case "ERROR":
+        if (FATAL.has(message.payload.code)) {
+          return this.#finish({
+            kind: "fatal",
+            code: message.payload.code,
+            message: message.payload.message,
+          });
+        }
+        if (message.payload.code === "unknown-session") this.#sessionId = null;
+        break;
+      case "BYE":
+        return;
+    }
+    if (RELIABLE_TYPES.has(message.type)) {
+      const fresh = this.#inbox.accept((message.payload as { seq: number }).seq);
+      this.#write("SEQ_ACK", { seq: this.#inbox.lastSeq });
+      if (!fresh) return;
+    }
+    this.#options.onMessage(message);
+  }
+
+  #becomeReady(deviceId: string): void {
+    const fresh = this.#freshSession;
+    this.#freshSession = false;
+    this.deviceId = deviceId;
+    this.#ready = true;
+    this.#attempt = 0;
+    this.#everReady = true;
+    this.#startWatchdog();
+    if (fresh) this.#options.onNewSession?.(deviceId);
+    this.#options.onStatus?.("ready", deviceId);
+    this.#resolveReady();
+  }
+
+  #startWatchdog(): void {
+    clearInterval(this.#watchdog);
+    this.#watchdog = setInterval(() => {
+      if (this.#options.clock.now() - this.#lastHeardMs > this.#heartbeatTimeoutMs) {
+        this.#socket?.close(4004, "no heartbeat from server");
+        this.#lost("no heartbeat from the server");
+      }
+    }, Math.max(50, Math.floor(this.#heartbeatTimeoutMs / 4)));
+  }
+
+  #lost(detail: string): void {
+    this.#ready = false;
+    this.#socket = null;
+    clearInterval(this.#watchdog);
+    if (this.#stopped) return;
+    const maxInitial = this.#options.maxInitialAttempts ?? 3;
+    if (!this.#everReady && this.#attempt >= maxInitial) {
+      return this.#finish({ kind: "unreachable", message: `Cannot reach ${this.#options.url}: ${detail}` });
+    }
+    const delayMs = backoffDelayMs(
+      this.#attempt,
+      this.#options.backoff ?? DEFAULT_BACKOFF,
+      this.#options.random ?? Math.random,
+    );
+    this.#options.onStatus?.("reconnecting", `${detail}; retrying in ${delayMs} ms`);
+    this.#retryTimer = setTimeout(() => this.#open(), delayMs);
+  }
+
+  #write<T extends MessageType>(type: T, payload: PayloadInputOf<T>): void {
+    const socket = this.#socket;
+    if (socket === null || socket.readyState !== WebSocket.OPEN) return;
+    socket.send(encodeMessage(type, payload, this.#options.clock.now()));
+  }
+
+  #finish(reason: StopReason): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#ready = false;
+    clearTimeout(this.#retryTimer);
+    clearInterval(this.#watchdog);
+    const socket = this.#socket;
+    this.#socket = null;
+    try {
+      socket?.close(1000, reason.kind);
+    } catch {
+      // Closing twice is harmless.
+    }
+    this.#options.onStatus?.("stopped", reason.message);
+    this.#resolveStopped(reason);
+  }
+}
