@@ -1,0 +1,200 @@
+/**
+ * Sends device actions and waits for their RESULTs. The operator action API and the scheduler's node
+ * runner both drive devices through here, so an action is matched to its answer in one place, and a
+ * device can only answer for actions sent to it.
+ */
+import type { DeviceAction } from "../../shared/actions.ts";
+import { ACTION_MESSAGE } from "../../shared/actions.ts";
+import {
+  decodeStreamFrame,
+  type ErrorCode,
+  type FrameMeta,
+  type Message,
+  type MessageOf,
+  protocolError,
+} from "../../shared/protocol/mod.ts";
+import type { Gateway } from "./types.ts";
+
+/** A failure as data; `retryable` tells the retry policy whether another try may help. */
+export interface ActionFailure {
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+}
+
+/** The answer to one action. */
+export type ActionOutcome =
+  & { actionId: string; deviceId: string; sentAtMs: number; answeredAtMs: number }
+  & (
+    | {
+      ok: true;
+      output: unknown;
+      timings?: { receivedAtMs: number; startedAtMs: number; endedAtMs: number };
+      frame?: { meta: FrameMeta; image: Uint8Array };
+    }
+    | { ok: false; error: ActionFailure }
+  );
+
+/** Options of one dispatch. */
+export interface DispatchOptions {
+  taskId?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Allow sending to a device the scheduler marked busy (the scheduler's own steps). */
+  allowBusy?: boolean;
+}
+
+interface Pending {
+  deviceId: string;
+  sentAtMs: number;
+  frame?: { meta: FrameMeta; image: Uint8Array };
+  settle(outcome: ActionOutcome): void;
+}
+
+/** Dependencies of the dispatcher. */
+export interface ActionDispatcherOptions {
+  gateway: Gateway;
+  now: () => number;
+  newId: () => string;
+  /** Default time a device gets to answer (30 s). */
+  defaultTimeoutMs?: number;
+}
+
+/** Matches actions to RESULTs. */
+export class ActionDispatcher {
+  readonly #options: ActionDispatcherOptions;
+  readonly #pending = new Map<string, Pending>();
+  readonly #unsubscribe: () => void;
+
+  constructor(options: ActionDispatcherOptions) {
+    this.#options = options;
+    this.#unsubscribe = options.gateway.subscribe({
+      message: (deviceId, message) => this.#onMessage(deviceId, message),
+      deviceOffline: (device) => this.#failDevice(device.id),
+    });
+  }
+
+  /** Sends `action` to `deviceId` and resolves with its outcome; never rejects. */
+  execute(deviceId: string, action: DeviceAction, options: DispatchOptions = {}): Promise<ActionOutcome> {
+    const actionId = this.#options.newId();
+    const sentAtMs = this.#options.now();
+    const failure = (code: ErrorCode, retryable: boolean, detail?: string) =>
+      this.#failure(actionId, { deviceId, sentAtMs }, code, retryable, detail);
+    const fail = (code: ErrorCode, retryable: boolean, detail?: string) =>
+      Promise.resolve(failure(code, retryable, detail));
+    const device = this.#options.gateway.device(deviceId);
+    if (device === undefined) return fail("unknown-device", false, deviceId);
+    if (device.state === "offline" || device.state === "connecting") {
+      return fail("device-offline", true, device.name);
+    }
+    if (device.state === "busy" && !options.allowBusy) {
+      return fail("device-busy", true, `${device.name} runs a task`);
+    }
+    const { type: _type, ...fields } = action;
+    const sent = this.#options.gateway.send(deviceId, ACTION_MESSAGE[action.type], {
+      ...fields,
+      actionId,
+      taskId: options.taskId,
+    } as never);
+    if (!sent) return fail("send-refused", true, device.name);
+    return new Promise((resolve) => {
+      const timeoutMs = options.timeoutMs ?? this.#options.defaultTimeoutMs ?? 30_000;
+      const timer = setTimeout(
+        () => settle(failure("timeout", true, `no answer from ${device.name} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      const onAbort = () => settle(failure("cancelled", false));
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      const settle = (outcome: ActionOutcome) => {
+        if (!this.#pending.has(actionId)) return;
+        this.#pending.delete(actionId);
+        clearTimeout(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+        resolve(outcome);
+      };
+      this.#pending.set(actionId, { deviceId, sentAtMs, settle });
+    });
+  }
+
+  /** Actions still waiting for an answer. */
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  /** Stops listening; pending actions fail as cancelled. */
+  close(): void {
+    this.#unsubscribe();
+    for (const [actionId, pending] of this.#pending) {
+      pending.settle(this.#failure(actionId, pending, "cancelled", false, "server shutting down"));
+    }
+  }
+
+  #onMessage(deviceId: string, message: Message): void {
+    if (message.type === "STREAM_FRAME") return this.#onFrame(deviceId, message);
+    if (message.type !== "RESULT" || message.payload.actionId === undefined) return;
+    const actionId = message.payload.actionId;
+    const pending = this.#pending.get(actionId);
+    if (pending === undefined || pending.deviceId !== deviceId) {
+      this.#options.gateway.send(
+        deviceId,
+        "ERROR",
+        protocolError("not-your-work", `action ${actionId}`, actionId),
+      );
+      return;
+    }
+    const base = { actionId, deviceId, sentAtMs: pending.sentAtMs, answeredAtMs: this.#options.now() };
+    const result = message.payload;
+    if (result.ok) {
+      pending.settle({
+        ...base,
+        ok: true,
+        output: result.output,
+        timings: result.timings,
+        frame: pending.frame,
+      });
+    } else {
+      const error = result.error!;
+      pending.settle({
+        ...base,
+        ok: false,
+        error: { code: error.code, message: error.message, retryable: error.retryable },
+      });
+    }
+  }
+
+  #onFrame(deviceId: string, message: MessageOf<"STREAM_FRAME">): void {
+    const decoded = decodeStreamFrame(message.payload);
+    if (!decoded.ok) {
+      this.#options.gateway.send(deviceId, "ERROR", decoded.error);
+      return;
+    }
+    const actionId = decoded.value.meta.actionId;
+    const pending = actionId === undefined ? undefined : this.#pending.get(actionId);
+    if (pending !== undefined && pending.deviceId === deviceId) pending.frame = decoded.value;
+  }
+
+  #failDevice(deviceId: string): void {
+    for (const [actionId, pending] of this.#pending) {
+      if (pending.deviceId !== deviceId) continue;
+      pending.settle(this.#failure(actionId, pending, "device-lost", true));
+    }
+  }
+
+  #failure(
+    actionId: string,
+    pending: Pending,
+    code: ErrorCode,
+    retryable: boolean,
+    detail?: string,
+  ): ActionOutcome {
+    const { message } = protocolError(code, detail);
+    return {
+      ok: false,
+      actionId,
+      deviceId: pending.deviceId,
+      sentAtMs: pending.sentAtMs,
+      answeredAtMs: this.#options.now(),
+      error: { code, message, retryable },
+    };
+  }
+}
