@@ -182,7 +182,7 @@ export class ActionDispatcher {
 
   #failure(
     actionId: string,
-    pending: Pending,
+    pending: Pick<Pending, "deviceId" | "sentAtMs">,
     code: ErrorCode,
     retryable: boolean,
     detail?: string,
