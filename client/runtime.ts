@@ -1,0 +1,209 @@
+/**
+ * The device runtime: turns server messages into work. Actions run in order through the executor and
+ * each is answered by a RESULT with its action id; tasks fetch their inputs, take their steps, upload
+ * their outputs and end with the task's RESULT; CANCEL_TASK stops at the next action boundary.
+ */
+import { ACTION_MESSAGE, type DeviceAction, DeviceActionSchema } from "../shared/actions.ts";
+import {
+  encodeStreamFrame,
+  type FrameMeta,
+  type Message,
+  type MessageOf,
+  type MessageType,
+  type PayloadInputOf,
+} from "../shared/protocol/mod.ts";
+import type { Clock } from "../shared/clock.ts";
+
+/** Timings of an action as the device measured them. */
+export interface ActionTimings {
+  receivedAtMs: number;
+  startedAtMs: number;
+  endedAtMs: number;
+}
+
+/** The outcome of one action on the device. */
+export type ExecutionOutcome =
+  | { ok: true; output?: unknown; frame?: { meta: Omit<FrameMeta, "actionId">; image: Uint8Array } }
+  | { ok: false; error: { code: PayloadInputOf<"ERROR">["code"]; message: string; retryable?: boolean } };
+
+/** Runs actions on this device (the Node helper, or nothing on a headless device). */
+export interface ActionExecutor {
+  execute(action: DeviceAction): Promise<ExecutionOutcome>;
+  /** Stops at the next action boundary: what is queued fails as cancelled. */
+  cancel(): void;
+}
+
+/** Moves a task's files. */
+export interface TaskFiles {
+  fetchInputs(taskId: string, inputs: MessageOf<"EXECUTE_TASK">["payload"]["inputs"]): Promise<void>;
+  uploadOutputs(
+    taskId: string,
+    outputs: MessageOf<"EXECUTE_TASK">["payload"]["outputs"],
+  ): Promise<PayloadInputOf<"RESULT">["artifacts"]>;
+  handle(message: Message): boolean;
+}
+
+/** Sends to the server. */
+export interface Sender {
+  send<T extends MessageType>(type: T, payload: Omit<PayloadInputOf<T>, "seq">): void;
+}
+
+/** What the runtime reports for the status line. */
+export interface RuntimeStatus {
+  task: string | null;
+  lastAction: string | null;
+}
+
+const ACTION_TYPE_BY_MESSAGE = new Map<MessageType, DeviceAction["type"]>(
+  Object.entries(ACTION_MESSAGE).map((
+    [action, message],
+  ) => [message as MessageType, action as DeviceAction["type"]]),
+);
+
+interface RunningTask {
+  taskId: string;
+  outputs: MessageOf<"EXECUTE_TASK">["payload"]["outputs"];
+  cancelled: boolean;
+}
+
+/** Dispatches server messages to the executor and the file mover. */
+export class DeviceRuntime {
+  #task: RunningTask | null = null;
+  #chain: Promise<void> = Promise.resolve();
+  /** Recently cancelled task ids: their queued actions fail instead of running. */
+  readonly #cancelled = new Set<string>();
+  readonly status: RuntimeStatus = { task: null, lastAction: null };
+
+  constructor(
+    readonly deps: {
+      sender: Sender;
+      executor: ActionExecutor;
+      files: TaskFiles;
+      clock: Clock;
+      onStatus?: (status: RuntimeStatus) => void;
+    },
+  ) {}
+
+  /** Handles one server message. */
+  handle(message: Message): void {
+    const actionType = ACTION_TYPE_BY_MESSAGE.get(message.type);
+    if (actionType !== undefined) return this.#enqueueAction(actionType, message);
+    switch (message.type) {
+      case "EXECUTE_TASK":
+        return this.#startTask(message.payload);
+      case "FINISH_TASK":
+        return this.#serial(() => this.#finishTask(message.payload.taskId));
+      case "CANCEL_TASK":
+        return this.#cancelTask(message.payload.taskId, message.payload.reason);
+      default:
+        this.deps.files.handle(message);
+    }
+  }
+
+  /** Forgets the current task (a new session began: the server no longer knows it). */
+  reset(): void {
+    if (this.#task) this.#task.cancelled = true;
+    this.#task = null;
+    this.deps.executor.cancel();
+    this.#report({ task: null });
+  }
+
+  #enqueueAction(type: DeviceAction["type"], message: Message): void {
+    const receivedAtMs = this.deps.clock.now();
+    const { seq: _seq, actionId, taskId, ...fields } = message.payload as Record<string, unknown>;
+    this.#serial(async () => {
+      const startedAtMs = this.deps.clock.now();
+      const base = { actionId: actionId as string, taskId: taskId as string | undefined };
+      const parsed = DeviceActionSchema.safeParse({ type, ...fields });
+      let outcome: ExecutionOutcome;
+      if (taskId !== undefined && this.#cancelled.has(taskId as string)) {
+        outcome = { ok: false, error: { code: "cancelled", message: "Stopped: the task was cancelled" } };
+      } else if (!parsed.success) {
+        outcome = { ok: false, error: { code: "schema-violation", message: parsed.error.issues[0].message } };
+      } else {
+        outcome = await this.deps.executor.execute(parsed.data);
+      }
+      const timings = { receivedAtMs, startedAtMs, endedAtMs: this.deps.clock.now() };
+      this.#report({ lastAction: `${type} ${outcome.ok ? "ok" : outcome.error.code}` });
+      if (outcome.ok && outcome.frame) {
+        const meta = { ...outcome.frame.meta, actionId: base.actionId };
+        this.deps.sender.send("STREAM_FRAME", encodeStreamFrame(meta, outcome.frame.image));
+        const { width, height, originalWidth, originalHeight, format } = meta;
+        const output = {
+          width,
+          height,
+          originalWidth,
+          originalHeight,
+          format,
+          bytes: outcome.frame.image.byteLength,
+        };
+        return this.deps.sender.send("RESULT", { ...base, ok: true, output, timings });
+      }
+      if (outcome.ok) {
+        return this.deps.sender.send("RESULT", { ...base, ok: true, output: outcome.output, timings });
+      }
+      const error = { ...outcome.error, retryable: outcome.error.retryable ?? false };
+      this.deps.sender.send("RESULT", { ...base, ok: false, error, timings });
+    });
+  }
+
+  #startTask(task: MessageOf<"EXECUTE_TASK">["payload"]): void {
+    this.#serial(async () => {
+      this.#task = { taskId: task.taskId, outputs: task.outputs, cancelled: false };
+      this.#report({ task: `${task.dagId}/${task.nodeId}#${task.attempt}` });
+      try {
+        await this.deps.files.fetchInputs(task.taskId, task.inputs);
+        this.deps.sender.send("TASK_ACCEPTED", { taskId: task.taskId });
+      } catch (error) {
+        this.#endTask(task.taskId, { ok: false, error: toFailure(error) });
+      }
+    });
+  }
+
+  async #finishTask(taskId: string): Promise<void> {
+    const task = this.#task;
+    if (task === null || task.taskId !== taskId || task.cancelled) return;
+    try {
+      const artifacts = await this.deps.files.uploadOutputs(taskId, task.outputs);
+      this.#endTask(taskId, { ok: true, artifacts });
+    } catch (error) {
+      this.#endTask(taskId, { ok: false, error: toFailure(error) });
+    }
+  }
+
+  #cancelTask(taskId: string, reason: string): void {
+    if (this.#task?.taskId !== taskId) return;
+    this.#task.cancelled = true;
+    this.#cancelled.add(taskId);
+    if (this.#cancelled.size > 1000) this.#cancelled.delete(this.#cancelled.values().next().value!);
+    this.deps.executor.cancel();
+    this.#endTask(taskId, {
+      ok: false,
+      error: { code: "cancelled", message: `Stopped: the task was cancelled: ${reason}`, retryable: false },
+    });
+  }
+
+  #endTask(taskId: string, result: Omit<PayloadInputOf<"RESULT">, "seq" | "taskId">): void {
+    this.deps.sender.send("RESULT", { taskId, ...result });
+    if (this.#task?.taskId === taskId) this.#task = null;
+    this.#report({ task: null });
+  }
+
+  #serial(work: () => Promise<void> | void): void {
+    this.#chain = this.#chain.then(work).catch((error) => {
+      this.#report({ lastAction: `internal error: ${(error as Error).message}` });
+    });
+  }
+
+  #report(change: Partial<RuntimeStatus>): void {
+    Object.assign(this.status, change);
+    this.deps.onStatus?.(this.status);
+  }
+}
+
+function toFailure(
+  error: unknown,
+): { code: "action-failed" | "path-escape"; message: string; retryable: boolean } {
+  const code = (error as { code?: string }).code === "path-escape" ? "path-escape" : "action-failed";
+  return { code, message: (error as Error).message ?? String(error), retryable: code !== "path-escape" };
+}
