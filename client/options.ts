@@ -1,0 +1,67 @@
+/** Parses the client's command line into a frozen, validated options object. */
+import { parseArgs } from "node:util";
+import { z } from "zod";
+
+const OptionsSchema = z.object({
+  connect: z.string().regex(/^wss?:\/\/[^\s]+$/, "--connect takes a ws:// or wss:// URL"),
+  key: z.string().min(1, "--key is required (or set ALIEN3_KEY)"),
+  name: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "--name uses letters, digits, '.', '_' or '-'"),
+  tags: z.array(z.string().min(1).max(64)).max(64),
+  filesDir: z.string().min(1),
+  log: z.enum(["text", "json"]),
+});
+
+/** The client's options. */
+export type ClientOptions = Readonly<z.infer<typeof OptionsSchema>>;
+
+/** The usage text. */
+export const USAGE = `Usage: deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]
+                        [--files-dir DIR] [--log text|json]`;
+
+/** The default files directory: a folder under the user's data directory. */
+export function defaultFilesDir(env: (name: string) => string | undefined, os: string): string {
+  const home = env("HOME") ?? env("USERPROFILE") ?? ".";
+  if (os === "windows") return `${env("LOCALAPPDATA") ?? `${home}\\AppData\\Local`}\\alien3\\files`;
+  if (os === "darwin") return `${home}/Library/Application Support/alien3/files`;
+  return `${env("XDG_DATA_HOME") ?? `${home}/.local/share`}/alien3/files`;
+}
+
+/** Parses `args`; the error message names the flag at fault. */
+export function parseClientOptions(
+  args: string[],
+  env: (name: string) => string | undefined,
+  defaults: { hostname: string; os: string },
+): { ok: true; options: ClientOptions } | { ok: false; message: string } {
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({
+      args,
+      options: {
+        connect: { type: "string" },
+        key: { type: "string" },
+        name: { type: "string" },
+        tags: { type: "string" },
+        "files-dir": { type: "string" },
+        log: { type: "string" },
+      },
+      strict: true,
+    }).values as Record<string, string | undefined>;
+  } catch (error) {
+    return { ok: false, message: `${(error as Error).message}\n${USAGE}` };
+  }
+  const parsed = OptionsSchema.safeParse({
+    connect: values.connect ?? env("ALIEN3_CONNECT") ?? "",
+    key: values.key ?? env("ALIEN3_KEY") ?? "",
+    name: values.name ?? env("ALIEN3_NAME") ??
+      defaults.hostname.replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 100),
+    tags: (values.tags ?? env("ALIEN3_TAGS") ?? "").split(",").map((t) => t.trim()).filter((t) => t !== ""),
+    filesDir: values["files-dir"] ?? env("ALIEN3_FILES_DIR") ?? defaultFilesDir(env, defaults.os),
+    log: values.log ?? "text",
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const flag = issue.path[0] === "filesDir" ? "--files-dir" : `--${String(issue.path[0])}`;
+    return { ok: false, message: `Invalid ${flag}: ${issue.message}\n${USAGE}` };
+  }
+  return { ok: true, options: Object.freeze(parsed.data) };
+}

@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { defaultFilesDir, parseClientOptions } from "./options.ts";
+
+const noEnv = () => undefined;
+const defaults = { hostname: "box.local", os: "linux" };
+
+Deno.test("parseClientOptions() reads flags, splits tags and defaults the name to the hostname", () => {
+  const result = parseClientOptions(
+    ["--connect", "ws://127.0.0.1:8080", "--key", "k", "--tags", "a, b"],
+    noEnv,
+    defaults,
+  );
+  assert.ok(result.ok);
+  assert.equal(result.options.name, "box.local");
+  assert.deepEqual(result.options.tags, ["a", "b"]);
+  assert.equal(result.options.log, "text");
+});
+
+Deno.test("parseClientOptions() names the flag at fault", () => {
+  const missingKey = parseClientOptions(["--connect", "ws://h:1"], noEnv, defaults);
+  assert.ok(!missingKey.ok);
+  assert.match(missingKey.message, /--key/);
+  const badUrl = parseClientOptions(["--connect", "http://h", "--key", "k"], noEnv, defaults);
+  assert.ok(!badUrl.ok);
+  assert.match(badUrl.message, /--connect/);
+  const unknown = parseClientOptions(["--bogus"], noEnv, defaults);
+  assert.ok(!unknown.ok);
+});
+
+Deno.test("defaultFilesDir() follows each platform's data directory", () => {
+  const env = (name: string) => ({ HOME: "/home/u", LOCALAPPDATA: "C:\\L" } as Record<string, string>)[name];
+  assert.equal(defaultFilesDir(env, "linux"), "/home/u/.local/share/alien3/files");
+  assert.equal(defaultFilesDir(env, "darwin"), "/home/u/Library/Application Support/alien3/files");
+  assert.equal(defaultFilesDir(env, "windows"), "C:\\L\\alien3\\files");
+});
