@@ -1,70 +1,8 @@
 import assert from "node:assert/strict";
-import { systemClock } from "../../shared/clock.ts";
-import { encodeMessage, type Message, PROTOCOL_VERSION } from "../../shared/protocol/mod.ts";
-import { MemoryKeys } from "../../tests/helpers/fake_keys.ts";
+import { encodeMessage, PROTOCOL_VERSION } from "../../shared/protocol/mod.ts";
+import { startGateway, until } from "../../tests/helpers/gateway_harness.ts";
 import { RawDevice, testCapabilities } from "../../tests/helpers/raw_device.ts";
 import { CloseCodes } from "./close_codes.ts";
-import { DeviceGateway, type GatewayOptions } from "./gateway.ts";
-
-interface Harness {
-  url: string;
-  gateway: DeviceGateway;
-  keys: MemoryKeys;
-  deviceKey: { id: string; secret: string };
-  operatorKey: { id: string; secret: string };
-  delivered: Array<{ deviceId: string; message: Message }>;
-  offline: Array<{ id: string; reason: string }>;
-  close(): Promise<void>;
-}
-
-function startGateway(overrides: Partial<GatewayOptions> = {}): Harness {
-  const keys = new MemoryKeys();
-  const deviceKey = keys.add("device", "dev");
-  const operatorKey = keys.add("operator", "op");
-  const gateway = new DeviceGateway({
-    keys,
-    clock: systemClock,
-    heartbeatIntervalMs: 1000,
-    heartbeatTimeoutMs: 5000,
-    resumeGraceMs: 5000,
-    handshakeTimeoutMs: 5000,
-    limits: { maxFrameBytes: 64 * 1024, maxJsonBytes: 16 * 1024, maxMessagesPerSecond: 1000 },
-    tickMs: 20,
-    ...overrides,
-  });
-  const delivered: Harness["delivered"] = [];
-  const offline: Harness["offline"] = [];
-  gateway.subscribe({
-    message: (deviceId, message) => delivered.push({ deviceId, message }),
-    deviceOffline: (device, reason) => offline.push({ id: device.id, reason }),
-  });
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
-    const { socket, response } = Deno.upgradeWebSocket(request);
-    gateway.accept(socket);
-    return response;
-  });
-  return {
-    url: `ws://127.0.0.1:${server.addr.port}/v1/device`,
-    gateway,
-    keys,
-    deviceKey,
-    operatorKey,
-    delivered,
-    offline,
-    async close() {
-      await gateway.close();
-      await server.shutdown();
-    },
-  };
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 const live = { sanitizeResources: false, sanitizeOps: false };
 

@@ -1,0 +1,169 @@
+/**
+ * Drives one attempt of a node on its device: EXECUTE_TASK (the device fetches inputs), then each step
+ * as an action awaiting its RESULT, then FINISH_TASK (the device uploads outputs) and the task's RESULT.
+ * Where the next step comes from is pluggable: a script's list now, the Brain's decisions later.
+ */
+import type { Step } from "../../shared/actions.ts";
+import { type ErrorCode, type MessageOf, protocolError } from "../../shared/protocol/mod.ts";
+import type { ActionDispatcher, ActionFailure, ActionOutcome } from "../gateway/action_dispatcher.ts";
+import type { Gateway } from "../gateway/types.ts";
+import type { TaskChannel, TaskMessage } from "./task_channel.ts";
+
+/** Supplies the next step given how the previous one went; null when the node is done. */
+export interface StepSource {
+  next(previous: ActionOutcome | null): Promise<Step | null> | Step | null;
+}
+
+/** A script's fixed list of steps. */
+export function scriptSteps(steps: readonly Step[]): StepSource {
+  let index = 0;
+  return { next: () => steps[index++] ?? null };
+}
+
+type ExecuteTask = MessageOf<"EXECUTE_TASK">["payload"];
+
+/** What to run, where. */
+export interface RunSpec {
+  deviceId: string;
+  task: Omit<ExecuteTask, "seq" | "steps">;
+  source: StepSource;
+}
+
+/** One step as it ran. */
+export interface StepRecord {
+  index: number;
+  step: Step;
+  ok: boolean;
+  startedAtMs: number;
+  endedAtMs: number;
+  error?: ActionFailure;
+}
+
+/** How an attempt ended. */
+export type RunOutcome =
+  | { ok: true; artifacts: NonNullable<MessageOf<"RESULT">["payload"]["artifacts"]>; steps: StepRecord[] }
+  | { ok: false; failure: ActionFailure; steps: StepRecord[] };
+
+/** Dependencies of the runner. */
+export interface NodeRunnerDeps {
+  gateway: Gateway;
+  dispatcher: ActionDispatcher;
+  tasks: TaskChannel;
+  now: () => number;
+  /** Waits `ms` unless aborted; injected so tests control time. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+class RunStopped extends Error {
+  constructor(readonly failure: ActionFailure) {
+    super(failure.message);
+  }
+}
+
+function failure(code: ErrorCode, retryable: boolean, detail?: string): ActionFailure {
+  return { code, message: protocolError(code, detail).message, retryable };
+}
+
+/** Runs node attempts on devices. */
+export class NodeRunner {
+  constructor(readonly deps: NodeRunnerDeps) {}
+
+  /** Runs one attempt; never rejects. Aborting `signal` cancels it on the device. */
+  async run(spec: RunSpec, signal: AbortSignal): Promise<RunOutcome> {
+    const { deviceId, task } = spec;
+    const steps: StepRecord[] = [];
+    const inbox: TaskMessage[] = [];
+    let wake: () => void = () => {};
+    const stop = new AbortController();
+    let stopReason: ActionFailure | null = null;
+    const halt = (reason: ActionFailure) => {
+      stopReason ??= reason;
+      stop.abort();
+      wake();
+    };
+    const close = this.deps.tasks.open(task.taskId, deviceId, (message) => {
+      inbox.push(message);
+      wake();
+    });
+    const unsubscribe = this.deps.gateway.subscribe({
+      deviceOffline: (device) => device.id === deviceId && halt(failure("device-lost", true, device.name)),
+    });
+    const onAbort = () => halt(failure("cancelled", false, String(signal.reason ?? "cancelled")));
+    signal.addEventListener("abort", onAbort, { once: true });
+    const deadline = setTimeout(
+      () => halt(failure("timeout", true, `node ${task.nodeId} passed its deadline`)),
+      Math.max(0, task.deadlineMs - this.deps.now()),
+    );
+    const next = async <T extends TaskMessage["type"]>(
+      type: T,
+    ): Promise<Extract<TaskMessage, { type: T }>> => {
+      while (true) {
+        if (stopReason) throw new RunStopped(stopReason);
+        const index = inbox.findIndex((m) => m.type === type || m.type === "RESULT");
+        if (index >= 0) {
+          const message = inbox.splice(index, 1)[0];
+          if (message.type === type) return message as Extract<TaskMessage, { type: T }>;
+          const result = message as MessageOf<"RESULT">;
+          if (!result.payload.ok) throw new RunStopped(result.payload.error! as ActionFailure);
+          throw new RunStopped(failure("out-of-order", false, `task ${task.taskId} ended before ${type}`));
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    };
+    try {
+      if (!this.deps.gateway.send(deviceId, "EXECUTE_TASK", task)) {
+        return { ok: false, failure: failure("device-offline", true, deviceId), steps };
+      }
+      await next("TASK_ACCEPTED");
+      let previous: ActionOutcome | null = null;
+      for (let index = 0;; index++) {
+        if (stopReason) throw new RunStopped(stopReason);
+        const step = await spec.source.next(previous);
+        if (step === null) break;
+        const startedAtMs = this.deps.now();
+        if (step.type === "wait") {
+          await (this.deps.sleep ?? abortableSleep)(step.ms, stop.signal);
+          steps.push({ index, step, ok: true, startedAtMs, endedAtMs: this.deps.now() });
+          previous = null;
+          continue;
+        }
+        previous = await this.deps.dispatcher.execute(deviceId, step, {
+          taskId: task.taskId,
+          allowBusy: true,
+          signal: stop.signal,
+          timeoutMs: Math.max(1, task.deadlineMs - startedAtMs),
+        });
+        const record: StepRecord = { index, step, ok: previous.ok, startedAtMs, endedAtMs: this.deps.now() };
+        if (!previous.ok) record.error = previous.error;
+        steps.push(record);
+        if (!previous.ok) throw new RunStopped(stopReason ?? previous.error);
+      }
+      this.deps.gateway.send(deviceId, "FINISH_TASK", { taskId: task.taskId });
+      const result = await next("RESULT");
+      return { ok: true, artifacts: result.payload.artifacts ?? [], steps };
+    } catch (error) {
+      const reason = error instanceof RunStopped ? error.failure : failure("internal", true, String(error));
+      if (reason.code === "cancelled" || reason.code === "timeout") {
+        this.deps.gateway.send(deviceId, "CANCEL_TASK", { taskId: task.taskId, reason: reason.message });
+      }
+      return { ok: false, failure: reason, steps };
+    } finally {
+      clearTimeout(deadline);
+      signal.removeEventListener("abort", onAbort);
+      unsubscribe();
+      close();
+    }
+  }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}

@@ -1,0 +1,185 @@
+import assert from "node:assert/strict";
+import { startGateway, until } from "../../tests/helpers/gateway_harness.ts";
+import { RawDevice } from "../../tests/helpers/raw_device.ts";
+import { ActionDispatcher } from "../gateway/action_dispatcher.ts";
+import { NodeRunner, type RunSpec, scriptSteps } from "./node_runner.ts";
+import { TaskChannel } from "./task_channel.ts";
+
+const live = { sanitizeResources: false, sanitizeOps: false };
+
+async function setup() {
+  const h = startGateway();
+  let ids = 0;
+  const dispatcher = new ActionDispatcher({ gateway: h.gateway, now: Date.now, newId: () => `act${++ids}` });
+  const tasks = new TaskChannel(h.gateway);
+  const runner = new NodeRunner({ gateway: h.gateway, dispatcher, tasks, now: Date.now });
+  const device = await RawDevice.open(h.url);
+  const deviceId = (await device.handshake(h.deviceKey.secret, "worker")).ready.payload.deviceId;
+  return {
+    h,
+    runner,
+    device,
+    deviceId,
+    spec(steps: RunSpec["source"], deadlineMs = Date.now() + 5000): RunSpec {
+      return {
+        deviceId,
+        source: steps,
+        task: {
+          taskId: "t1",
+          dagId: "d1",
+          nodeId: "n1",
+          attempt: 1,
+          kind: "script",
+          inputs: [],
+          outputs: [],
+          deadlineMs,
+        },
+      };
+    },
+    async close() {
+      dispatcher.close();
+      tasks.close();
+      await device.close();
+      await h.close();
+    },
+  };
+}
+
+Deno.test(
+  "NodeRunner runs EXECUTE_TASK, each step awaiting its RESULT, then FINISH_TASK and the task RESULT",
+  live,
+  async () => {
+    const s = await setup();
+    try {
+      const run = s.runner.run(
+        s.spec(
+          scriptSteps([{ type: "click", x: 5, y: 6, button: "left", double: false }, {
+            type: "wait",
+            ms: 10,
+          }]),
+        ),
+        new AbortController().signal,
+      );
+      const execute = await s.device.next("EXECUTE_TASK");
+      assert.equal(execute.payload.nodeId, "n1");
+      assert.equal(
+        s.device.received.some((m) => m.type === "ACTION_CLICK"),
+        false,
+        "no step before TASK_ACCEPTED",
+      );
+      s.device.sendReliable("TASK_ACCEPTED", { taskId: "t1" });
+      const click = await s.device.next("ACTION_CLICK");
+      assert.deepEqual([click.payload.x, click.payload.y, click.payload.taskId], [5, 6, "t1"]);
+      s.device.sendReliable("RESULT", { actionId: click.payload.actionId, taskId: "t1", ok: true });
+      await s.device.next("FINISH_TASK");
+      const sha256 = "a".repeat(64);
+      s.device.sendReliable("RESULT", {
+        taskId: "t1",
+        ok: true,
+        artifacts: [{ artifact: "r", file: "r.pdf", size: 3, sha256 }],
+      });
+      const outcome = await run;
+      assert.ok(outcome.ok);
+      assert.deepEqual(outcome.artifacts.map((a) => a.artifact), ["r"]);
+      assert.deepEqual(outcome.steps.map((step) => [step.step.type, step.ok]), [["click", true], [
+        "wait",
+        true,
+      ]]);
+    } finally {
+      await s.close();
+    }
+  },
+);
+
+Deno.test("NodeRunner fails the attempt with the device's error when a step fails", live, async () => {
+  const s = await setup();
+  try {
+    const run = s.runner.run(
+      s.spec(scriptSteps([{ type: "key", keys: "nosuchkey" }, { type: "type", text: "never" }])),
+      new AbortController().signal,
+    );
+    await s.device.next("EXECUTE_TASK");
+    s.device.sendReliable("TASK_ACCEPTED", { taskId: "t1" });
+    const key = await s.device.next("ACTION_KEY");
+    const error = {
+      code: "unknown-key" as const,
+      message: "Cannot execute action: unknown key name: nosuchkey",
+      retryable: false,
+    };
+    s.device.sendReliable("RESULT", { actionId: key.payload.actionId, ok: false, error });
+    const outcome = await run;
+    assert.ok(!outcome.ok);
+    assert.equal(outcome.failure.code, "unknown-key");
+    assert.equal(s.device.received.some((m) => m.type === "ACTION_TYPE"), false, "the next step never ran");
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("NodeRunner reports device-lost when the device goes away mid-node", live, async () => {
+  const s = await setup();
+  try {
+    const run = s.runner.run(
+      s.spec(scriptSteps([{ type: "move", x: 1, y: 1 }])),
+      new AbortController().signal,
+    );
+    await s.device.next("EXECUTE_TASK");
+    s.device.send("BYE", { reason: "unplugged" });
+    const outcome = await run;
+    assert.ok(!outcome.ok);
+    assert.deepEqual([outcome.failure.code, outcome.failure.retryable], ["device-lost", true]);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("NodeRunner cancels on the device when aborted, and on its deadline", live, async (t) => {
+  const s = await setup();
+  try {
+    await t.step("abort", async () => {
+      const controller = new AbortController();
+      const run = s.runner.run(s.spec(scriptSteps([{ type: "wait", ms: 60_000 }])), controller.signal);
+      await s.device.next("EXECUTE_TASK");
+      s.device.sendReliable("TASK_ACCEPTED", { taskId: "t1" });
+      await until(() => s.h.delivered.some((d) => d.message.type === "TASK_ACCEPTED"), "acceptance");
+      controller.abort("operator cancelled");
+      const outcome = await run;
+      assert.ok(!outcome.ok);
+      assert.equal(outcome.failure.code, "cancelled");
+      assert.equal((await s.device.next("CANCEL_TASK")).payload.taskId, "t1");
+    });
+    await t.step("deadline", async () => {
+      const run = s.runner.run(s.spec(scriptSteps([]), Date.now() + 100), new AbortController().signal);
+      await s.device.next("EXECUTE_TASK");
+      const outcome = await run;
+      assert.ok(!outcome.ok);
+      assert.deepEqual([outcome.failure.code, outcome.failure.retryable], ["timeout", true]);
+      await s.device.next("CANCEL_TASK");
+    });
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("a device cannot answer for a task assigned to another device", live, async () => {
+  const s = await setup();
+  const intruder = await RawDevice.open(s.h.url);
+  try {
+    await intruder.handshake(s.h.deviceKey.secret, "intruder");
+    const run = s.runner.run(s.spec(scriptSteps([])), new AbortController().signal);
+    await s.device.next("EXECUTE_TASK");
+    intruder.sendReliable("TASK_ACCEPTED", { taskId: "t1" });
+    intruder.sendReliable("RESULT", { taskId: "t1", ok: true });
+    intruder.sendReliable("RESULT", { actionId: "act-unknown", ok: true });
+    const codes = [await intruder.next("ERROR"), await intruder.next("ERROR"), await intruder.next("ERROR")]
+      .map((e) => e.payload.code);
+    assert.deepEqual(codes, ["not-your-work", "not-your-work", "not-your-work"]);
+    s.device.sendReliable("TASK_ACCEPTED", { taskId: "t1" });
+    await s.device.next("FINISH_TASK");
+    s.device.sendReliable("RESULT", { taskId: "t1", ok: true });
+    assert.ok((await run).ok, "the real device's answers still count");
+  } finally {
+    await intruder.close();
+    await s.close();
+  }
+});
