@@ -103,6 +103,18 @@ export class DeviceGateway implements Gateway {
     return connection?.send(type, payload as PayloadInputOf<T>, type === "STREAM_FRAME") ?? false;
   }
 
+  /** Sends a PING now and resolves with the round-trip time in ms (high resolution), or null if the device is gone. */
+  probe(deviceId: string): Promise<number | null> {
+    const session = this.#sessionOf(deviceId);
+    const connection = session?.connection;
+    if (session === undefined || connection == null || connection.phase !== "ready") return Promise.resolve(null);
+    const id = session.heartbeat.nextPingId++;
+    return new Promise((resolve) => {
+      session.probes.set(id, { startedAt: performance.now(), resolve });
+      connection.send("PING", { id, sentAtMs: this.#options.clock.now() });
+    });
+  }
+
   devices(): DeviceView[] {
     return [...this.#devices.values()].map(viewOf);
   }
@@ -309,6 +321,12 @@ export class DeviceGateway implements Gateway {
       case "REGISTER_CAPABILITIES":
         return this.#outOfOrder(connection, message.type, "the handshake is over");
       case "PONG": {
+        const probe = session.probes.get(message.payload.id);
+        if (probe !== undefined) {
+          session.probes.delete(message.payload.id);
+          device.rttMs = performance.now() - probe.startedAt;
+          return probe.resolve(device.rttMs);
+        }
         const pending = session.heartbeat.pending;
         if (pending !== null && pending.id === message.payload.id) {
           device.rttMs = now - pending.sentAtMs;
@@ -346,6 +364,8 @@ export class DeviceGateway implements Gateway {
 
   #end(session: Session, reason: string, closeCode?: number): void {
     this.#sessions.delete(session.id);
+    for (const probe of session.probes.values()) probe.resolve(null);
+    session.probes.clear();
     const connection = session.connection;
     session.connection = null;
     if (connection !== null && closeCode !== undefined) connection.close(closeCode, reason);

@@ -133,6 +133,9 @@ Deno.test("heartbeats measure RTT and a silent device is marked offline and clos
     const s = (await silent.handshake(h.deviceKey.secret, "silent")).ready.payload.deviceId;
     await until(() => h.gateway.device(a)?.rttMs !== null, "an RTT sample");
     assert.ok(h.gateway.device(a)!.rttMs! >= 0);
+    const probed = await h.gateway.probe(a);
+    assert.ok(probed !== null && probed > 0 && probed < 2000, `probe RTT ${probed}`);
+    assert.equal(await h.gateway.probe("dev_unknown"), null);
     assert.equal((await silent.next("ERROR", 2000)).payload.code, "heartbeat-timeout");
     assert.equal(await silent.waitClosed(), CloseCodes.heartbeatTimeout);
     assert.equal(h.gateway.device(s)?.state, "offline");

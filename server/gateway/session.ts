@@ -36,6 +36,8 @@ export class Session {
   /** When the socket dropped; null while connected. */
   detachedAtMs: number | null = null;
   heartbeat: Heartbeat = { nextPingId: 1, nextPingAtMs: 0, pending: null };
+  /** On-demand PINGs awaiting their PONG: id → start time (high resolution) and resolver. */
+  readonly probes = new Map<number, { startedAt: number; resolve: (rttMs: number | null) => void }>();
 
   constructor(readonly id: string, readonly keyId: string) {}
 }
