@@ -136,9 +136,9 @@ export class ArtifactTransfers {
       case "ARTIFACT_REQUEST":
         return this.#download(deviceId, message.payload);
       case "ERROR": {
-        // The device gave up on a download it asked for.
+        // The device gave up on a transfer: stop sending, or drop the partial upload.
         const transfer = this.#active.get(keyOf(deviceId, message.payload.ref ?? ""));
-        if (transfer?.kind === "download") void this.#abandon(transfer);
+        if (transfer !== undefined) void this.#abandon(transfer);
         return;
       }
     }
