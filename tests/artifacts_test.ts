@@ -2,6 +2,7 @@
  * Artifact transfers end to end: a real gateway on a loopback port, the server's ArtifactTransfers and
  * store on a temp data dir, and devices that are either the real DeviceConnection + ArtifactClient or a
  * raw protocol device sending exactly the broken transfers a test needs.
+ * Leak detection stays on: every socket, timer and file a test opens is closed by its end.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -22,7 +23,6 @@ import {
 import { type Harness, startGateway, until } from "./helpers/gateway_harness.ts";
 import { RawDevice, testCapabilities } from "./helpers/raw_device.ts";
 
-const live = { sanitizeResources: false, sanitizeOps: false };
 const MiB = 1024 * 1024;
 const MAX_ARTIFACT_BYTES = 2 * MiB;
 
@@ -182,7 +182,6 @@ async function assertTransferError(
 
 Deno.test(
   "a 1 MiB output moves device A → server → device B byte for byte, SHA-256 verified",
-  live,
   async () => {
     const server = await startServer();
     const a = await startDevice(server, "device-a");
@@ -237,7 +236,7 @@ Deno.test(
   },
 );
 
-Deno.test("two uploads from one device run concurrently and both are stored", live, async () => {
+Deno.test("two uploads from one device run concurrently and both are stored", async () => {
   const server = await startServer();
   const a = await startDevice(server, "device-a");
   try {
@@ -260,7 +259,7 @@ Deno.test("two uploads from one device run concurrently and both are stored", li
   }
 });
 
-Deno.test("an upload whose declared SHA-256 is wrong is refused with checksum-mismatch", live, async () => {
+Deno.test("an upload whose declared SHA-256 is wrong is refused with checksum-mismatch", async () => {
   const server = await startServer();
   const raw = await RawDevice.open(server.h.url);
   try {
@@ -301,7 +300,7 @@ Deno.test("an upload whose declared SHA-256 is wrong is refused with checksum-mi
   }
 });
 
-Deno.test("over-size and overrunning uploads are refused", live, async (t) => {
+Deno.test("over-size and overrunning uploads are refused", async (t) => {
   const server = await startServer();
   const raw = await RawDevice.open(server.h.url);
   const a = await startDevice(server, "device-a");
@@ -373,7 +372,7 @@ Deno.test("over-size and overrunning uploads are refused", live, async (t) => {
   }
 });
 
-Deno.test("transfers outside the device's task are refused with not-your-work", live, async (t) => {
+Deno.test("transfers outside the device's task are refused with not-your-work", async (t) => {
   const server = await startServer();
   const a = await startDevice(server, "device-a");
   const b = await startDevice(server, "device-b");
@@ -416,7 +415,6 @@ Deno.test("transfers outside the device's task are refused with not-your-work", 
 
 Deno.test(
   "the device refuses task paths that leave its files dir, before asking the server",
-  live,
   async (t) => {
     const server = await startServer();
     const b = await startDevice(server, "device-b");
@@ -467,7 +465,7 @@ Deno.test(
   },
 );
 
-Deno.test("a missing output file fails the upload with action-failed naming the file", live, async () => {
+Deno.test("a missing output file fails the upload with action-failed naming the file", async () => {
   const server = await startServer();
   const a = await startDevice(server, "device-a");
   try {
@@ -485,7 +483,7 @@ Deno.test("a missing output file fails the upload with action-failed naming the 
   }
 });
 
-Deno.test("a transfer that loses a chunk is retried whole with a new transfer id", live, async (t) => {
+Deno.test("a transfer that loses a chunk is retried whole with a new transfer id", async (t) => {
   const server = await startServer();
   let dropUploadChunk = true;
   const a = await startDevice(server, "device-a", {
@@ -560,7 +558,7 @@ Deno.test("a transfer that loses a chunk is retried whole with a new transfer id
   }
 });
 
-Deno.test("a device going offline mid-upload leaves no partial file", live, async () => {
+Deno.test("a device going offline mid-upload leaves no partial file", async () => {
   const server = await startServer();
   const raw = await RawDevice.open(server.h.url);
   try {
@@ -591,7 +589,6 @@ Deno.test("a device going offline mid-upload leaves no partial file", live, asyn
 
 Deno.test(
   "ArtifactTransfers.close() abandons uploads in flight and deletes their partial files",
-  live,
   async () => {
     const server = await startServer();
     const raw = await RawDevice.open(server.h.url);

@@ -103,7 +103,13 @@ export class ArtifactStore {
       if (error instanceof Deno.errors.NotFound) return null;
       throw error;
     }
-    const parsed = ArtifactMetaSchema.safeParse(JSON.parse(text));
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return null;
+    }
+    const parsed = ArtifactMetaSchema.safeParse(json);
     return parsed.success ? parsed.data : null;
   }
 
