@@ -58,7 +58,9 @@ interface Server {
   close(): Promise<void>;
 }
 
-async function startServer(): Promise<Server> {
+async function startServer(
+  options: { bufferedBytes?: (deviceId: string) => number } = {},
+): Promise<Server> {
   const dataDir = await Deno.makeTempDir({ prefix: "artifacts_data_" });
   const h = startGateway({
     limits: { maxFrameBytes: MAX_CHUNK_FRAME_BYTES, maxJsonBytes: 16 * 1024, maxMessagesPerSecond: 5000 },
@@ -72,6 +74,7 @@ async function startServer(): Promise<Server> {
     authorize: grants,
     maxArtifactBytes: MAX_ARTIFACT_BYTES,
     idleTimeoutMs: 3000,
+    bufferedBytes: options.bufferedBytes,
     onStored: (dagId, artifact, meta) => stored.push({ dagId, artifact, sha256: meta.sha256 }),
   });
   return {
@@ -616,3 +619,76 @@ Deno.test(
     }
   },
 );
+
+Deno.test("both senders hold chunks back while the socket buffer is above 4 MiB", async (t) => {
+  let serverBacklog = 8 * MiB;
+  const server = await startServer({ bufferedBytes: () => serverBacklog });
+  let deviceBacklog = 8 * MiB;
+  const a = await startDevice(server, "device-a", {
+    link: (link) => ({
+      send: (type, payload) => link.send(type, payload),
+      get bufferedAmount() {
+        return deviceBacklog;
+      },
+    }),
+  });
+  const b = await startDevice(server, "device-b");
+  try {
+    const bytes = randomBytes(2 * CHUNK_BYTES);
+    await Deno.writeFile(join(a.filesDir, "r.bin"), bytes);
+    server.grants.allowUpload(a.id, "ta", "report", "dag-1", "n");
+    server.grants.allowDownload(b.id, "tb", "report", "dag-1");
+
+    await t.step("the device's upload waits for its socket to drain", async () => {
+      const upload = a.client.uploadOutputs("ta", [{ artifact: "report", file: "r.bin" }]);
+      await until(() => fromDevice(server, a.id, "ARTIFACT_BEGIN").length === 1, "BEGIN");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(fromDevice(server, a.id, "ARTIFACT_CHUNK").length, 0, "no chunk while backed up");
+      deviceBacklog = 0;
+      await upload;
+      assert.equal(fromDevice(server, a.id, "ARTIFACT_CHUNK").length, 2);
+    });
+
+    await t.step("the server's download waits for the device's socket to drain", async () => {
+      const input = { artifact: "report", file: "r.bin", size: bytes.byteLength, sha256: sha256(bytes) };
+      const fetched = b.client.fetchInputs("tb", [input]);
+      await until(() => b.received.some((m) => m.type === "ARTIFACT_BEGIN"), "BEGIN");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.ok(!b.received.some((m) => m.type === "ARTIFACT_CHUNK"), "no chunk while backed up");
+      serverBacklog = 0;
+      await fetched;
+      assert.deepEqual(await Deno.readFile(join(b.filesDir, "r.bin")), bytes);
+    });
+  } finally {
+    await a.close();
+    await b.close();
+    await server.close();
+  }
+});
+
+Deno.test("a device that gives up on an upload makes the server drop its partial file", async () => {
+  const server = await startServer();
+  const raw = await RawDevice.open(server.h.url);
+  try {
+    const { ready } = await raw.handshake(server.h.deviceKey.secret, "raw");
+    server.grants.allowUpload(ready.payload.deviceId, "t", "report", "dag-1", "n");
+    raw.sendReliable("ARTIFACT_BEGIN", {
+      transferId: "quit-1",
+      taskId: "t",
+      artifact: "report",
+      size: 2 * CHUNK_BYTES,
+      sha256: "0".repeat(64),
+    });
+    raw.send(
+      "ARTIFACT_CHUNK",
+      encodeArtifactChunk({ transferId: "quit-1", offset: 0, data: randomBytes(100) }),
+    );
+    await until(() => server.partials().length === 1, "the partial file to appear");
+    raw.send("ERROR", { code: "timeout", message: "no progress", ref: "quit-1" });
+    await until(() => server.partials().length === 0, "the partial file to be deleted");
+    assert.equal(server.transfers.activeCount, 0);
+  } finally {
+    await raw.close();
+    await server.close();
+  }
+});
