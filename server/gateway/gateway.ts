@@ -103,14 +103,24 @@ export class DeviceGateway implements Gateway {
     return connection?.send(type, payload as PayloadInputOf<T>, type === "STREAM_FRAME") ?? false;
   }
 
-  /** Sends a PING now and resolves with the round-trip time in ms (high resolution), or null if the device is gone. */
+  /** Sends a PING now; resolves with the round-trip time in ms (high resolution), or null if no PONG comes in time. */
   probe(deviceId: string): Promise<number | null> {
     const session = this.#sessionOf(deviceId);
     const connection = session?.connection;
-    if (session === undefined || connection == null || connection.phase !== "ready") return Promise.resolve(null);
+    if (session === undefined || connection == null || connection.phase !== "ready") {
+      return Promise.resolve(null);
+    }
     const id = session.heartbeat.nextPingId++;
     return new Promise((resolve) => {
-      session.probes.set(id, { startedAt: performance.now(), resolve });
+      const timer = setTimeout(() => {
+        session.probes.delete(id);
+        resolve(null);
+      }, this.#options.heartbeatTimeoutMs);
+      const settle = (rttMs: number | null) => {
+        clearTimeout(timer);
+        resolve(rttMs);
+      };
+      session.probes.set(id, { startedAt: performance.now(), resolve: settle });
       connection.send("PING", { id, sentAtMs: this.#options.clock.now() });
     });
   }
