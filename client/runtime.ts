@@ -6,6 +6,8 @@
 import { ACTION_MESSAGE, type DeviceAction, DeviceActionSchema } from "../shared/actions.ts";
 import {
   encodeStreamFrame,
+  type ErrorCode,
+  ErrorCodes,
   type FrameMeta,
   type Message,
   type MessageOf,
@@ -201,9 +203,11 @@ export class DeviceRuntime {
   }
 }
 
-function toFailure(
-  error: unknown,
-): { code: "action-failed" | "path-escape"; message: string; retryable: boolean } {
-  const code = (error as { code?: string }).code === "path-escape" ? "path-escape" : "action-failed";
-  return { code, message: (error as Error).message ?? String(error), retryable: code !== "path-escape" };
+function toFailure(error: unknown): { code: ErrorCode; message: string; retryable: boolean } {
+  const coded = error as { code?: unknown; retryable?: unknown; message?: unknown };
+  const code = typeof coded.code === "string" && coded.code in ErrorCodes
+    ? coded.code as ErrorCode
+    : "action-failed";
+  const retryable = typeof coded.retryable === "boolean" ? coded.retryable : code !== "path-escape";
+  return { code, message: typeof coded.message === "string" ? coded.message : String(error), retryable };
 }

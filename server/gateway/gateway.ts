@@ -125,6 +125,10 @@ export class DeviceGateway implements Gateway {
     });
   }
 
+  bufferedBytes(deviceId: string): number {
+    return this.#sessionOf(deviceId)?.connection?.socket.bufferedAmount ?? 0;
+  }
+
   devices(): DeviceView[] {
     return [...this.#devices.values()].map(viewOf);
   }

@@ -36,6 +36,8 @@ export interface Gateway {
   device(id: string): DeviceView | undefined;
   /** Marks a ready device busy or back to ready (the scheduler's view of GUI work). */
   setBusy(deviceId: string, busy: boolean): void;
+  /** Bytes queued on the device's socket, for senders of bulk data (0 when not connected). */
+  bufferedBytes(deviceId: string): number;
   /** Subscribes to device events; returns an unsubscribe function. */
   subscribe(listener: GatewayListener): () => void;
 }
