@@ -257,12 +257,18 @@ export class DeviceConnection {
     clearInterval(this.#watchdog);
     const socket = this.#socket;
     this.#socket = null;
+    this.#options.onStatus?.("stopped", reason.message);
+    if (socket === null || socket.readyState === WebSocket.CLOSED) return this.#resolveStopped(reason);
+    // Let the close handshake finish so a BYE sent just before reaches the server; give up after 1 s.
+    const timer = setTimeout(() => this.#resolveStopped(reason), 1000);
+    socket.addEventListener("close", () => {
+      clearTimeout(timer);
+      this.#resolveStopped(reason);
+    });
     try {
-      socket?.close(1000, reason.kind);
+      socket.close(1000, reason.kind);
     } catch {
       // Closing twice is harmless.
     }
-    this.#options.onStatus?.("stopped", reason.message);
-    this.#resolveStopped(reason);
   }
 }

@@ -1,0 +1,70 @@
+/**
+ * The device client: `deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]
+ * [--files-dir DIR] [--log text|json]`. Joins the network, reports its capabilities, executes actions
+ * through the Node helper (or joins headless without a display), and exits cleanly on SIGINT/SIGTERM.
+ */
+import { systemClock } from "../shared/clock.ts";
+import { ArtifactClient } from "./artifacts.ts";
+import { DeviceConnection } from "./connection.ts";
+import { createBody } from "./body.ts";
+import { parseClientOptions } from "./options.ts";
+import { DeviceRuntime } from "./runtime.ts";
+import { createReporter } from "./status_line.ts";
+
+/** The client's version, sent in CONNECT. */
+export const CLIENT_VERSION = "alien3-client/0.1.0";
+
+async function main(): Promise<number> {
+  const parsed = parseClientOptions(Deno.args, (name) => Deno.env.get(name), {
+    hostname: Deno.hostname(),
+    os: Deno.build.os,
+  });
+  if (!parsed.ok) {
+    console.error(parsed.message);
+    return 2;
+  }
+  const options = parsed.options;
+  const reporter = createReporter(options.log, Deno.stderr.isTerminal());
+  await Deno.mkdir(options.filesDir, { recursive: true });
+  const body = await createBody({ name: options.name, tags: options.tags, reporter });
+  let connectionState = "connecting";
+  let runtime: DeviceRuntime | null = null;
+  const connection = new DeviceConnection({
+    url: options.connect,
+    key: options.key,
+    clientVersion: CLIENT_VERSION,
+    clock: systemClock,
+    capabilities: () => body.capabilities(),
+    onMessage: (message) => runtime?.handle(message),
+    onStatus: (status, detail) => {
+      connectionState = status === "ready"
+        ? `connected as ${detail}`
+        : `${status}${detail ? ` (${detail})` : ""}`;
+      reporter.status({ connection: connectionState, ...runtime!.status });
+    },
+    onNewSession: () => runtime?.reset(),
+  });
+  const files = new ArtifactClient({ link: connection, filesDir: options.filesDir });
+  runtime = new DeviceRuntime({
+    sender: connection,
+    executor: body.executor,
+    files,
+    clock: systemClock,
+    onStatus: (status) => reporter.status({ connection: connectionState, ...status }),
+  });
+  const stop = (signal: string) => connection.stop(`received ${signal}`);
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  connection.start();
+  const reason = await connection.stopped;
+  files.close();
+  await body.close();
+  if (reason.kind === "requested") {
+    reporter.event(`Stopped: ${reason.message}`);
+    return 0;
+  }
+  reporter.error(reason.message);
+  return reason.kind === "fatal" ? 3 : 4;
+}
+
+if (import.meta.main) Deno.exit(await main());
