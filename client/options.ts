@@ -63,5 +63,15 @@ export function parseClientOptions(
     const flag = issue.path[0] === "filesDir" ? "--files-dir" : `--${String(issue.path[0])}`;
     return { ok: false, message: `Invalid ${flag}: ${issue.message}\n${USAGE}` };
   }
-  return { ok: true, options: Object.freeze(parsed.data) };
+  return {
+    ok: true,
+    options: Object.freeze({ ...parsed.data, connect: deviceEndpoint(parsed.data.connect) }),
+  };
+}
+
+/** The device endpoint for a server URL: a bare `ws://host:port` gets the default path `/v1/device`. */
+export function deviceEndpoint(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.pathname === "/" || parsed.pathname === "") parsed.pathname = "/v1/device";
+  return parsed.toString();
 }

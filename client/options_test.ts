@@ -14,6 +14,11 @@ Deno.test("parseClientOptions() reads flags, splits tags and defaults the name t
   assert.equal(result.options.name, "box.local");
   assert.deepEqual(result.options.tags, ["a", "b"]);
   assert.equal(result.options.log, "text");
+  assert.equal(
+    result.options.connect,
+    "ws://127.0.0.1:8080/v1/device",
+    "a bare server URL gets the device path",
+  );
 });
 
 Deno.test("parseClientOptions() names the flag at fault", () => {

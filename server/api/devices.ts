@@ -1,0 +1,89 @@
+/** Device routes: list and inspect devices, drive one with action objects, fetch a fresh frame. */
+import { Hono } from "hono";
+import { z } from "zod";
+import { DeviceActionSchema, FrameActionSchema } from "../../shared/actions.ts";
+import type { ActionDispatcher, ActionOutcome } from "../gateway/action_dispatcher.ts";
+import type { DeviceView, Gateway } from "../gateway/types.ts";
+import type { AuthVariables } from "../http/auth.ts";
+import { readBody } from "../http/body.ts";
+import { HttpError, statusForCode } from "../http/errors.ts";
+
+/** A device as `GET /api/devices` shows it. */
+export function publicDevice(device: DeviceView) {
+  const { id, name, state, rttMs, lastSeen, capabilities } = device;
+  return {
+    id,
+    name,
+    state,
+    rttMs: rttMs === null ? null : Math.round(rttMs * 1000) / 1000,
+    lastSeen,
+    capabilities,
+  };
+}
+
+function failed(outcome: ActionOutcome): never {
+  if (outcome.ok) throw new Error("unreachable");
+  throw new HttpError(statusForCode(outcome.error.code), outcome.error.code, outcome.error.message);
+}
+
+const FrameQuerySchema = z.object({
+  format: FrameActionSchema.shape.format,
+  scale: z.coerce.number().gt(0).max(1).default(1),
+  quality: z.coerce.number().int().min(1).max(100).default(80),
+});
+
+/** Routes under /api/devices. */
+export function deviceRoutes(deps: { gateway: Gateway; dispatcher: ActionDispatcher }) {
+  const routes = new Hono<{ Variables: AuthVariables }>();
+  const find = (id: string) => {
+    const device = deps.gateway.device(id);
+    if (device === undefined) throw new HttpError(404, "unknown-device", `Cannot find device ${id}`);
+    return device;
+  };
+
+  routes.get("/", (c) => c.json({ devices: deps.gateway.devices().map(publicDevice) }));
+  routes.get("/:id", (c) => c.json(publicDevice(find(c.req.param("id")))));
+
+  routes.post("/:id/actions", async (c) => {
+    const device = find(c.req.param("id"));
+    const action = await readBody(c, DeviceActionSchema);
+    const outcome = await deps.dispatcher.execute(device.id, action);
+    if (!outcome.ok) failed(outcome);
+    const { actionId, output, timings } = outcome;
+    return c.json({
+      actionId,
+      ok: true,
+      output: output ?? null,
+      timings: timings ?? null,
+      rttMs: outcome.answeredAtMs - outcome.sentAtMs,
+    });
+  });
+
+  routes.get("/:id/frame", async (c) => {
+    const device = find(c.req.param("id"));
+    const query = FrameQuerySchema.safeParse(c.req.query());
+    if (!query.success) {
+      const issue = query.error.issues[0];
+      throw new HttpError(
+        400,
+        "invalid-query",
+        `Cannot accept query: ${issue.path.join(".")}: ${issue.message}`,
+      );
+    }
+    const outcome = await deps.dispatcher.execute(device.id, { type: "frame", ...query.data });
+    if (!outcome.ok) failed(outcome);
+    if (outcome.frame === undefined) {
+      throw new HttpError(502, "no-frame", "Cannot return frame: the device sent none");
+    }
+    const { meta, image } = outcome.frame;
+    return c.body(image.slice().buffer as ArrayBuffer, 200, {
+      "content-type": meta.format === "png" ? "image/png" : "image/jpeg",
+      "x-frame-width": String(meta.width),
+      "x-frame-height": String(meta.height),
+      "x-original-width": String(meta.originalWidth),
+      "x-original-height": String(meta.originalHeight),
+      "x-captured-at": String(meta.capturedAtMs),
+    });
+  });
+  return routes;
+}

@@ -1,0 +1,87 @@
+/** Server configuration: parsed once from flags and environment (flags win) into a frozen object. */
+import { parseArgs } from "node:util";
+import { z } from "zod";
+
+/** Where the server keeps its data unless told otherwise. */
+export const DEFAULT_DATA_DIR = "./.data";
+
+const Int = (min: number) => z.coerce.number().int().min(min);
+
+const ConfigSchema = z.object({
+  port: Int(0).max(65535).default(8080),
+  host: z.string().min(1).default("0.0.0.0"),
+  dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),
+  tlsCert: z.string().min(1).optional(),
+  tlsKey: z.string().min(1).optional(),
+  heartbeatIntervalMs: Int(10).default(10_000),
+  heartbeatTimeoutMs: Int(20).default(30_000),
+  resumeGraceMs: Int(0).default(30_000),
+  handshakeTimeoutMs: Int(10).default(10_000),
+  maxFrameBytes: Int(1024).default(16 * 1024 * 1024),
+  maxJsonBytes: Int(1024).default(1024 * 1024),
+  maxMessagesPerSecond: Int(1).default(200),
+  maxArtifactBytes: Int(1).default(256 * 1024 * 1024),
+  log: z.enum(["text", "json", "silent"]).default("text"),
+});
+
+/** The server's configuration. */
+export type ServerConfig = Readonly<z.infer<typeof ConfigSchema>>;
+
+/** Flag name, config key and environment variable of each setting. */
+const SETTINGS = [
+  ["port", "port", "ALIEN3_PORT"],
+  ["host", "host", "ALIEN3_HOST"],
+  ["data-dir", "dataDir", "ALIEN3_DATA_DIR"],
+  ["tls-cert", "tlsCert", "ALIEN3_TLS_CERT"],
+  ["tls-key", "tlsKey", "ALIEN3_TLS_KEY"],
+  ["heartbeat-interval-ms", "heartbeatIntervalMs", "ALIEN3_HEARTBEAT_INTERVAL_MS"],
+  ["heartbeat-timeout-ms", "heartbeatTimeoutMs", "ALIEN3_HEARTBEAT_TIMEOUT_MS"],
+  ["resume-grace-ms", "resumeGraceMs", "ALIEN3_RESUME_GRACE_MS"],
+  ["handshake-timeout-ms", "handshakeTimeoutMs", "ALIEN3_HANDSHAKE_TIMEOUT_MS"],
+  ["max-frame-bytes", "maxFrameBytes", "ALIEN3_MAX_FRAME_BYTES"],
+  ["max-json-bytes", "maxJsonBytes", "ALIEN3_MAX_JSON_BYTES"],
+  ["max-messages-per-second", "maxMessagesPerSecond", "ALIEN3_MAX_MESSAGES_PER_SECOND"],
+  ["max-artifact-bytes", "maxArtifactBytes", "ALIEN3_MAX_ARTIFACT_BYTES"],
+  ["log", "log", "ALIEN3_LOG"],
+] as const;
+
+/** A configuration error naming the flag at fault. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses flags and environment; throws ConfigError naming the flag at fault. */
+export function parseConfig(args: string[], env: (name: string) => string | undefined): ServerConfig {
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({
+      args,
+      options: Object.fromEntries(SETTINGS.map(([flag]) => [flag, { type: "string" as const }])),
+      strict: true,
+    }).values as Record<string, string | undefined>;
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const raw: Record<string, string> = {};
+  for (const [flag, key, variable] of SETTINGS) {
+    const value = values[flag] ?? env(variable);
+    if (value !== undefined) raw[key] = value;
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const setting = SETTINGS.find(([, key]) => key === issue.path[0]);
+    throw new ConfigError(`Invalid --${setting?.[0] ?? issue.path.join(".")}: ${issue.message}`);
+  }
+  const config = parsed.data;
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    throw new ConfigError("Invalid --tls-cert/--tls-key: give both or neither");
+  }
+  if (config.heartbeatTimeoutMs <= config.heartbeatIntervalMs) {
+    throw new ConfigError("Invalid --heartbeat-timeout-ms: must exceed --heartbeat-interval-ms");
+  }
+  return Object.freeze(config);
+}

@@ -1,0 +1,30 @@
+import assert from "node:assert/strict";
+import { ConfigError, parseConfig } from "./config.ts";
+
+const noEnv = () => undefined;
+
+Deno.test("parseConfig() uses embedded defaults with no flags", () => {
+  const config = parseConfig([], noEnv);
+  assert.equal(config.port, 8080);
+  assert.equal(config.dataDir, "./.data");
+  assert.equal(config.maxMessagesPerSecond, 200);
+  assert.ok(Object.isFrozen(config));
+});
+
+Deno.test("parseConfig() lets flags win over environment variables", () => {
+  const env = (name: string) =>
+    ({ ALIEN3_PORT: "9000", ALIEN3_HOST: "127.0.0.1" } as Record<string, string>)[name];
+  const config = parseConfig(["--port", "9100"], env);
+  assert.equal(config.port, 9100);
+  assert.equal(config.host, "127.0.0.1");
+});
+
+Deno.test("parseConfig() names the flag at fault", () => {
+  assert.throws(
+    () => parseConfig(["--port", "eighty"], noEnv),
+    (e: Error) => e instanceof ConfigError && /--port/.test(e.message),
+  );
+  assert.throws(() => parseConfig(["--tls-cert", "c.pem"], noEnv), /--tls-cert\/--tls-key/);
+  assert.throws(() => parseConfig(["--nope"], noEnv), ConfigError);
+  assert.throws(() => parseConfig(["--heartbeat-timeout-ms", "5"], noEnv), /--heartbeat-timeout-ms/);
+});

@@ -1,0 +1,45 @@
+/** The HTTP surface: health check, the device WebSocket endpoint, and the operator REST API. */
+import { Hono } from "hono";
+import type { KeyStore } from "../auth/key_store.ts";
+import type { Logger } from "../log.ts";
+import { type AuthVariables, requireScope } from "./auth.ts";
+import { errorBody, HttpError } from "./errors.ts";
+
+/** What the app is built from. */
+export interface AppDeps {
+  keys: KeyStore;
+  log: Logger;
+  /** Takes over an upgraded device socket (the gateway). */
+  acceptDeviceSocket(socket: WebSocket): void;
+  /** Operator routes, mounted under /api at their prefix. */
+  api: Record<string, Hono<{ Variables: AuthVariables }>>;
+}
+
+/** The device endpoint's path. */
+export const DEVICE_PATH = "/v1/device";
+
+/** Builds the Hono app; errors become `{"error": {"code", "message"}}` in one place. */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get(DEVICE_PATH, (c) => {
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      throw new HttpError(426, "upgrade-required", "Cannot serve device endpoint: use a WebSocket upgrade");
+    }
+    const { socket, response } = Deno.upgradeWebSocket(c.req.raw, { idleTimeout: 0 });
+    deps.acceptDeviceSocket(socket);
+    return response;
+  });
+  const api = new Hono<{ Variables: AuthVariables }>();
+  api.use("*", requireScope(deps.keys, "operator"));
+  for (const [prefix, routes] of Object.entries(deps.api)) api.route(prefix, routes);
+  app.route("/api", api);
+
+  app.notFound((c) => c.json(errorBody("not-found", `Cannot find ${c.req.method} ${c.req.path}`), 404));
+  app.onError((error, c) => {
+    if (error instanceof HttpError) return c.json(errorBody(error.code, error.message), error.status);
+    deps.log.error("request failed", { path: c.req.path, error: String(error) });
+    return c.json(errorBody("internal", "Internal error"), 500);
+  });
+  return app;
+}

@@ -1,0 +1,32 @@
+/** Bearer-token middleware: no or wrong token → 401; a key of the wrong scope → 403. */
+import type { MiddlewareHandler } from "hono";
+import type { KeyRecord, KeyScope, KeyVerifier } from "../auth/types.ts";
+import { HttpError } from "./errors.ts";
+
+/** Variables the middleware sets on the context. */
+export type AuthVariables = { key: KeyRecord };
+
+/** Requires a live key of `scope` in `Authorization: Bearer <token>`. */
+export function requireScope(
+  keys: KeyVerifier,
+  scope: KeyScope,
+): MiddlewareHandler<{ Variables: AuthVariables }> {
+  return async (c, next) => {
+    const header = c.req.header("authorization") ?? "";
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (match === null) throw new HttpError(401, "unauthorized", "Cannot authenticate: missing bearer token");
+    const key = keys.verify(match[1]);
+    if (key === null) {
+      throw new HttpError(401, "unauthorized", "Cannot authenticate: token is wrong or revoked");
+    }
+    if (key.scope !== scope) {
+      throw new HttpError(
+        403,
+        "wrong-scope",
+        `Cannot authorize: a ${key.scope} key cannot use ${scope} routes`,
+      );
+    }
+    c.set("key", key);
+    await next();
+  };
+}

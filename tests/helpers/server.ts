@@ -1,0 +1,36 @@
+/** Starts the real server on a loopback port with a fresh data dir, for end-to-end tests. */
+import { parseConfig } from "../../server/config.ts";
+import { type RunningServer, startServer } from "../../server/server.ts";
+
+/** A running test server with an operator token and a device key. */
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  operatorToken: string;
+  deviceKey: string;
+  /** fetch() against the server with the operator token. */
+  api(path: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
+}
+
+/** Starts a server; extra flags override the test defaults. Close it in `finally`. */
+export async function startTestServer(flags: string[] = [], dataDir?: string): Promise<TestServer> {
+  const dir = dataDir ?? await Deno.makeTempDir({ prefix: "alien3-test-" });
+  const config = parseConfig(
+    ["--port", "0", "--host", "127.0.0.1", "--data-dir", dir, "--log", "silent", ...flags],
+    () => undefined,
+  );
+  const server = await startServer(config, { keyPollMs: 50 });
+  const operatorToken = server.keys.create("operator", "test-operator").secret;
+  const deviceKey = server.keys.create("device", "test-devices").secret;
+  return {
+    ...server,
+    dataDir: dir,
+    operatorToken,
+    deviceKey,
+    api(path, init = {}) {
+      const headers = new Headers(init.headers);
+      const token = init.token === undefined ? operatorToken : init.token;
+      if (token !== null) headers.set("authorization", `Bearer ${token}`);
+      return fetch(`${server.url}${path}`, { ...init, headers });
+    },
+  };
+}
