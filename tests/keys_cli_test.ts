@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { startTestServer } from "./helpers/server.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+const live = { sanitizeResources: false, sanitizeOps: false };
+
+async function keys(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = await new Deno.Command("deno", { args: ["task", "-q", "keys", ...args], cwd: root })
+    .output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+Deno.test(
+  "keys CLI: create prints the secret alone on its last line, list hides it, revoke takes effect on a running server",
+  live,
+  async () => {
+    const server = await startTestServer();
+    try {
+      const created = await keys(
+        "create",
+        "--scope",
+        "operator",
+        "--name",
+        "cli-op",
+        "--data-dir",
+        server.dataDir,
+      );
+      assert.equal(created.code, 0, created.stderr);
+      const secret = created.stdout.trimEnd().split("\n").at(-1)!;
+      assert.match(secret, /^a3o_[A-Za-z0-9_-]{43}$/);
+      assert.equal(
+        (await server.api("/api/devices", { token: secret })).status,
+        200,
+        "the running server accepts it",
+      );
+
+      const listed = await keys("list", "--data-dir", server.dataDir);
+      assert.equal(listed.code, 0);
+      assert.match(listed.stdout, /operator\tcli-op/);
+      assert.ok(!listed.stdout.includes(secret), "list never shows secrets");
+
+      const revoked = await keys("revoke", "cli-op", "--data-dir", server.dataDir);
+      assert.equal(revoked.code, 0, revoked.stderr);
+      let status = 200;
+      for (let i = 0; i < 50 && status === 200; i++) {
+        status = (await server.api("/api/devices", { token: secret })).status;
+        if (status === 200) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal(status, 401, "the revoked token is refused");
+    } finally {
+      await server.close();
+      await Deno.remove(server.dataDir, { recursive: true });
+    }
+  },
+);
+
+Deno.test("keys CLI refuses a bad scope and an unknown key with a clear error", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const badScope = await keys("create", "--scope", "root", "--name", "x", "--data-dir", dir);
+    assert.equal(badScope.code, 2);
+    assert.match(badScope.stderr, /--scope must be device or operator/);
+    const unknown = await keys("revoke", "nobody", "--data-dir", dir);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no live key/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
