@@ -1,0 +1,17 @@
+# ALIEN3 Network server. Build: docker build -t alien3 .  Run: docker run -p 8080:8080 -v alien3-data:/data alien3
+FROM denoland/deno:2.9.6
+
+WORKDIR /app
+# Dependencies first, so code changes don't refetch them.
+COPY deno.json deno.lock* ./
+COPY shared/ shared/
+COPY server/ server/
+RUN deno install --entrypoint server/main.ts server/keys_cli.ts
+
+RUN mkdir -p /data && chown deno:deno /data
+USER deno
+VOLUME ["/data"]
+EXPOSE 8080
+
+HEALTHCHECK --interval=30s --timeout=3s CMD ["deno", "eval", "const r = await fetch('http://127.0.0.1:8080/healthz'); Deno.exit(r.ok ? 0 : 1)"]
+ENTRYPOINT ["deno", "run", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", "server/main.ts", "--data-dir", "/data", "--host", "0.0.0.0", "--port", "8080"]
