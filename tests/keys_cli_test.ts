@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { RawDevice } from "./helpers/raw_device.ts";
 import { startTestServer } from "./helpers/server.ts";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -66,5 +67,31 @@ Deno.test("keys CLI refuses a bad scope and an unknown key with a clear error", 
     assert.match(unknown.stderr, /no live key/);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("revoking a device key with the CLI drops that device's live connection", live, async () => {
+  const server = await startTestServer();
+  const created = await keys(
+    "create",
+    "--scope",
+    "device",
+    "--name",
+    "lab-pcs",
+    "--data-dir",
+    server.dataDir,
+  );
+  const secret = created.stdout.trimEnd().split("\n").at(-1)!;
+  const device = await RawDevice.open(server.wsUrl);
+  try {
+    const deviceId = (await device.handshake(secret, "lab-1")).ready.payload.deviceId;
+    assert.equal((await keys("revoke", "lab-pcs", "--data-dir", server.dataDir)).code, 0);
+    assert.equal((await device.next("ERROR", 5000)).payload.code, "key-revoked");
+    assert.equal(await device.waitClosed(), 4006);
+    assert.equal(server.gateway.device(deviceId)?.state, "offline");
+  } finally {
+    await device.close();
+    await server.close();
+    await Deno.remove(server.dataDir, { recursive: true });
   }
 });
