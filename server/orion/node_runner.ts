@@ -27,6 +27,8 @@ export interface RunSpec {
   deviceId: string;
   task: Omit<ExecuteTask, "seq" | "steps">;
   source: StepSource;
+  /** Called once the device has its inputs and accepted the task (the node is then running). */
+  onAccepted?: () => void;
 }
 
 /** One step as it ran. */
@@ -115,6 +117,7 @@ export class NodeRunner {
         return { ok: false, failure: failure("device-offline", true, deviceId), steps };
       }
       await next("TASK_ACCEPTED");
+      spec.onAccepted?.();
       let previous: ActionOutcome | null = null;
       for (let index = 0;; index++) {
         if (stopReason) throw new RunStopped(stopReason);
