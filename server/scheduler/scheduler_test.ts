@@ -397,7 +397,7 @@ Deno.test("10,000-node chain, wide and diamond DAGs run through quickly without 
   for (const [shape, list] of Object.entries(shapes)) {
     const s = new Scheduler(emptyState());
     for (let d = 0; d < 100; d++) s.step(device(`dev${d}`, d, { tags: ["w"] }), 0);
-    let queue = runs(
+    const queue = runs(
       s.step(
         { type: "dag-submitted", dagId: shape, name: shape, nodes: nodes({ name: shape, nodes: list }) },
         0,
