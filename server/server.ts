@@ -1,6 +1,10 @@
 /** Starts a whole server from a config: store, keys, gateway, dispatcher, HTTP. Used by main.ts and tests. */
 import { type Clock, systemClock } from "../shared/clock.ts";
+import { dagRoutes } from "./api/dags.ts";
 import { deviceRoutes } from "./api/devices.ts";
+import { eventRoutes } from "./api/events.ts";
+import { ArtifactStore } from "./artifacts/store.ts";
+import { ArtifactTransfers } from "./artifacts/transfer.ts";
 import { keyRoutes } from "./api/keys.ts";
 import { KEY_MIGRATIONS, KeyStore } from "./auth/key_store.ts";
 import type { ServerConfig } from "./config.ts";
@@ -8,6 +12,10 @@ import { ActionDispatcher } from "./gateway/action_dispatcher.ts";
 import { DeviceGateway } from "./gateway/gateway.ts";
 import { createApp, DEVICE_PATH } from "./http/app.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { EVENT_LOG_MIGRATIONS, EventLog } from "./orion/event_log.ts";
+import { NodeRunner } from "./orion/node_runner.ts";
+import { ORION_MIGRATIONS, OrionService } from "./orion/service.ts";
+import { TaskChannel } from "./orion/task_channel.ts";
 import { type Database, openDatabase } from "./store/db.ts";
 
 /** A running server. */
@@ -22,6 +30,7 @@ export interface RunningServer {
   keys: KeyStore;
   gateway: DeviceGateway;
   dispatcher: ActionDispatcher;
+  orion: OrionService;
   close(): Promise<void>;
 }
 
@@ -38,7 +47,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.log);
   await Deno.mkdir(config.dataDir, { recursive: true });
-  const db = openDatabase(config.dataDir, [...KEY_MIGRATIONS]);
+  const db = openDatabase(config.dataDir, [...KEY_MIGRATIONS, ...EVENT_LOG_MIGRATIONS, ...ORION_MIGRATIONS]);
   const keys = new KeyStore(db, { now: () => clock.now(), pollMs: options.keyPollMs ?? 1000 });
   const gateway = new DeviceGateway({
     keys,
@@ -54,16 +63,33 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     },
     log,
   });
-  const dispatcher = new ActionDispatcher({
+  const now = () => clock.now();
+  const dispatcher = new ActionDispatcher({ gateway, now, newId: () => crypto.randomUUID() });
+  const tasks = new TaskChannel(gateway);
+  const runner = new NodeRunner({ gateway, dispatcher, tasks, now });
+  const events = new EventLog(db);
+  const store = await ArtifactStore.open({ dataDir: config.dataDir, clock });
+  const orion = new OrionService({ db, log: events, gateway, runner, store, clock, logger: log });
+  const transfers = new ArtifactTransfers({
     gateway,
-    now: () => clock.now(),
-    newId: () => crypto.randomUUID(),
+    store,
+    authorize: orion.authorize,
+    maxArtifactBytes: config.maxArtifactBytes,
+    bufferedBytes: (deviceId) => gateway.bufferedBytes(deviceId),
+    onStored: (dagId, artifact) => orion.submit({ type: "artifact-stored", dagId, artifact }),
+    clock,
   });
+  orion.start();
   const app = createApp({
     keys,
     log,
     acceptDeviceSocket: (socket) => gateway.accept(socket),
-    api: { "/devices": deviceRoutes({ gateway, dispatcher }), "/keys": keyRoutes(keys) },
+    api: {
+      "/devices": deviceRoutes({ gateway, dispatcher }),
+      "/keys": keyRoutes(keys),
+      "/dags": dagRoutes({ orion, store, now }),
+      "/events": eventRoutes(events),
+    },
   });
   const tls = config.tlsCert && config.tlsKey
     ? { cert: await Deno.readTextFile(config.tlsCert), key: await Deno.readTextFile(config.tlsKey) }
@@ -84,7 +110,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     keys,
     gateway,
     dispatcher,
+    orion,
     async close() {
+      orion.close();
+      await transfers.close();
+      tasks.close();
       dispatcher.close();
       await gateway.close();
       await server.shutdown();

@@ -1,0 +1,157 @@
+/** DAG routes: submit, list, inspect (with metrics), cancel, edit, download artifacts. */
+import { Hono } from "hono";
+import { type DagError, validateDag, validateEdit } from "../../shared/dag/validate.ts";
+import type { ArtifactStore } from "../artifacts/store.ts";
+import type { AuthVariables } from "../http/auth.ts";
+import { HttpError } from "../http/errors.ts";
+import type { OrionService } from "../orion/service.ts";
+import { dagMetrics } from "../scheduler/metrics.ts";
+import type { DagState } from "../scheduler/types.ts";
+
+/** A refused DAG or edit: the first error's code, every error in `details`. */
+class DagRejected extends HttpError {
+  constructor(status: 400 | 409, readonly details: DagError[]) {
+    super(status, details[0].code, `Cannot accept DAG: ${details.map((d) => d.message).join("; ")}`);
+  }
+}
+
+async function readJson(request: Request): Promise<unknown> {
+  const text = await request.text();
+  if (text.length > 16 * 1024 * 1024) {
+    throw new HttpError(413, "body-too-large", "Cannot read body: over 16 MiB");
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, "invalid-body", `Cannot parse body: ${(error as Error).message}`);
+  }
+}
+
+/** A DAG as `GET /api/dags/:id` shows it. */
+export function dagView(dag: DagState, nowMs: number) {
+  return {
+    id: dag.id,
+    name: dag.name,
+    state: dag.status,
+    createdAt: dag.createdAtMs,
+    endedAt: dag.endedAtMs,
+    nodes: dag.order.map((id) => {
+      const node = dag.nodes[id];
+      return {
+        id,
+        kind: node.spec.kind,
+        after: node.spec.after,
+        state: node.status,
+        device: node.device ?? node.attempts.at(-1)?.deviceId ?? null,
+        attempts: node.attempts,
+        startedAt: node.startedAtMs,
+        endedAt: node.endedAtMs,
+        error: node.error,
+        reason: node.reason,
+      };
+    }),
+    metrics: dagMetrics(dag, nowMs),
+  };
+}
+
+/** Routes under /api/dags. */
+export function dagRoutes(deps: { orion: OrionService; store: ArtifactStore; now: () => number }) {
+  const routes = new Hono<{ Variables: AuthVariables }>();
+  routes.onError((error, c) => {
+    if (error instanceof DagRejected) {
+      return c.json(
+        { error: { code: error.code, message: error.message, details: error.details } },
+        error.status,
+      );
+    }
+    throw error;
+  });
+  const find = (id: string) => {
+    const dag = deps.orion.state.dags[id];
+    if (dag === undefined) throw new HttpError(404, "unknown-dag", `Cannot find DAG ${id}`);
+    return dag;
+  };
+
+  routes.post("/", async (c) => {
+    const valid = validateDag(await readJson(c.req.raw));
+    if (!valid.ok) throw new DagRejected(400, valid.error);
+    const id = crypto.randomUUID();
+    deps.orion.submit({
+      type: "dag-submitted",
+      dagId: id,
+      name: valid.value.dag.name,
+      nodes: valid.value.dag.nodes,
+    });
+    return c.json({ id, state: deps.orion.state.dags[id].status }, 201);
+  });
+  routes.get("/", (c) =>
+    c.json({
+      dags: Object.values(deps.orion.state.dags).map((dag) => ({
+        id: dag.id,
+        name: dag.name,
+        state: dag.status,
+        createdAt: dag.createdAtMs,
+        endedAt: dag.endedAtMs,
+        nodes: dag.order.length,
+      })),
+    }));
+  routes.get("/:id", (c) => c.json(dagView(find(c.req.param("id")), deps.now())));
+  routes.post("/:id/cancel", (c) => {
+    const dag = find(c.req.param("id"));
+    if (dag.status !== "running") {
+      throw new HttpError(409, "dag-finished", `Cannot cancel: DAG ${dag.id} is ${dag.status}`);
+    }
+    deps.orion.submit({ type: "cancel-dag", dagId: dag.id, reason: `cancelled by ${c.get("key").name}` });
+    return c.json({ id: dag.id, state: dag.status });
+  });
+  routes.patch("/:id", async (c) => {
+    const dag = find(c.req.param("id"));
+    if (dag.status !== "running") {
+      throw new HttpError(409, "dag-finished", `Cannot edit: DAG ${dag.id} is ${dag.status}`);
+    }
+    const body = await readJson(c.req.raw) as { add?: unknown; remove?: unknown };
+    if (
+      typeof body !== "object" || body === null || (body.add !== undefined && !Array.isArray(body.add)) ||
+      (body.remove !== undefined &&
+        !(Array.isArray(body.remove) && body.remove.every((r) => typeof r === "string")))
+    ) {
+      throw new HttpError(
+        400,
+        "invalid-body",
+        'Cannot accept edit: body is {"add"?: [nodes], "remove"?: [ids]}',
+      );
+    }
+    const states = new Map(dag.order.map((id) => [id, dag.nodes[id].status as string]));
+    const current = dag.order.map((id) => dag.nodes[id].spec);
+    const edit = validateEdit(current, states, {
+      add: body.add as unknown[] | undefined,
+      remove: body.remove as string[] | undefined,
+    });
+    if (!edit.ok) {
+      const conflict = edit.error.some((e) => e.rule === "edit-untouched" || e.code === "cycle");
+      throw new DagRejected(conflict ? 409 : 400, edit.error);
+    }
+    deps.orion.submit({
+      type: "edit-dag",
+      dagId: dag.id,
+      added: edit.value.added,
+      removed: edit.value.removed,
+    });
+    return c.json(dagView(dag, deps.now()));
+  });
+  routes.get("/:id/artifacts/:name", async (c) => {
+    const dag = find(c.req.param("id"));
+    const opened = await deps.store.open(dag.id, c.req.param("name"));
+    if (opened === null) {
+      throw new HttpError(404, "unknown-artifact", `Cannot find artifact ${c.req.param("name")}`);
+    }
+    return new Response(opened.stream, {
+      headers: {
+        "content-type": "application/octet-stream",
+        "content-length": String(opened.meta.size),
+        "x-sha256": opened.meta.sha256,
+      },
+    });
+  });
+  return routes;
+}
