@@ -57,10 +57,18 @@ export function startGateway(overrides: Partial<GatewayOptions> = {}): Harness {
   };
 }
 
-export async function until(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+/** Polls `condition` (after running `refresh`, if given) until it holds or `timeoutMs` passes. */
+export async function until(
+  condition: () => boolean,
+  what: string,
+  timeoutMs = 3000,
+  refresh?: () => Promise<void>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (true) {
+    await refresh?.();
+    if (condition()) return;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, refresh ? 50 : 10));
   }
 }
