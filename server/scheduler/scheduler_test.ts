@@ -104,7 +104,11 @@ Deno.test("a failed node's dependents are skipped with the reason and the DAG fa
   const d = s.state.dags.d;
   assert.equal(d.nodes.a.status, "failed", "no retry policy means one attempt");
   assert.deepEqual([d.nodes.b.status, d.nodes.b.reason], ["skipped", "dependency a failed"]);
-  assert.deepEqual([d.nodes.c.status, d.nodes.c.reason], ["skipped", "dependency a failed"], "the reason names the node that failed");
+  assert.deepEqual(
+    [d.nodes.c.status, d.nodes.c.reason],
+    ["skipped", "dependency a failed"],
+    "the reason names the node that failed",
+  );
   assert.equal(d.status, "failed");
 });
 
