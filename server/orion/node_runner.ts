@@ -143,6 +143,7 @@ export class NodeRunner {
       }
       this.deps.gateway.send(deviceId, "FINISH_TASK", { taskId: task.taskId });
       const result = await next("RESULT");
+      if (!result.payload.ok) throw new RunStopped(result.payload.error! as ActionFailure);
       return { ok: true, artifacts: result.payload.artifacts ?? [], steps };
     } catch (error) {
       const reason = error instanceof RunStopped ? error.failure : failure("internal", true, String(error));

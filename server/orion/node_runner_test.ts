@@ -116,6 +116,23 @@ Deno.test("NodeRunner fails the attempt with the device's error when a step fail
   }
 });
 
+Deno.test("NodeRunner fails the attempt when the task's own RESULT reports a failure", live, async () => {
+  const s = await setup();
+  try {
+    const run = s.runner.run(s.spec(scriptSteps([])), new AbortController().signal);
+    await s.device.next("EXECUTE_TASK");
+    s.device.sendReliable("TASK_ACCEPTED", { taskId: "t1" });
+    await s.device.next("FINISH_TASK");
+    const error = { code: "action-failed" as const, message: "Cannot upload output report", retryable: true };
+    s.device.sendReliable("RESULT", { taskId: "t1", ok: false, error });
+    const outcome = await run;
+    assert.ok(!outcome.ok);
+    assert.deepEqual([outcome.failure.code, outcome.failure.retryable], ["action-failed", true]);
+  } finally {
+    await s.close();
+  }
+});
+
 Deno.test("NodeRunner reports device-lost when the device goes away mid-node", live, async () => {
   const s = await setup();
   try {
