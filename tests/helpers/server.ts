@@ -15,7 +15,19 @@ export interface TestServer extends RunningServer {
 export async function startTestServer(flags: string[] = [], dataDir?: string): Promise<TestServer> {
   const dir = dataDir ?? await Deno.makeTempDir({ prefix: "alien3-test-" });
   const config = parseConfig(
-    ["--port", "0", "--host", "127.0.0.1", "--data-dir", dir, "--log", "silent", "--resume-grace-ms", "1000", ...flags],
+    [
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--data-dir",
+      dir,
+      "--log",
+      "silent",
+      "--resume-grace-ms",
+      "1000",
+      ...flags,
+    ],
     () => undefined,
   );
   const server = await startServer(config, { keyPollMs: 50 });

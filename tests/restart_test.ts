@@ -1,0 +1,157 @@
+/** The server is SIGKILLed mid-DAG and started again on the same data dir: the DAG resumes and ends well. */
+import assert from "node:assert/strict";
+import { KEY_MIGRATIONS, KeyStore } from "../server/auth/key_store.ts";
+import { openDatabase } from "../server/store/db.ts";
+import { startClient } from "./helpers/client_process.ts";
+import { until } from "./helpers/gateway_harness.ts";
+
+const live = { sanitizeResources: false, sanitizeOps: false };
+const serverMain = new URL("../server/main.ts", import.meta.url).pathname;
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+async function startServerProcess(port: number, dataDir: string): Promise<Deno.ChildProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      serverMain,
+      "--port",
+      String(port),
+      "--host",
+      "127.0.0.1",
+      "--data-dir",
+      dataDir,
+      "--log",
+      "silent",
+      "--resume-grace-ms",
+      "1000",
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    if (ok) return child;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error("the server did not come up");
+}
+
+Deno.test(
+  "SIGKILL mid-DAG, restart: the DAG resumes, the in-flight attempt is retried, history is intact",
+  live,
+  async () => {
+    const dataDir = await Deno.makeTempDir({ prefix: "alien3-restart-" });
+    const db = openDatabase(dataDir, KEY_MIGRATIONS);
+    const keys = new KeyStore(db);
+    const operator = keys.create("operator", "op").secret;
+    const deviceKey = keys.create("device", "dev").secret;
+    db.close();
+    const port = freePort();
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers: { authorization: `Bearer ${operator}` } });
+    let server = await startServerProcess(port, dataDir);
+    const client = await startClient(`ws://127.0.0.1:${port}`, deviceKey, "worker");
+    try {
+      let devices: Array<{ state: string }> = [];
+      await until(() => devices.some((d) => d.state === "ready"), "the client to join", 15_000, async () => {
+        devices = (await (await api("/api/devices")).json()).devices;
+      });
+      const dag = {
+        name: "survives a crash",
+        nodes: [
+          {
+            id: "long",
+            kind: "script",
+            target: { device: "worker" },
+            steps: [{ type: "wait", ms: 4000 }],
+            retry: { attempts: 2, backoffMs: 0 },
+          },
+          { id: "pause", kind: "server", after: ["long"], op: { sleepMs: 10 } },
+          {
+            id: "last",
+            kind: "script",
+            after: ["pause"],
+            target: { device: "worker" },
+            steps: [{ type: "wait", ms: 10 }],
+          },
+        ],
+      };
+      const { id } = await (await api("/api/dags", { method: "POST", body: JSON.stringify(dag) })).json();
+      type View = {
+        state: string;
+        nodes: Array<{ id: string; state: string; attempts: Array<{ code?: string; outcome: string }> }>;
+      };
+      let view: View | null = null;
+      await until(() => view?.nodes[0].state === "running", "the long node to run", 15_000, async () => {
+        view = await (await api(`/api/dags/${id}`)).json();
+      });
+      const eventsBefore = await readEvents(api, 0);
+      server.kill("SIGKILL");
+      await server.status;
+
+      server = await startServerProcess(port, dataDir);
+      await until(
+        () => view?.state === "succeeded" || view?.state === "failed",
+        "the DAG to end",
+        40_000,
+        async () => {
+          view = await (await api(`/api/dags/${id}`)).json();
+        },
+      );
+      assert.equal(view!.state, "succeeded", JSON.stringify(view));
+      const long = view!.nodes[0];
+      assert.deepEqual(long.attempts.map((a) => [a.outcome, a.code ?? null]), [["failed", "server-restart"], [
+        "succeeded",
+        null,
+      ]]);
+      assert.deepEqual(view!.nodes.map((n) => n.state), ["succeeded", "succeeded", "succeeded"]);
+      const eventsAfter = await readEvents(api, 0);
+      assert.deepEqual(
+        eventsAfter.slice(0, eventsBefore.length),
+        eventsBefore,
+        "the history before the crash is intact",
+      );
+      assert.ok(eventsAfter.length > eventsBefore.length);
+      const ids = eventsAfter.map((e) => e.id as number);
+      assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+      const later = await readEvents(api, ids[ids.length - 3]);
+      assert.deepEqual(
+        later.map((e) => e.id),
+        ids.slice(-2),
+        "Last-Event-ID replays exactly what came after",
+      );
+    } finally {
+      await client.stop();
+      server.kill("SIGTERM");
+      await server.status;
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+);
+
+/** Reads the SSE replay after `lastEventId` until it pauses. */
+async function readEvents(
+  api: (path: string) => Promise<Response>,
+  lastEventId: number,
+): Promise<Array<Record<string, unknown>>> {
+  const response = await api(`/api/events?lastEventId=${lastEventId}`);
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  while (true) {
+    const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), 300));
+    const chunk = await Promise.race([reader.read(), timeout]);
+    if (chunk === null || chunk.done) break;
+    text += decoder.decode(chunk.value);
+  }
+  await reader.cancel();
+  return text.split("\n").filter((l) => l.startsWith("data: ")).map((l) => JSON.parse(l.slice(6)));
+}
