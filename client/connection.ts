@@ -74,6 +74,7 @@ export class DeviceConnection {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #lastHeardMs = 0;
+  #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #heartbeatTimeoutMs = 30_000;
   #resolveStopped!: (reason: StopReason) => void;
   #resolveReady!: () => void;
@@ -196,10 +197,19 @@ export class DeviceConnection {
     }
     if (RELIABLE_TYPES.has(message.type)) {
       const fresh = this.#inbox.accept((message.payload as { seq: number }).seq);
-      this.#write("SEQ_ACK", { seq: this.#inbox.lastSeq });
+      this.#ackSoon();
       if (!fresh) return;
     }
     this.#options.onMessage(message);
+  }
+
+  /** Acknowledges after this turn, so the replies a message triggers are written before the ACK (Nagle). */
+  #ackSoon(): void {
+    if (this.#ackTimer !== undefined) return;
+    this.#ackTimer = setTimeout(() => {
+      this.#ackTimer = undefined;
+      this.#write("SEQ_ACK", { seq: this.#inbox.lastSeq });
+    }, 0);
   }
 
   #becomeReady(deviceId: string): void {
@@ -254,6 +264,7 @@ export class DeviceConnection {
     this.#stopped = true;
     this.#ready = false;
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#ackTimer);
     clearInterval(this.#watchdog);
     const socket = this.#socket;
     this.#socket = null;

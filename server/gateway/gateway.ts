@@ -355,10 +355,25 @@ export class DeviceGateway implements Gateway {
     }
     if (RELIABLE_TYPES.has(message.type)) {
       const fresh = session.inbox.accept((message.payload as { seq: number }).seq);
-      connection.send("SEQ_ACK", { seq: session.inbox.lastSeq });
+      this.#ackSoon(session);
       if (!fresh) return;
     }
     this.#emit((listener) => listener.message?.(device.id, message));
+  }
+
+  /**
+   * Acknowledges after the current turn, cumulatively: replies that the message triggers (a next
+   * EXECUTE_TASK, say) go out first. An ACK written first would leave unacknowledged bytes in flight,
+   * and Nagle's algorithm would then hold the reply until the peer's delayed ACK, about 40 ms.
+   */
+  #ackSoon(session: Session): void {
+    if (session.ackTimer !== undefined) return;
+    session.ackTimer = setTimeout(() => {
+      session.ackTimer = undefined;
+      if (session.connection?.phase === "ready") {
+        session.connection.send("SEQ_ACK", { seq: session.inbox.lastSeq });
+      }
+    }, 0);
   }
 
   #detach(connection: Connection, code: number, reason: string): void {
@@ -378,6 +393,7 @@ export class DeviceGateway implements Gateway {
 
   #end(session: Session, reason: string, closeCode?: number): void {
     this.#sessions.delete(session.id);
+    clearTimeout(session.ackTimer);
     for (const probe of session.probes.values()) probe.resolve(null);
     session.probes.clear();
     const connection = session.connection;

@@ -35,6 +35,8 @@ export class Session {
   device: DeviceRecord | null = null;
   /** When the socket dropped; null while connected. */
   detachedAtMs: number | null = null;
+  /** A pending cumulative SEQ_ACK. */
+  ackTimer: ReturnType<typeof setTimeout> | undefined;
   heartbeat: Heartbeat = { nextPingId: 1, nextPingAtMs: 0, pending: null };
   /** On-demand PINGs awaiting their PONG: id → start time (high resolution) and resolver. */
   readonly probes = new Map<number, { startedAt: number; resolve: (rttMs: number | null) => void }>();

@@ -59,10 +59,23 @@ export class RawDevice {
         this.received.push(message);
         if (message.type === "PING" && this.autoPong) this.send("PONG", { id: message.payload.id });
         const seq = (message.payload as { seq?: number }).seq;
-        if (this.autoAck && typeof seq === "number") this.send("SEQ_ACK", { seq });
+        if (this.autoAck && typeof seq === "number") this.#ackSoon(seq);
       }
       this.#wake();
     });
+  }
+
+  #ackSeq = 0;
+  #ackTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Acknowledges cumulatively after this turn, as the real peers do. */
+  #ackSoon(seq: number): void {
+    this.#ackSeq = Math.max(this.#ackSeq, seq);
+    if (this.#ackTimer !== undefined) return;
+    this.#ackTimer = setTimeout(() => {
+      this.#ackTimer = undefined;
+      if (this.socket.readyState === WebSocket.OPEN) this.send("SEQ_ACK", { seq: this.#ackSeq });
+    }, 0);
   }
 
   /** Opens a socket to `url` and waits until it is open. */

@@ -1,0 +1,43 @@
+/**
+ * N simulated devices for the scheduler benchmark (a separate process, so the server is measured alone).
+ * Each answers EXECUTE_TASK at once (TASK_ACCEPTED, then RESULT after FINISH_TASK) and records the time
+ * from the last task RESULT it sent to the next EXECUTE_TASK any device received.
+ * Usage: deno run -A bench/sim_devices.ts URL KEY N  — prints `ready`, then on stdin close prints latencies as JSON.
+ */
+import { RawDevice, testCapabilities } from "../tests/helpers/raw_device.ts";
+
+const [url, key, countText] = Deno.args;
+const devices: RawDevice[] = [];
+let lastResultAt = 0;
+const latencies: number[] = [];
+
+for (let i = 0; i < Number(countText); i++) {
+  const device = await RawDevice.open(url);
+  await device.connect(key);
+  device.send("REGISTER_CAPABILITIES", { ...testCapabilities(`sim-${i}`), tags: ["sim"] });
+  await device.next("READY");
+  device.received.length = 0;
+  device.socket.addEventListener("message", () => {
+    for (const message of device.received.splice(0)) {
+      if (message.type === "EXECUTE_TASK") {
+        if (lastResultAt > 0) latencies.push(performance.now() - lastResultAt);
+        device.sendReliable("TASK_ACCEPTED", { taskId: message.payload.taskId });
+      } else if (message.type === "FINISH_TASK") {
+        lastResultAt = performance.now();
+        device.sendReliable("RESULT", { taskId: message.payload.taskId, ok: true });
+      }
+    }
+  });
+  devices.push(device);
+}
+console.log("ready");
+for await (const line of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
+  if (line.includes("reset")) {
+    latencies.length = 0;
+    lastResultAt = 0;
+    console.log("reset");
+  }
+  if (line.includes("report")) console.log(JSON.stringify(latencies));
+}
+await Promise.all(devices.map((d) => d.close()));
+Deno.exit(0);
