@@ -34,11 +34,19 @@ export function encodeMessage<T extends MessageType>(
   timestampMs: number,
 ): Uint8Array {
   const spec = MessageTypes[type];
-  const body = spec.payload === "binary" ? payload as Uint8Array : encoder.encode(JSON.stringify(payload));
-  const frame = new Uint8Array(HEADER_BYTES + body.byteLength);
-  writeHeader(frame, { typeCode: spec.code, payloadBytes: body.byteLength, timestampMs });
-  frame.set(body, HEADER_BYTES);
-  return frame;
+  if (spec.payload === "binary") {
+    const body = payload as Uint8Array;
+    const frame = new Uint8Array(HEADER_BYTES + body.byteLength);
+    writeHeader(frame, { typeCode: spec.code, payloadBytes: body.byteLength, timestampMs });
+    frame.set(body, HEADER_BYTES);
+    return frame;
+  }
+  // Encode the JSON straight into the frame (UTF-8 needs at most 3 bytes per UTF-16 unit), then trim.
+  const text = JSON.stringify(payload);
+  const buffer = new Uint8Array(HEADER_BYTES + text.length * 3);
+  const { written } = encoder.encodeInto(text, buffer.subarray(HEADER_BYTES));
+  writeHeader(buffer, { typeCode: spec.code, payloadBytes: written, timestampMs });
+  return buffer.subarray(0, HEADER_BYTES + written);
 }
 
 /** Decodes one frame, checking the header, the limits, the type and the payload's schema. */
