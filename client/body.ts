@@ -3,7 +3,10 @@
  * Node helper drives the real mouse, keyboard and screen; without one the device joins headless.
  */
 import type { PayloadInputOf } from "../shared/protocol/mod.ts";
+import { detectCapabilities } from "./capabilities.ts";
+import { HelperExecutor } from "./executor.ts";
 import { HeadlessExecutor } from "./headless_executor.ts";
+import { HelperProcess } from "./helper_process.ts";
 import type { ActionExecutor } from "./runtime.ts";
 import type { Reporter } from "./status_line.ts";
 
@@ -14,21 +17,38 @@ export interface Body {
   close(): Promise<void>;
 }
 
-/** Builds the body for this machine. */
-export function createBody(options: { name: string; tags: string[]; reporter: Reporter }): Promise<Body> {
-  const executor = new HeadlessExecutor();
-  return Promise.resolve({
-    capabilities: () =>
-      Promise.resolve({
-        name: options.name,
-        os: { platform: Deno.build.os, version: Deno.osRelease(), hostname: Deno.hostname() },
-        apps: [],
-        screens: [],
-        input: { mouse: false, keyboard: false },
-        media: { capture: false, webrtc: false },
-        tags: options.tags,
-      }),
-    executor,
+/** Builds the body for this machine: real when a display is present (DISPLAY on Linux), else headless. */
+export async function createBody(
+  options: { name: string; tags: string[]; reporter: Reporter },
+): Promise<Body> {
+  const display = Deno.env.get("DISPLAY");
+  const hasDisplay = Deno.build.os === "linux" ? Boolean(display) : true;
+  if (hasDisplay) {
+    const helper = new HelperProcess({
+      env: display ? { DISPLAY: display } : undefined,
+      onRestart: (count) => options.reporter.event(`Input helper died; restarted (${count})`),
+    });
+    try {
+      let screens = await helper.request<Array<{ width: number; height: number }>>("screens");
+      const executor = new HelperExecutor(helper, () => screens);
+      return {
+        capabilities: async () => {
+          screens = await helper.request<Array<{ width: number; height: number }>>("screens").catch(() =>
+            screens
+          );
+          return await detectCapabilities({ name: options.name, tags: options.tags, screens });
+        },
+        executor,
+        close: () => helper.close(),
+      };
+    } catch (error) {
+      options.reporter.event(`No input helper (${(error as Error).message}); joining headless`);
+      await helper.close();
+    }
+  }
+  return {
+    capabilities: () => detectCapabilities({ name: options.name, tags: options.tags, screens: [] }),
+    executor: new HeadlessExecutor(),
     close: () => Promise.resolve(),
-  });
+  };
 }

@@ -1,0 +1,83 @@
+/** Executes actions on the real screen through the Node helper, one at a time, in order. */
+import type { DeviceAction } from "../shared/actions.ts";
+import { decodeBase64 } from "./base64.ts";
+import { HelperError, type HelperProcess } from "./helper_process.ts";
+import type { ActionExecutor, ExecutionOutcome } from "./runtime.ts";
+
+interface Capture {
+  format: "jpeg" | "png";
+  width: number;
+  height: number;
+  originalWidth: number;
+  originalHeight: number;
+  capturedAtMs: number;
+  image: string;
+}
+
+/** Runs actions through the helper; `cancel()` fails what is queued, the running action completes. */
+export class HelperExecutor implements ActionExecutor {
+  #chain: Promise<unknown> = Promise.resolve();
+  #generation = 0;
+
+  constructor(
+    readonly helper: HelperProcess,
+    readonly screens: () => Array<{ width: number; height: number }>,
+  ) {}
+
+  execute(action: DeviceAction): Promise<ExecutionOutcome> {
+    const generation = this.#generation;
+    const result = this.#chain.then(() =>
+      generation === this.#generation ? this.#run(action) : {
+        ok: false as const,
+        error: { code: "cancelled" as const, message: "Stopped: the task was cancelled", retryable: false },
+      }
+    );
+    this.#chain = result.catch(() => {});
+    return result;
+  }
+
+  cancel(): void {
+    this.#generation++;
+  }
+
+  async #run(action: DeviceAction): Promise<ExecutionOutcome> {
+    const bounds = this.#outOfBounds(action);
+    if (bounds !== null) {
+      return { ok: false, error: { code: "out-of-bounds", message: bounds, retryable: false } };
+    }
+    try {
+      if (action.type === "frame") {
+        const { image, ...meta } = await this.helper.request<Capture>("capture", {
+          format: action.format,
+          scale: action.scale,
+          quality: action.quality,
+        });
+        return { ok: true, frame: { meta, image: decodeBase64(image) } };
+      }
+      const { type, ...args } = action;
+      const output = await this.helper.request(type, args);
+      return { ok: true, output };
+    } catch (error) {
+      if (error instanceof HelperError) {
+        return { ok: false, error: { code: error.code, message: error.message, retryable: error.retryable } };
+      }
+      return { ok: false, error: { code: "action-failed", message: String(error), retryable: true } };
+    }
+  }
+
+  #outOfBounds(action: DeviceAction): string | null {
+    const points = action.type === "move" || action.type === "click"
+      ? [{ x: action.x, y: action.y }]
+      : action.type === "drag"
+      ? [action.from, action.to]
+      : [];
+    const screen = this.screens()[0];
+    if (screen === undefined) return null;
+    for (const { x, y } of points) {
+      if (x < 0 || y < 0 || x >= screen.width || y >= screen.height) {
+        return `Cannot execute action: coordinates are outside the screen: ${x},${y} not in ${screen.width}x${screen.height}`;
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,142 @@
+// The helper's operations, each validating its input and failing with a coded error, never crashing.
+import { spawn, spawnSync } from "node:child_process";
+import { findApplication } from "./apps.js";
+import { resolveKeys } from "./keys.js";
+
+/** An error with a wire code. */
+export class CodedError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const BUTTONS = new Set(["left", "right", "middle"]);
+
+function int(value, name) {
+  if (!Number.isInteger(value)) {
+    throw new CodedError("schema-violation", `Cannot execute action: ${name} must be an integer`);
+  }
+  return value;
+}
+
+export function actions({ robot, sharp }) {
+  robot.setMouseDelay(0);
+  robot.setKeyboardDelay(0);
+  const screen = () => robot.getScreenSize();
+  const inBounds = (x, y) => {
+    const { width, height } = screen();
+    if (int(x, "x") < 0 || int(y, "y") < 0 || x >= width || y >= height) {
+      throw new CodedError(
+        "out-of-bounds",
+        `Cannot execute action: coordinates are outside the screen: ${x},${y} not in ${width}x${height}`,
+      );
+    }
+  };
+  const button = (name = "left") => {
+    if (!BUTTONS.has(name)) {
+      throw new CodedError("schema-violation", `Cannot execute action: unknown button ${name}`);
+    }
+    return name;
+  };
+
+  const ops = {
+    ping: () => ({ pong: true }),
+    screens: () => [screen()],
+    move: ({ x, y }) => {
+      inBounds(x, y);
+      robot.moveMouse(x, y);
+      return { x, y };
+    },
+    click: ({ x, y, button: b, double }) => {
+      inBounds(x, y);
+      robot.moveMouse(x, y);
+      robot.mouseClick(button(b), Boolean(double));
+      return { x, y };
+    },
+    drag: ({ from, to, button: b }) => {
+      inBounds(from?.x, from?.y);
+      inBounds(to?.x, to?.y);
+      robot.moveMouse(from.x, from.y);
+      robot.mouseToggle("down", button(b));
+      robot.dragMouse(to.x, to.y);
+      robot.mouseToggle("up", button(b));
+      return { from, to };
+    },
+    type: ({ text }) => {
+      if (typeof text !== "string" || text.length === 0) {
+        throw new CodedError("schema-violation", "Cannot type: text is empty");
+      }
+      // robotjs types ASCII reliably; other characters go through xdotool on X11.
+      if (/^[\x20-\x7e]*$/.test(text) || process.platform !== "linux") robot.typeString(text);
+      else {
+        const typed = spawnSync("xdotool", ["type", "--delay", "1", "--", text], { encoding: "utf8" });
+        if (typed.status !== 0) {
+          throw new CodedError("action-failed", `Cannot type text: xdotool: ${typed.stderr || typed.error}`);
+        }
+      }
+      return { characters: [...text].length };
+    },
+    key: ({ keys }) => {
+      const { key, modifiers } = resolveKeys(keys);
+      robot.keyTap(key, modifiers);
+      return { keys };
+    },
+    scroll: ({ dx = 0, dy = 0 }) => {
+      // robotjs on X11: positive y scrolls up (button 4); our contract: positive dy scrolls down.
+      robot.scrollMouse(int(dx, "dx"), -int(dy, "dy"));
+      return { dx, dy };
+    },
+    launch: async ({ app }) => {
+      const found = await findApplication(app);
+      if (found === null) {
+        throw new CodedError("unknown-app", `Cannot execute action: unknown application: ${app}`);
+      }
+      const child = spawn("/bin/sh", ["-c", found.command], { detached: true, stdio: "ignore" });
+      child.unref();
+      return { app: found.name, pid: child.pid };
+    },
+    capture: async ({ format = "jpeg", scale = 1, quality = 80 }) => {
+      if (format !== "jpeg" && format !== "png") {
+        throw new CodedError("schema-violation", "Cannot capture: format is jpeg or png");
+      }
+      const shot = robot.screen.capture();
+      const { width, height } = shot;
+      const rgba = Buffer.allocUnsafe(width * height * 4);
+      const source = shot.image;
+      for (let y = 0; y < height; y++) {
+        let from = y * shot.byteWidth;
+        let to = y * width * 4;
+        for (let x = 0; x < width; x++, from += 4, to += 4) {
+          rgba[to] = source[from + 2];
+          rgba[to + 1] = source[from + 1];
+          rgba[to + 2] = source[from];
+          rgba[to + 3] = 255;
+        }
+      }
+      let image = sharp(rgba, { raw: { width, height, channels: 4 } }).removeAlpha();
+      const outWidth = Math.max(1, Math.round(width * scale));
+      const outHeight = Math.max(1, Math.round(height * scale));
+      if (outWidth !== width || outHeight !== height) image = image.resize(outWidth, outHeight);
+      image = format === "png" ? image.png({ compressionLevel: 6 }) : image.jpeg({ quality });
+      const bytes = await image.toBuffer();
+      return {
+        format,
+        width: outWidth,
+        height: outHeight,
+        originalWidth: width,
+        originalHeight: height,
+        capturedAtMs: Date.now(),
+        image: bytes.toString("base64"),
+      };
+    },
+  };
+
+  return async (op, args) => {
+    const handler = ops[op];
+    if (handler === undefined) {
+      throw new CodedError("schema-violation", `Cannot run: unknown operation ${op}`);
+    }
+    return await handler(args);
+  };
+}

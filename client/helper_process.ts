@@ -1,0 +1,209 @@
+/**
+ * Runs the Node input helper (`client/helper/`) and talks to it over stdio, one JSON line per request.
+ * Installs its npm packages on first run, and restarts it if it dies: requests in flight then fail
+ * with a retryable error, and the next request goes to the new process.
+ */
+import type { ErrorCode } from "../shared/protocol/mod.ts";
+
+/** A failure reported by (or about) the helper. */
+export class HelperError extends Error {
+  constructor(readonly code: ErrorCode, message: string, readonly retryable: boolean) {
+    super(message);
+    this.name = "HelperError";
+  }
+}
+
+/** Settings of the helper process. */
+export interface HelperOptions {
+  /** The helper's folder (default: `client/helper` beside this file). */
+  dir?: string;
+  /** Extra environment, e.g. DISPLAY. */
+  env?: Record<string, string>;
+  /** Time a request may take (default 15 s). */
+  timeoutMs?: number;
+  /** Called when the helper had to be restarted. */
+  onRestart?: (count: number) => void;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: HelperError): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+const DEFAULT_DIR = new URL("./helper/", import.meta.url).pathname;
+
+/** The helper process and its request channel. */
+export class HelperProcess {
+  readonly #options: HelperOptions;
+  readonly #dir: string;
+  #child: Deno.ChildProcess | null = null;
+  #writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
+  #ready: Promise<void> | null = null;
+  #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #closed = false;
+  /** How often the helper was restarted after dying. */
+  restarts = 0;
+
+  constructor(options: HelperOptions = {}) {
+    this.#options = options;
+    this.#dir = options.dir ?? DEFAULT_DIR;
+  }
+
+  /** The running helper's pid, if any. */
+  get pid(): number | null {
+    return this.#child?.pid ?? null;
+  }
+
+  /** Sends one request and resolves with its result, or rejects with a HelperError. */
+  async request<T = unknown>(op: string, args: Record<string, unknown> = {}, timeoutMs?: number): Promise<T> {
+    if (this.#closed) {
+      throw new HelperError("action-failed", "Cannot run action: the helper is closed", false);
+    }
+    await this.#start();
+    const id = this.#nextId++;
+    const line = new TextEncoder().encode(JSON.stringify({ id, op, args }) + "\n");
+    return await new Promise<T>((resolve, reject) => {
+      const limit = timeoutMs ?? this.#options.timeoutMs ?? 15_000;
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(
+          new HelperError("timeout", `Cannot run ${op}: the helper did not answer within ${limit} ms`, true),
+        );
+      }, limit);
+      this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
+      this.#writer!.write(line).catch(() => {});
+    });
+  }
+
+  /** Stops the helper. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const child = this.#child;
+    this.#failAll("the helper is closing", false);
+    if (child) {
+      try {
+        await this.#writer?.close();
+      } catch {
+        // Already closed.
+      }
+      const exited = await Promise.race([
+        child.status.then(() => true),
+        new Promise((r) => setTimeout(() => r(false), 1000)),
+      ]);
+      if (!exited) {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // Gone.
+        }
+        await child.status;
+      }
+    }
+  }
+
+  #start(): Promise<void> {
+    this.#ready ??= this.#spawn().catch((error) => {
+      this.#ready = null;
+      throw error;
+    });
+    return this.#ready;
+  }
+
+  async #spawn(): Promise<void> {
+    await this.#install();
+    const child = new Deno.Command("node", {
+      args: ["main.js"],
+      cwd: this.#dir,
+      env: this.#options.env,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    this.#child = child;
+    this.#writer = child.stdin.getWriter();
+    const started = Promise.withResolvers<void>();
+    this.#readLines(child, started);
+    child.status.then(() => {
+      if (this.#child !== child) return;
+      this.#child = null;
+      this.#writer = null;
+      this.#ready = null;
+      started.reject(new HelperError("action-failed", "Cannot start the input helper: it exited", true));
+      if (this.#closed) return;
+      this.restarts++;
+      this.#failAll("the input helper died; it restarts on the next action", true);
+      this.#options.onRestart?.(this.restarts);
+    });
+    await started.promise;
+  }
+
+  async #readLines(child: Deno.ChildProcess, started: PromiseWithResolvers<void>): Promise<void> {
+    let buffered = "";
+    try {
+      for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+        buffered += chunk;
+        let newline;
+        while ((newline = buffered.indexOf("\n")) >= 0) {
+          const line = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          let message: {
+            id: number;
+            ok: boolean;
+            result?: unknown;
+            error?: { code: ErrorCode; message: string };
+          };
+          try {
+            message = JSON.parse(line);
+          } catch {
+            continue;
+          }
+          if (message.id === 0) {
+            started.resolve();
+            continue;
+          }
+          const pending = this.#pending.get(message.id);
+          if (pending === undefined) continue;
+          this.#pending.delete(message.id);
+          clearTimeout(pending.timer);
+          if (message.ok) pending.resolve(message.result);
+          else pending.reject(new HelperError(message.error!.code, message.error!.message, false));
+        }
+      }
+    } catch {
+      // The process ended; its status handler takes over.
+    }
+  }
+
+  async #install(): Promise<void> {
+    try {
+      await Deno.stat(`${this.#dir}/node_modules/robotjs`);
+      return;
+    } catch {
+      // First run: install below.
+    }
+    const output = await new Deno.Command("npm", {
+      args: ["install", "--omit=dev", "--no-audit", "--no-fund"],
+      cwd: this.#dir,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (output.code !== 0) {
+      const detail = new TextDecoder().decode(output.stderr).trim().split("\n").at(-1);
+      throw new HelperError(
+        "action-failed",
+        `Cannot install the input helper: npm install failed: ${detail}`,
+        false,
+      );
+    }
+  }
+
+  #failAll(reason: string, retryable: boolean): void {
+    for (const [id, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new HelperError("action-failed", `Cannot finish action: ${reason}`, retryable));
+      this.#pending.delete(id);
+    }
+  }
+}
