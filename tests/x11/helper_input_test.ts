@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import { HelperExecutor } from "../../client/executor.ts";
+import { HelperProcess } from "../../client/helper_process.ts";
+import { eventWindow, pointer, ROOT_COLOUR, startXServer } from "../helpers/xvnc.ts";
+
+const live = { sanitizeResources: false, sanitizeOps: false };
+
+Deno.test("injected input lands on a real X server, checked by independent observers", live, async (t) => {
+  const x = await startXServer();
+  const helper = new HelperProcess({ env: { DISPLAY: x.display } });
+  const executor = new HelperExecutor(helper, () => [{ width: 1280, height: 800 }]);
+  try {
+    await t.step("move lands where asked (xdotool getmouselocation)", async () => {
+      const outcome = await executor.execute({ type: "move", x: 321, y: 654 });
+      assert.ok(outcome.ok);
+      assert.deepEqual(await pointer(x), { x: 321, y: 654 });
+    });
+
+    const xev = await eventWindow(x);
+    try {
+      await t.step(
+        "clicks, double clicks and right clicks arrive as button events at the point",
+        async () => {
+          await executor.execute({ type: "click", x: 200, y: 150, button: "left", double: false });
+          await executor.execute({ type: "click", x: 210, y: 160, button: "right", double: false });
+          await executor.execute({ type: "click", x: 220, y: 170, button: "left", double: true });
+          await waitFor(() => (xev.events().match(/ButtonPress/g) ?? []).length >= 4, "button presses");
+          const presses = [
+            ...xev.events().matchAll(
+              /ButtonPress event[\s\S]*?\(([-\d]+),([-\d]+)\), root:\((\d+),(\d+)\)[\s\S]*?button (\d)/g,
+            ),
+          ]
+            .map((m) => [Number(m[3]), Number(m[4]), Number(m[5])]);
+          assert.deepEqual(presses.slice(0, 4), [[200, 150, 1], [210, 160, 3], [220, 170, 1], [220, 170, 1]]);
+        },
+      );
+      await t.step("typed ASCII and non-ASCII text arrives as key events", async () => {
+        await x.run("xdotool", ["windowfocus", "--sync", xev.windowId]).catch(() => "");
+        await x.run("xdotool", ["mousemove", "250", "200"]);
+        assert.ok((await executor.execute({ type: "type", text: "Hi" })).ok);
+        assert.ok((await executor.execute({ type: "type", text: "é✓" })).ok);
+        await waitFor(() => /U2713/.test(xev.events()), "the check mark");
+        assert.match(xev.events(), /state 0x1, keycode \d+ \(keysym 0x48, H\)/, "H typed with Shift");
+        assert.match(xev.events(), /keysym 0x69, i\)/);
+        assert.match(xev.events(), /keysym 0xe9, eacute/);
+        assert.match(xev.events(), /keysym 0x1002713, U2713/);
+      });
+      await t.step("a key combination presses its modifiers", async () => {
+        assert.ok((await executor.execute({ type: "key", keys: "ctrl+shift+t" })).ok);
+        const combo = /state 0x5, keycode \d+ \(keysym 0x(54|74), [Tt]\)/;
+        await waitFor(() => combo.test(xev.events()), "t pressed with Control and Shift held (state 0x5)");
+        assert.match(xev.events(), /keysym 0xffe3, Control_L/);
+        assert.match(xev.events(), /keysym 0xffe1, Shift_L/);
+      });
+      await t.step("scroll down sends button 5, scroll up button 4", async () => {
+        const before = (xev.events().match(/button 5/g) ?? []).length;
+        await x.run("xdotool", ["mousemove", "250", "200"]);
+        assert.ok((await executor.execute({ type: "scroll", dx: 0, dy: 2 })).ok);
+        assert.ok((await executor.execute({ type: "scroll", dx: 0, dy: -1 })).ok);
+        await waitFor(() => (xev.events().match(/button 4/g) ?? []).length >= 1, "a scroll up");
+        assert.ok((xev.events().match(/ButtonPress[\s\S]*?button 5/g) ?? []).length > before);
+      });
+    } finally {
+      await xev.close();
+    }
+
+    await t.step("a captured frame has the screen's size and shows the root colour", async () => {
+      await x.run("xdotool", ["mousemove", "1279", "799"]);
+      const outcome = await executor.execute({ type: "frame", format: "png", scale: 1, quality: 80 });
+      assert.ok(outcome.ok && outcome.frame);
+      assert.deepEqual([outcome.frame.meta.width, outcome.frame.meta.height], [1280, 800]);
+      const png = await Deno.makeTempFile({ suffix: ".png" });
+      await Deno.writeFile(png, outcome.frame.image);
+      const pixel = await new Deno.Command("convert", {
+        args: [png, "-format", "%[pixel:p{640,400}]", "info:-"],
+        stdout: "piped",
+      }).output();
+      const text = new TextDecoder().decode(pixel.stdout);
+      const rgb = /\((\d+),(\d+),(\d+)/.exec(text)!.slice(1).map(Number);
+      assert.deepEqual(rgb, [...ROOT_COLOUR.rgb], `pixel ${text}`);
+      const jpeg = await executor.execute({ type: "frame", format: "jpeg", scale: 0.5, quality: 70 });
+      assert.ok(jpeg.ok && jpeg.frame);
+      assert.deepEqual([jpeg.frame.meta.width, jpeg.frame.meta.originalWidth], [640, 1280]);
+      assert.deepEqual([...jpeg.frame.image.subarray(0, 2)], [0xff, 0xd8], "JPEG magic");
+      await Deno.remove(png);
+    });
+
+    await t.step("out-of-bounds coordinates, unknown keys and unknown apps are clear errors", async () => {
+      const outside = await executor.execute({
+        type: "click",
+        x: 5000,
+        y: 10,
+        button: "left",
+        double: false,
+      });
+      assert.ok(!outside.ok && outside.error.code === "out-of-bounds");
+      const key = await executor.execute({ type: "key", keys: "ctrl+nosuchkey" });
+      assert.ok(!key.ok && key.error.code === "unknown-key");
+      assert.match(key.error.message, /nosuchkey/);
+      const app = await executor.execute({ type: "launch", app: "No Such App 123" });
+      assert.ok(!app.ok && app.error.code === "unknown-app");
+    });
+
+    await t.step("a helper killed mid-run is restarted and the next action succeeds", async () => {
+      const oldPid = helper.pid!;
+      Deno.kill(oldPid, "SIGKILL");
+      await waitFor(() => helper.restarts === 1, "the restart to be noticed");
+      const outcome = await executor.execute({ type: "move", x: 11, y: 22 });
+      assert.ok(outcome.ok, JSON.stringify(outcome));
+      assert.notEqual(helper.pid, oldPid);
+      assert.deepEqual(await pointer(x), { x: 11, y: 22 });
+    });
+  } finally {
+    await helper.close();
+    await x.stop();
+  }
+});
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
