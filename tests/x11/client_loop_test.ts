@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { startClient } from "../helpers/client_process.ts";
+import { until } from "../helpers/gateway_harness.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { pointer, ROOT_COLOUR, startXServer } from "../helpers/xvnc.ts";
+
+const live = { sanitizeResources: false, sanitizeOps: false };
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+async function readyDevice(server: TestServer) {
+  let devices: Array<
+    { id: string; state: string; capabilities: { screens: unknown[]; apps: string[]; input: unknown } }
+  > = [];
+  await until(() => devices.some((d) => d.state === "ready"), "the client to be ready", 20_000, async () => {
+    devices = (await (await server.api("/api/devices")).json()).devices;
+  });
+  return devices.find((d) => d.state === "ready")!;
+}
+
+Deno.test(
+  "full loop: operator actions over REST drive a real client on a real X display",
+  live,
+  async (t) => {
+    const x = await startXServer();
+    const dataHome = await Deno.makeTempDir({ prefix: "alien3-xdg-" });
+    const marker = `${dataHome}/launched.txt`;
+    await Deno.mkdir(`${dataHome}/applications`, { recursive: true });
+    await Deno.writeTextFile(
+      `${dataHome}/applications/alien3-marker.desktop`,
+      [
+        "[Desktop Entry]",
+        "Type=Application",
+        "Name=Alien Marker",
+        `Exec=/bin/sh -c "echo launched > ${marker}" %U`,
+        "",
+      ].join("\n"),
+    );
+    const port = freePort();
+    const dataDir = await Deno.makeTempDir({ prefix: "alien3-loop-" });
+    let server = await startTestServer(["--port", String(port)], dataDir);
+    const deviceKey = server.deviceKey;
+    const client = await startClient(`ws://127.0.0.1:${port}`, deviceKey, "x11-box", {
+      env: { DISPLAY: x.display, XDG_DATA_HOME: dataHome },
+    });
+    try {
+      let device = await readyDevice(server);
+      const post = (body: unknown) =>
+        server.api(`/api/devices/${device.id}/actions`, { method: "POST", body: JSON.stringify(body) });
+
+      await t.step("capabilities report the real screen, input and a .desktop app the test installed", () => {
+        assert.deepEqual(device.capabilities.screens, [{ width: 1280, height: 800 }]);
+        assert.deepEqual(device.capabilities.input, { mouse: true, keyboard: true });
+        assert.ok(device.capabilities.apps.includes("Alien Marker"), device.capabilities.apps.join(", "));
+      });
+      await t.step(
+        "a move posted by the operator moves the real pointer; the RESULT carries its action id",
+        async () => {
+          const response = await post({ type: "move", x: 640, y: 321 });
+          assert.equal(response.status, 200);
+          const body = await response.json();
+          assert.match(body.actionId, /^[0-9a-f-]{36}$/);
+          assert.ok(body.timings.endedAtMs >= body.timings.startedAtMs);
+          assert.deepEqual(await pointer(x), { x: 640, y: 321 });
+        },
+      );
+      await t.step("two actions in a row get distinct action ids, in order", async () => {
+        const first = await (await post({ type: "click", x: 10, y: 10 })).json();
+        const second = await (await post({ type: "move", x: 20, y: 30 })).json();
+        assert.notEqual(first.actionId, second.actionId);
+        assert.deepEqual(await pointer(x), { x: 20, y: 30 });
+      });
+      await t.step("launch by name runs the app's Exec", async () => {
+        const response = await post({ type: "launch", app: "Alien Marker" });
+        assert.equal(response.status, 200, await response.clone().text());
+        await until(
+          () => {
+            try {
+              return Deno.readTextFileSync(marker).trim() === "launched";
+            } catch {
+              return false;
+            }
+          },
+          "the marker file",
+          5000,
+        );
+      });
+      await t.step("errors from the device come back with the error contract", async () => {
+        const outside = await post({ type: "move", x: 4000, y: 1 });
+        assert.equal(outside.status, 422);
+        assert.equal((await outside.json()).error.code, "out-of-bounds");
+        const unknown = await post({ type: "launch", app: "Nope Nope" });
+        assert.equal((await unknown.json()).error.code, "unknown-app");
+      });
+      await t.step("GET /frame returns a PNG of the screen showing the root colour", async () => {
+        await post({ type: "move", x: 1279, y: 799 });
+        const response = await server.api(`/api/devices/${device.id}/frame?format=png`);
+        assert.equal(response.status, 200);
+        assert.equal(response.headers.get("content-type"), "image/png");
+        assert.equal(response.headers.get("x-frame-width"), "1280");
+        const file = await Deno.makeTempFile({ suffix: ".png" });
+        await Deno.writeFile(file, new Uint8Array(await response.arrayBuffer()));
+        const out = await new Deno.Command("convert", {
+          args: [file, "-format", "%w %h %[pixel:p{10,700}]", "info:-"],
+          stdout: "piped",
+        }).output();
+        const text = new TextDecoder().decode(out.stdout);
+        assert.match(text, /^1280 800 /);
+        assert.deepEqual(/\((\d+),(\d+),(\d+)/.exec(text)!.slice(1).map(Number), [...ROOT_COLOUR.rgb]);
+        await Deno.remove(file);
+      });
+      await t.step(
+        "the server restarts; the client reconnects on its own and takes actions again",
+        async () => {
+          const before = device.id;
+          await server.close();
+          server = await startTestServer(["--port", String(port)], dataDir);
+          device = await readyDevice(server);
+          assert.equal(device.id, before, "same key and name: same device id");
+          const response = await post({ type: "move", x: 77, y: 88 });
+          assert.equal(response.status, 200);
+          assert.deepEqual(await pointer(x), { x: 77, y: 88 });
+        },
+      );
+    } finally {
+      await client.stop();
+      await server.close();
+      await x.stop();
+      await Deno.remove(dataHome, { recursive: true });
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+);
