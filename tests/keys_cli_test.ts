@@ -51,7 +51,6 @@ Deno.test(
       assert.equal(status, 401, "the revoked token is refused");
     } finally {
       await server.close();
-      await Deno.remove(server.dataDir, { recursive: true });
     }
   },
 );
@@ -92,6 +91,5 @@ Deno.test("revoking a device key with the CLI drops that device's live connectio
   } finally {
     await device.close();
     await server.close();
-    await Deno.remove(server.dataDir, { recursive: true });
   }
 });

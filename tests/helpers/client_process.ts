@@ -4,7 +4,7 @@
 export interface ClientProcess {
   child: Deno.ChildProcess;
   filesDir: string;
-  /** Stops the client (SIGTERM) and waits for it. */
+  /** Stops the client (SIGTERM), waits for it, and removes a files dir this helper made. */
   stop(): Promise<Deno.CommandStatus>;
 }
 
@@ -17,6 +17,7 @@ export async function startClient(
   name: string,
   options: { env?: Record<string, string>; extraArgs?: string[]; filesDir?: string } = {},
 ): Promise<ClientProcess> {
+  const ownDir = options.filesDir === undefined;
   const filesDir = options.filesDir ?? await Deno.makeTempDir({ prefix: `alien3-${name}-` });
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -49,7 +50,9 @@ export async function startClient(
       } catch {
         // Already gone.
       }
-      return await child.status;
+      const status = await child.status;
+      if (ownDir) await Deno.remove(filesDir, { recursive: true }).catch(() => {});
+      return status;
     },
   };
 }

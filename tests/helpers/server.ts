@@ -11,7 +11,7 @@ export interface TestServer extends RunningServer {
   api(path: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
 }
 
-/** Starts a server; extra flags override the test defaults. Close it in `finally`. */
+/** Starts a server; extra flags override the test defaults. Close it in `finally` (a data dir it made is removed). */
 export async function startTestServer(flags: string[] = [], dataDir?: string): Promise<TestServer> {
   const dir = dataDir ?? await Deno.makeTempDir({ prefix: "alien3-test-" });
   const config = parseConfig(
@@ -31,10 +31,15 @@ export async function startTestServer(flags: string[] = [], dataDir?: string): P
     () => undefined,
   );
   const server = await startServer(config, { keyPollMs: 50 });
+  const close = async () => {
+    await server.close();
+    if (dataDir === undefined) await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
   const operatorToken = server.keys.create("operator", "test-operator").secret;
   const deviceKey = server.keys.create("device", "test-devices").secret;
   return {
     ...server,
+    close,
     dataDir: dir,
     operatorToken,
     deviceKey,
