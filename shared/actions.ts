@@ -75,17 +75,7 @@ export const DeviceActionSchema = z.discriminatedUnion("type", [
 export type DeviceAction = z.infer<typeof DeviceActionSchema>;
 
 /** A script step: a device action or a wait. */
-export const StepSchema = z.discriminatedUnion("type", [
-  MoveActionSchema,
-  ClickActionSchema,
-  DragActionSchema,
-  TypeActionSchema,
-  KeyActionSchema,
-  ScrollActionSchema,
-  LaunchActionSchema,
-  FrameActionSchema,
-  WaitActionSchema,
-]);
+export const StepSchema = z.discriminatedUnion("type", [...DeviceActionSchema.options, WaitActionSchema]);
 /** A script step. */
 export type Step = z.infer<typeof StepSchema>;
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { startGateway, until } from "./helpers/gateway_harness.ts";
+import { freePort } from "./helpers/ports.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };
 const clientMain = new URL("../client/main.ts", import.meta.url).pathname;
@@ -88,9 +89,7 @@ Deno.test("a client with a rejected key exits non-zero with a clear message", li
 });
 
 Deno.test("a client that cannot reach the server exits non-zero naming the URL", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
+  const port = freePort();
   const child = spawnClient([
     "--connect",
     `ws://127.0.0.1:${port}/v1/device`,

@@ -5,15 +5,10 @@ import { openDatabase } from "../server/store/db.ts";
 import { startClient } from "./helpers/client_process.ts";
 import { until } from "./helpers/gateway_harness.ts";
 
+import { freePort } from "./helpers/ports.ts";
+
 const live = { sanitizeResources: false, sanitizeOps: false };
 const serverMain = new URL("../server/main.ts", import.meta.url).pathname;
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 async function startServerProcess(port: number, dataDir: string): Promise<Deno.ChildProcess> {
   const child = new Deno.Command(Deno.execPath(), {

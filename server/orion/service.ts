@@ -11,7 +11,7 @@ import type { DagNode } from "../../shared/dag/schema.ts";
 import type { ErrorCode } from "../../shared/protocol/mod.ts";
 import type { ArtifactAuthorizer } from "../artifacts/transfer.ts";
 import type { ArtifactStore } from "../artifacts/store.ts";
-import type { Gateway } from "../gateway/types.ts";
+import type { DeviceView, Gateway } from "../gateway/types.ts";
 import type { Logger } from "../log.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
 import type { SchedulerCommand, SchedulerEvent } from "../scheduler/types.ts";
@@ -71,31 +71,17 @@ export class OrionService {
     >;
     for (const row of rows) this.#apply(JSON.parse(row.event) as Input, row.at_ms);
     if (rows.length > 0) this.#submit({ type: "server-restarted" });
+    const ready = (device: DeviceView) =>
+      this.#submit({
+        type: "device-ready",
+        device: { id: device.id, name: device.name, capabilities: device.capabilities, rttMs: device.rttMs },
+      });
     this.#unsubscribe = this.#deps.gateway.subscribe({
-      deviceReady: (device) =>
-        this.#submit({
-          type: "device-ready",
-          device: {
-            id: device.id,
-            name: device.name,
-            capabilities: device.capabilities,
-            rttMs: device.rttMs,
-          },
-        }),
+      deviceReady: ready,
       deviceOffline: (device) => this.#submit({ type: "device-offline", deviceId: device.id }),
     });
     for (const device of this.#deps.gateway.devices()) {
-      if (device.state === "ready" || device.state === "busy") {
-        this.#submit({
-          type: "device-ready",
-          device: {
-            id: device.id,
-            name: device.name,
-            capabilities: device.capabilities,
-            rttMs: device.rttMs,
-          },
-        });
-      }
+      if (device.state === "ready" || device.state === "busy") ready(device);
     }
   }
 

@@ -4,14 +4,9 @@ import { until } from "../helpers/gateway_harness.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { pointer, ROOT_COLOUR, startXServer } from "../helpers/xvnc.ts";
 
-const live = { sanitizeResources: false, sanitizeOps: false };
+import { freePort } from "../helpers/ports.ts";
 
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
+const live = { sanitizeResources: false, sanitizeOps: false };
 
 async function readyDevice(server: TestServer) {
   let devices: Array<
