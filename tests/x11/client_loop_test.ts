@@ -110,6 +110,34 @@ Deno.test(
         await Deno.remove(file);
       });
       await t.step(
+        "a script node's steps are the same action objects: the scheduler drives the real pointer",
+        async () => {
+          const dag = {
+            name: "gui script",
+            nodes: [{
+              id: "drive",
+              kind: "script",
+              target: { input: true, apps: ["Alien Marker"] },
+              steps: [{ type: "move", x: 400, y: 300 }, { type: "wait", ms: 10 }, {
+                type: "click",
+                x: 444,
+                y: 333,
+              }],
+            }],
+          };
+          const created = await server.api("/api/dags", { method: "POST", body: JSON.stringify(dag) });
+          assert.equal(created.status, 201);
+          const { id } = await created.json();
+          let view: { state: string; nodes: Array<{ device: string; attempts: unknown[] }> } | null = null;
+          await until(() => view !== null && view.state !== "running", "the DAG to end", 15_000, async () => {
+            view = await (await server.api(`/api/dags/${id}`)).json();
+          });
+          assert.equal(view!.state, "succeeded", JSON.stringify(view));
+          assert.equal(view!.nodes[0].device, device.id);
+          assert.deepEqual(await pointer(x), { x: 444, y: 333 });
+        },
+      );
+      await t.step(
         "the server restarts; the client reconnects on its own and takes actions again",
         async () => {
           const before = device.id;
