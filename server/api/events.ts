@@ -50,7 +50,6 @@ export function eventRoutes(log: EventLog, options: { keepAliveMs?: number } = {
         cleanup();
       },
     });
-    c.req.raw.signal.addEventListener("abort", () => cleanup());
     return new Response(body, {
       headers: { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" },
     });
