@@ -1,38 +1,21 @@
-/** The scheduler's state, events and commands: plain JSON data, so the state can be stored and restored. */
-import type { DagNode } from "../../shared/dag/schema.ts";
+/**
+ * The scheduler's state, events and commands: plain JSON data, so the state can be stored, restored
+ * and rebuilt by replaying the same events.
+ */
+import type { DagNode, Target } from "../../shared/dag/schema.ts";
 import type { Capabilities, ErrorCode } from "../../shared/protocol/mod.ts";
+import type { DagStatus, NodeStatus } from "./transitions.ts";
 
-/** Node states. */
-export type NodeStatus =
-  | "pending"
-  | "waiting"
-  | "assigned"
-  | "running"
-  | "succeeded"
-  | "failed"
-  | "skipped"
-  | "cancelled";
-/** DAG states. */
-export type DagStatus = "running" | "succeeded" | "failed" | "cancelled";
+export {
+  assertTransition,
+  type DagStatus,
+  IllegalTransitionError,
+  isFinal,
+  NODE_TRANSITIONS,
+  type NodeStatus,
+} from "./transitions.ts";
 
-/** Every legal node transition; anything else is refused. */
-export const NODE_TRANSITIONS: Readonly<Record<NodeStatus, readonly NodeStatus[]>> = {
-  pending: ["waiting", "assigned", "running", "skipped", "cancelled"],
-  waiting: ["assigned", "skipped", "cancelled"],
-  assigned: ["running", "succeeded", "pending", "failed", "cancelled"],
-  running: ["succeeded", "pending", "failed", "cancelled"],
-  succeeded: [],
-  failed: [],
-  skipped: [],
-  cancelled: [],
-};
-
-/** Whether a node state is final. */
-export function isFinal(status: NodeStatus): boolean {
-  return NODE_TRANSITIONS[status].length === 0;
-}
-
-/** A failure as data. */
+/** A failure as data; the retry policy reads `retryable`. */
 export interface Failure {
   code: ErrorCode | "server-restart";
   message: string;
@@ -41,12 +24,16 @@ export interface Failure {
 
 /** One try of a node. */
 export interface Attempt {
+  /** 1 for the first try. */
   attempt: number;
+  /** Null for server nodes. */
   deviceId: string | null;
   assignedAtMs: number;
+  /** When the device accepted (server nodes: when the op began). */
   startedAtMs: number | null;
   endedAtMs: number | null;
   outcome: "in-flight" | "succeeded" | "failed" | "cancelled";
+  /** The failure's code (`device-lost`, `timeout`, `server-restart`, ...). */
   code?: string;
   reason?: string;
 }
@@ -56,18 +43,24 @@ export interface NodeState {
   id: string;
   spec: DagNode;
   status: NodeStatus;
+  /** Ids of the nodes that list this one in `after`. */
   dependents: string[];
   /** Dependencies not yet succeeded. */
   remaining: number;
   attempts: Attempt[];
+  /** The device of the in-flight attempt. */
   device: string | null;
   /** When every dependency had succeeded. */
   readyAtMs: number | null;
+  /** When the first attempt started. */
   startedAtMs: number | null;
   endedAtMs: number | null;
+  /** The last failure. */
   error: { code: string; message: string } | null;
-  /** Why a node waits, or why it was skipped or cancelled. */
+  /** Why a node waits, or why it was skipped, cancelled or is about to retry. */
   reason: string | null;
+  /** Ids of the timers armed for it. */
+  timers: string[];
 }
 
 /** A DAG and its progress. */
@@ -80,8 +73,12 @@ export interface DagState {
   nodes: Record<string, NodeState>;
   /** Node ids in submission order (plus added ones). */
   order: string[];
+  /** Nodes not yet in a final state. */
   unfinished: number;
-  storedArtifacts: string[];
+  /** Artifacts stored on the server, with when they arrived. */
+  artifacts: Record<string, number>;
+  /** Running `waitFor` server nodes by the artifact they wait for. */
+  waiters: Record<string, string[]>;
 }
 
 /** A device as the scheduler tracks it. */
@@ -91,16 +88,33 @@ export interface DeviceInfo {
   capabilities: Capabilities;
   online: boolean;
   rttMs: number | null;
-  active: number;
+  /** Its screen is taken by something other than the scheduler (an operator's actions). */
+  busy: boolean;
+  /** Keys (`dagId/nodeId`) of the nodes assigned to or running on it. */
+  nodes: string[];
+  /** How many of those are GUI nodes (at most one). */
   gui: number;
 }
 
-/** A pending timer. */
+/** A pending timer: a retry's backoff, a server sleep, or a deadline. */
 export interface TimerInfo {
   atMs: number;
   dagId: string;
   nodeId: string;
   kind: "retry" | "sleep" | "deadline";
+  /** For a device attempt's deadline: which attempt. */
+  attempt?: number;
+}
+
+/** Nodes waiting for a device, per distinct (target, GUI) pair, oldest first. */
+export interface WaitQueue {
+  target: Target;
+  gui: boolean;
+  /** Entries before `head` are consumed; an entry whose node no longer waits is skipped. */
+  entries: Array<{ key: string; seq: number }>;
+  head: number;
+  /** The reason shown on every node in the queue. */
+  reason: string;
 }
 
 /** The whole scheduler state. */
@@ -108,17 +122,23 @@ export interface SchedulerState {
   dags: Record<string, DagState>;
   devices: Record<string, DeviceInfo>;
   timers: Record<string, TimerInfo>;
-  /** `dagId/nodeId` of nodes waiting for a device, oldest first. */
-  waiting: string[];
+  waiting: Record<string, WaitQueue>;
+  /** Orders waiting nodes across queues. */
+  waitSeq: number;
 }
 
-/** Inputs to the scheduler. */
+/**
+ * Inputs to the scheduler. The brief's events map as: node started = `attempt-accepted`, node result =
+ * `attempt-ended`, node timeout and backoff elapsed = `timer-fired` (deadline and retry timers),
+ * device busy-changed = `device-updated`.
+ */
 export type SchedulerEvent =
   | { type: "dag-submitted"; dagId: string; name: string; nodes: DagNode[] }
   | {
     type: "device-ready";
     device: { id: string; name: string; capabilities: Capabilities; rttMs: number | null };
   }
+  | { type: "device-updated"; deviceId: string; rttMs?: number | null; busy?: boolean }
   | { type: "device-offline"; deviceId: string }
   | { type: "attempt-accepted"; dagId: string; nodeId: string; attempt: number }
   | { type: "attempt-ended"; dagId: string; nodeId: string; attempt: number; ok: boolean; failure?: Failure }
@@ -133,6 +153,7 @@ export interface TransitionRecord {
   nodeId?: string;
   kind: "dag" | "node";
   from: string | null;
+  /** A node or DAG state, or `removed` for a node an edit took out. */
   to: string;
   atMs: number;
   attempt?: number;
@@ -140,7 +161,11 @@ export interface TransitionRecord {
   reason?: string;
 }
 
-/** What the shell must do. */
+/**
+ * What the shell must do. The brief's commands map as: assign + execute = `run-attempt` (the shell
+ * sends EXECUTE_TASK), cancel-on-device = `cancel-attempt`, emit-event = `record`; server ops need no
+ * command: sleeps are timers and `waitFor` completes on `artifact-stored`.
+ */
 export type SchedulerCommand =
   | {
     type: "run-attempt";
@@ -154,12 +179,3 @@ export type SchedulerCommand =
   | { type: "start-timer"; timerId: string; atMs: number }
   | { type: "cancel-timer"; timerId: string }
   | { type: "record"; record: TransitionRecord };
-
-/** A refused transition. */
-export class IllegalTransitionError extends Error {
-  readonly code = "illegal-transition";
-  constructor(readonly nodeId: string, readonly from: NodeStatus, readonly to: NodeStatus) {
-    super(`Cannot move node ${nodeId} from ${from} to ${to}`);
-    this.name = "IllegalTransitionError";
-  }
-}

@@ -1,4 +1,7 @@
-/** Capability matching and device choice: pure functions of the target and the devices' views. */
+/**
+ * Capability matching and device choice: pure functions of a node's target and the devices' views.
+ * Placement is deterministic: the same devices in any order give the same choice.
+ */
 import type { Capabilities } from "../protocol/messages.ts";
 import type { Target } from "./schema.ts";
 
@@ -9,43 +12,67 @@ export interface MatchableDevice {
   capabilities: Pick<Capabilities, "os" | "apps" | "tags" | "input">;
 }
 
+/**
+ * A device's availability: `ready` (online, screen free), `busy` (online, its screen is taken by a GUI
+ * node or an operator: it may still take non-GUI work), `offline`.
+ */
+export type DeviceAvailability = "ready" | "busy" | "offline";
+
 /** A device the scheduler may choose. */
 export interface CandidateDevice extends MatchableDevice {
-  online: boolean;
+  state: DeviceAvailability;
+  /** Round-trip time of the last heartbeat; null before the first one (sorts last). */
   rttMs: number | null;
-  /** Nodes running (or assigned) on it now. */
-  activeNodes: number;
-  /** Whether one of them uses the screen and input. */
-  guiBusy: boolean;
+  /** Nodes assigned to or running on it now. */
+  busyCount: number;
 }
 
-const OS_ALIASES: Record<string, string> = {
+/** Operating system aliases, lowercased, to the platform names devices report (`Deno.build.os`). */
+export const OS_ALIASES: Readonly<Record<string, string>> = {
   macos: "darwin",
   mac: "darwin",
   osx: "darwin",
+  macosx: "darwin",
   win: "windows",
   win32: "windows",
-};
+  win64: "windows",
+  "gnu/linux": "linux",
+  ubuntu: "linux",
+  debian: "linux",
+  fedora: "linux",
+} as const;
 
-function normalOs(os: string): string {
-  const lower = os.toLowerCase();
+/** Lowercases an OS name and resolves aliases (`macOS` → `darwin`, `Win32` → `windows`). */
+export function normalizeOs(os: string): string {
+  const lower = os.trim().toLowerCase();
   return OS_ALIASES[lower] ?? lower;
 }
 
-/** Whether `device` meets `target`. */
+/**
+ * Whether `device` meets `target`: `{device}` by id or name; otherwise every requirement given: OS
+ * (case-insensitive, with aliases), every app (case-insensitive), every tag (exact), and `input: true`
+ * means both mouse and keyboard.
+ */
 export function matchesTarget(target: Target, device: MatchableDevice): boolean {
   if ("device" in target) return target.device === device.id || target.device === device.name;
   const caps = device.capabilities;
-  if (target.os !== undefined && normalOs(target.os) !== normalOs(caps.os.platform)) return false;
-  const apps = new Set(caps.apps.map((a) => a.toLowerCase()));
-  if (target.apps?.some((app) => !apps.has(app.toLowerCase()))) return false;
-  const tags = new Set(caps.tags);
-  if (target.tags?.some((tag) => !tags.has(tag))) return false;
+  if (target.os !== undefined && normalizeOs(target.os) !== normalizeOs(caps.os.platform)) return false;
+  if (target.apps !== undefined && target.apps.length > 0) {
+    const apps = new Set(caps.apps.map((a) => a.toLowerCase()));
+    if (target.apps.some((app) => !apps.has(app.toLowerCase()))) return false;
+  }
+  if (target.tags?.some((tag) => !caps.tags.includes(tag))) return false;
   if (target.input === true && !(caps.input.mouse && caps.input.keyboard)) return false;
   return true;
 }
 
-/** Among online, matching devices that can take the node, the least busy, then lowest RTT, then id. */
+/** Whether a candidate may take a node now: online, matching, and for a GUI node its screen free. */
+export function canTake(target: Target, gui: boolean, device: CandidateDevice): boolean {
+  if (device.state === "offline" || (gui && device.state !== "ready")) return false;
+  return matchesTarget(target, device);
+}
+
+/** Among the devices that can take the node: the least busy, then lowest RTT, then smallest id. */
 export function chooseDevice(
   target: Target,
   gui: boolean,
@@ -53,26 +80,28 @@ export function chooseDevice(
 ): CandidateDevice | null {
   let best: CandidateDevice | null = null;
   for (const device of devices) {
-    if (!device.online || (gui && device.guiBusy) || !matchesTarget(target, device)) continue;
-    if (best === null || compare(device, best) < 0) best = device;
+    if (canTake(target, gui, device) && (best === null || compareDevices(device, best) < 0)) best = device;
   }
   return best;
 }
 
-function compare(a: CandidateDevice, b: CandidateDevice): number {
-  if (a.activeNodes !== b.activeNodes) return a.activeNodes - b.activeNodes;
+/** Placement order: fewer nodes, then lower RTT (unknown last), then id. */
+export function compareDevices(a: CandidateDevice, b: CandidateDevice): number {
+  if (a.busyCount !== b.busyCount) return a.busyCount - b.busyCount;
   const rttA = a.rttMs ?? Number.POSITIVE_INFINITY;
   const rttB = b.rttMs ?? Number.POSITIVE_INFINITY;
-  if (rttA !== rttB) return rttA - rttB;
+  if (rttA !== rttB) return rttA < rttB ? -1 : 1;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-/** Why no device can take a node right now, for a waiting node's visible reason. */
+/** Why no device can take a node right now: the waiting node's visible reason. */
 export function whyWaiting(target: Target, gui: boolean, devices: readonly CandidateDevice[]): string {
-  const matching = devices.filter((d) => matchesTarget(target, d));
   const wanted = "device" in target ? `device ${target.device}` : `a device with ${JSON.stringify(target)}`;
+  const matching = devices.filter((d) => matchesTarget(target, d));
   if (matching.length === 0) return `no known device matches: waiting for ${wanted}`;
-  if (!matching.some((d) => d.online)) return `every matching device is offline: waiting for ${wanted}`;
-  if (gui) return `every matching device is busy with a GUI node`;
-  return `no matching device is free`;
+  if (matching.every((d) => d.state === "offline")) {
+    return `every matching device is offline: waiting for ${wanted}`;
+  }
+  if (gui) return `every matching device is busy with a GUI node: waiting for ${wanted}`;
+  return `no matching device is free: waiting for ${wanted}`;
 }

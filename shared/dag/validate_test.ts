@@ -126,10 +126,9 @@ Deno.test("matchesTarget() and chooseDevice() follow os, apps, tags and input re
     id,
     name: id,
     capabilities: base,
-    online: true,
+    state: "ready" as const,
     rttMs,
-    activeNodes,
-    guiBusy: false,
+    busyCount: activeNodes,
   });
   assert.ok(matchesTarget({ os: "Windows", apps: ["word"], tags: ["office"], input: true }, d("x", 1)));
   assert.ok(!matchesTarget({ os: "linux" }, d("x", 1)));
