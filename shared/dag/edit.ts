@@ -6,7 +6,7 @@
 import { err, ok, type Result } from "../result.ts";
 import { checkGraph, type DagError, dagError } from "./graph.ts";
 import { DAG_LIMITS, type DagNode, NodeSchema } from "./schema.ts";
-import { nodeRules, type ValidateContext } from "./validate.ts";
+import { nodeRules, schemaErrors, type ValidateContext } from "./validate.ts";
 
 /** An edit to a running DAG: raw node objects to add, node ids to remove. */
 export interface DagEdit {
@@ -87,18 +87,8 @@ function parseAdded(raw: readonly unknown[], errors: DagError[]): DagNode[] {
   raw.forEach((item, index) => {
     const parsed = NodeSchema.safeParse(item);
     if (parsed.success) return void added.push(parsed.data);
-    const id = (item as { id?: unknown } | null)?.id;
-    for (const issue of parsed.error.issues.slice(0, 5)) {
-      const where = ["add", index, ...issue.path].map(String).join(".");
-      errors.push(
-        dagError(
-          "invalid-dag",
-          "schema",
-          `${where}: ${issue.message}`,
-          typeof id === "string" ? id : undefined,
-        ),
-      );
-    }
+    const issues = parsed.error.issues.map((issue) => ({ ...issue, path: ["add", index, ...issue.path] }));
+    errors.push(...schemaErrors({ add: raw }, issues, "add"));
   });
   return added;
 }

@@ -89,17 +89,17 @@ interface Issue {
   params?: Record<string, unknown>;
 }
 
-/** Turns zod issues into DagErrors that name the node (by id when it has one) and the rule. */
-export function schemaErrors(
-  input: unknown,
-  issues: readonly Issue[],
-  basePath: PropertyKey[] = [],
-): DagError[] {
+/**
+ * Turns zod issues into DagErrors that name the node (by id when it has one) and the rule. Issue paths
+ * start at `input`; nodes are found under `input[nodesKey]` (`nodes` for a DAG, `add` for an edit).
+ */
+export function schemaErrors(input: unknown, issues: readonly Issue[], nodesKey = "nodes"): DagError[] {
   return issues.slice(0, MAX_REPORTED_ISSUES).map((issue) => {
-    const path = [...basePath, ...issue.path];
-    const nodeIndex = path[0] === "nodes" && typeof path[1] === "number" ? path[1] : undefined;
-    const raw = nodeIndex === undefined ? undefined : (input as { nodes?: unknown[] })?.nodes?.[nodeIndex];
-    const id = (raw as { id?: unknown } | undefined)?.id;
+    const path = issue.path;
+    const nodeIndex = path[0] === nodesKey && typeof path[1] === "number" ? path[1] : undefined;
+    const list = (input as Record<string, unknown> | null)?.[nodesKey];
+    const raw = nodeIndex === undefined || !Array.isArray(list) ? undefined : list[nodeIndex];
+    const id = (raw as { id?: unknown } | null | undefined)?.id;
     const where = path.map(String).join(".");
     const message = `${where ? `${where}: ` : ""}${issue.message}`;
     const node = typeof id === "string" ? id : undefined;
