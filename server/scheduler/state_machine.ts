@@ -6,7 +6,7 @@
  * counts, per-device node lists, per-target wait queues), never by the size of the DAG.
  */
 import { attemptAccepted, attemptEnded, deviceLost, timerFired } from "./attempts.ts";
-import type { StepContext } from "./context.ts";
+import { record, type StepContext } from "./context.ts";
 import { addNodes, failAttempt, succeed } from "./lifecycle.ts";
 import { cancelDag, editDag } from "./operator.ts";
 import { placeWaiting } from "./placement.ts";
@@ -101,10 +101,7 @@ function apply(ctx: StepContext, event: SchedulerEvent): void {
         artifacts: {},
         waiters: {},
       };
-      ctx.out.push({
-        type: "record",
-        record: { dagId: dag.id, kind: "dag", from: null, to: "running", atMs: ctx.nowMs },
-      });
+      record(ctx, { dagId: dag.id, kind: "dag", from: null, to: "running" });
       return addNodes(ctx, dag, event.nodes);
     }
     case "device-ready": {
