@@ -1,98 +1,357 @@
 import assert from "node:assert/strict";
-import { decodeFrame, encodeMessage } from "./codec.ts";
-import { HEADER_BYTES, readHeader, writeHeader } from "./header.ts";
+import { decodeFrame, type DecodeLimits, DEFAULT_LIMITS, encodeMessage } from "./codec.ts";
+import { ERROR_CODE_NAMES } from "./errors.ts";
+import { HEADER_BYTES } from "./header.ts";
+import { maySend, type MessageType, MessageTypes, RELIABLE_TYPES, TYPE_BY_CODE } from "./messages.ts";
 import { SAMPLE_PAYLOADS } from "./vectors.ts";
 
-const limits = { maxFrameBytes: 4096, maxJsonBytes: 1024 };
-const pong = () => encodeMessage("PONG", { id: 1 }, 5);
+const limits: DecodeLimits = { maxFrameBytes: 4096, maxJsonBytes: 1024 };
+const TYPES = Object.keys(MessageTypes) as MessageType[];
+const utf8 = new TextEncoder();
 
-function codeOf(bytes: Uint8Array): string {
-  const result = decodeFrame(bytes, limits);
-  assert.ok(!result.ok, "expected a decode error");
-  return result.error.code;
+/** A frame built by hand: header bytes written one by one, then `body`. */
+function handFrame(typeCode: number, body: Uint8Array | string, timestampMs = 0): Uint8Array {
+  const bytes = typeof body === "string" ? utf8.encode(body) : body;
+  const frame = new Uint8Array(HEADER_BYTES + bytes.length);
+  frame[0] = typeCode;
+  new DataView(frame.buffer).setUint32(1, bytes.length);
+  new DataView(frame.buffer).setBigUint64(5, BigInt(timestampMs));
+  frame.set(bytes, HEADER_BYTES);
+  return frame;
 }
 
-Deno.test("writeHeader()/readHeader() lay out type, big-endian length and big-endian timestamp", () => {
-  const bytes = new Uint8Array(13);
-  writeHeader(bytes, { typeCode: 0x21, payloadBytes: 0x01020304, timestampMs: 0x0102030405 });
-  assert.deepEqual([...bytes], [0x21, 1, 2, 3, 4, 0, 0, 0, 1, 2, 3, 4, 5]);
-  const header = readHeader(bytes);
-  assert.ok(header.ok);
-  assert.deepEqual(header.value, { typeCode: 0x21, payloadBytes: 0x01020304, timestampMs: 0x0102030405 });
+function errorOf(bytes: Uint8Array, decodeLimits: DecodeLimits = limits) {
+  const result = decodeFrame(bytes, decodeLimits);
+  assert.ok(!result.ok, "expected a decode error");
+  return result.error;
+}
+
+const codeOf = (bytes: Uint8Array, decodeLimits: DecodeLimits = limits) => errorOf(bytes, decodeLimits).code;
+const pong = () => encodeMessage("PONG", { id: 1 }, 5);
+
+Deno.test("DEFAULT_LIMITS are 16 MiB frames and 1 MiB JSON payloads", () => {
+  assert.deepEqual(DEFAULT_LIMITS, { maxFrameBytes: 16 * 1024 * 1024, maxJsonBytes: 1024 * 1024 });
 });
 
-Deno.test("decodeFrame() rejects a header shorter than 13 bytes", () => {
+Deno.test("type codes are unique, one byte, and TYPE_BY_CODE maps each back to its name", () => {
+  const codes = TYPES.map((t) => MessageTypes[t].code);
+  assert.equal(new Set(codes).size, codes.length);
+  for (const type of TYPES) {
+    const { code } = MessageTypes[type];
+    assert.ok(code > 0 && code <= 0xff, type);
+    assert.equal(TYPE_BY_CODE.get(code), type);
+  }
+  assert.equal(TYPE_BY_CODE.size, TYPES.length);
+});
+
+Deno.test("binary types have no schema and JSON types have one", () => {
+  for (const type of TYPES) {
+    const spec = MessageTypes[type];
+    assert.equal(spec.schema === null, spec.payload === "binary", type);
+  }
+  assert.deepEqual(TYPES.filter((t) => MessageTypes[t].payload === "binary"), [
+    "STREAM_FRAME",
+    "ARTIFACT_CHUNK",
+  ]);
+});
+
+Deno.test("exactly the reliable types require a positive integer seq", () => {
+  for (const type of TYPES) {
+    const schema = MessageTypes[type].schema;
+    if (schema === null) {
+      assert.ok(!RELIABLE_TYPES.has(type), `${type} is binary and cannot be reliable`);
+      continue;
+    }
+    const sample = SAMPLE_PAYLOADS[type] as Record<string, unknown>;
+    const { seq: _seq, ...withoutSeq } = sample;
+    const missing = schema.safeParse(withoutSeq).success;
+    if (RELIABLE_TYPES.has(type)) {
+      assert.ok(!missing, `${type} must require seq`);
+      for (const bad of [0, -1, 1.5, "1"]) assert.ok(!schema.safeParse({ ...sample, seq: bad }).success);
+    } else if (type !== "SEQ_ACK") {
+      assert.ok(missing, `${type} must not require seq`);
+    }
+  }
+});
+
+Deno.test("maySend() follows each type's direction", () => {
+  for (const type of TYPES) {
+    const direction = MessageTypes[type].direction;
+    assert.equal(maySend(type, "device"), direction !== "server-to-device", type);
+    assert.equal(maySend(type, "server"), direction !== "device-to-server", type);
+  }
+  assert.ok(!maySend("ACTION_CLICK", "device"));
+  assert.ok(!maySend("RESULT", "server"));
+  assert.ok(maySend("ERROR", "device") && maySend("ERROR", "server"));
+});
+
+Deno.test("encodeMessage() writes the header then compact JSON", () => {
+  const frame = encodeMessage("PONG", { id: 7 }, 1700000000000);
+  assert.deepEqual([...frame.subarray(0, HEADER_BYTES)], [
+    0x06,
+    0,
+    0,
+    0,
+    8,
+    0,
+    0,
+    0x01,
+    0x8b,
+    0xcf,
+    0xe5,
+    0x68,
+    0x00,
+  ]);
+  assert.equal(new TextDecoder().decode(frame.subarray(HEADER_BYTES)), '{"id":7}');
+  assert.equal(frame.byteLength, HEADER_BYTES + 8, "no slack after the payload");
+});
+
+Deno.test("encodeMessage() counts the length in UTF-8 bytes, not characters", () => {
+  const frame = encodeMessage("ACTION_TYPE", { seq: 1, actionId: "a", text: "é✓😀" }, 0);
+  const json = '{"seq":1,"actionId":"a","text":"é✓😀"}';
+  assert.equal(new DataView(frame.buffer, frame.byteOffset).getUint32(1), utf8.encode(json).length);
+  assert.deepEqual(frame.subarray(HEADER_BYTES), utf8.encode(json));
+  const decoded = decodeFrame(frame);
+  assert.ok(decoded.ok && decoded.value.type === "ACTION_TYPE");
+  assert.equal(decoded.value.payload.text, "é✓😀");
+});
+
+Deno.test("encodeMessage() puts a binary payload after the header unchanged", () => {
+  const body = new Uint8Array([0, 1, 2, 0xff]);
+  const frame = encodeMessage("ARTIFACT_CHUNK", body, 3);
+  assert.deepEqual([...frame], [0x41, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 3, 0, 1, 2, 0xff]);
+});
+
+Deno.test("every message type round-trips: same type, timestamp and payload", () => {
+  for (const type of TYPES) {
+    const payload = SAMPLE_PAYLOADS[type];
+    const decoded = decodeFrame(encodeMessage(type, payload as never, 1234567890123));
+    assert.ok(decoded.ok, `${type}: ${!decoded.ok && decoded.error.message}`);
+    assert.equal(decoded.value.type, type);
+    assert.equal(decoded.value.timestampMs, 1234567890123);
+    if (payload instanceof Uint8Array) assert.deepEqual(decoded.value.payload, payload);
+    else assert.deepEqual(decoded.value.payload, { ...(decoded.value.payload as object), ...payload }, type);
+  }
+});
+
+Deno.test("a frame inside a larger buffer (non-zero byteOffset) decodes", () => {
+  const frame = encodeMessage("PING", { id: 3, sentAtMs: 9 }, 11);
+  const buffer = new Uint8Array(frame.length + 20).fill(0xee);
+  buffer.set(frame, 10);
+  const decoded = decodeFrame(buffer.subarray(10, 10 + frame.length));
+  assert.ok(decoded.ok);
+  assert.deepEqual(decoded.value, { type: "PING", payload: { id: 3, sentAtMs: 9 }, timestampMs: 11 });
+});
+
+Deno.test("receivers accept any key order and whitespace, and drop unknown keys", () => {
+  const text = ' \n{ "sentAtMs" : 9,\t"extra": {"a": [1, 2]}, "id": 3 }\r\n ';
+  const decoded = decodeFrame(handFrame(0x05, text, 11));
+  assert.ok(decoded.ok);
+  assert.deepEqual(decoded.value, { type: "PING", payload: { id: 3, sentAtMs: 9 }, timestampMs: 11 });
+});
+
+Deno.test("schema defaults are filled in on decode", () => {
+  const decoded = decodeFrame(handFrame(0x21, '{"seq":1,"actionId":"a","x":1,"y":2}'));
+  assert.ok(decoded.ok && decoded.value.type === "ACTION_CLICK");
+  assert.equal(decoded.value.payload.button, "left");
+  assert.equal(decoded.value.payload.double, false);
+});
+
+Deno.test("a short header is refused with bad-header", () => {
   for (let n = 0; n < HEADER_BYTES; n++) assert.equal(codeOf(new Uint8Array(n)), "bad-header");
 });
 
-Deno.test("decodeFrame() rejects a length that lies in either direction", () => {
-  const longer = pong();
-  new DataView(longer.buffer).setUint32(1, longer.length - 13 + 1);
-  assert.equal(codeOf(longer), "length-mismatch");
-  const shorter = pong();
-  new DataView(shorter.buffer).setUint32(1, shorter.length - 13 - 1);
-  assert.equal(codeOf(shorter), "length-mismatch");
-});
-
-Deno.test("decodeFrame() rejects unknown types, bad UTF-8, bad JSON and schema failures naming the field", () => {
-  const unknown = pong();
-  unknown[0] = 0xee;
-  assert.equal(codeOf(unknown), "unknown-type");
-  const badUtf8 = encodeMessage("STREAM_FRAME", new Uint8Array(0), 0);
-  const withBytes = new Uint8Array([...badUtf8, 0xff, 0xfe]);
-  withBytes[0] = 0x06;
-  new DataView(withBytes.buffer).setUint32(1, 2);
-  assert.equal(codeOf(withBytes), "bad-json");
-  const text = new TextEncoder().encode("{oops");
-  const badJson = new Uint8Array([0x06, 0, 0, 0, text.length, 0, 0, 0, 0, 0, 0, 0, 0, ...text]);
-  assert.equal(codeOf(badJson), "bad-json");
-  const result = decodeFrame(
-    encodeMessage("ACTION_CLICK", { seq: 1, actionId: "a", x: 1, y: "two" } as never, 0),
-    limits,
-  );
-  assert.ok(!result.ok);
-  assert.equal(result.error.code, "schema-violation");
-  assert.match(result.error.message, /ACTION_CLICK y:/);
-});
-
-Deno.test("decodeFrame() rejects over-size frames and over-size JSON payloads", () => {
-  assert.equal(codeOf(new Uint8Array(4097)), "frame-too-large");
-  assert.equal(codeOf(encodeMessage("BYE", { reason: "x".repeat(1100) } as never, 0)), "frame-too-large");
-  const bigBinary = decodeFrame(encodeMessage("STREAM_FRAME", new Uint8Array(2000), 0), limits);
-  assert.ok(bigBinary.ok, "binary payloads are bounded by the frame limit only");
-});
-
-Deno.test("decodeFrame() rejects a timestamp beyond 2^53-1", () => {
+Deno.test("a length field larger than the payload is refused with length-mismatch", () => {
   const frame = pong();
-  new DataView(frame.buffer).setBigUint64(5, 2n ** 60n);
-  assert.equal(codeOf(frame), "bad-header");
+  new DataView(frame.buffer).setUint32(1, frame.length - HEADER_BYTES + 1);
+  const error = errorOf(frame);
+  assert.equal(error.code, "length-mismatch");
+  assert.match(error.message, /declared 9 bytes, got 8/);
+  const huge = pong();
+  new DataView(huge.buffer).setUint32(1, 0xffffffff);
+  assert.equal(codeOf(huge), "length-mismatch");
 });
 
-Deno.test("decodeFrame() never throws on random or mutated bytes", () => {
-  let seed = 0x2545f491;
-  const random = () => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 0x100000000;
+Deno.test("a length field smaller than the payload is refused with length-mismatch", () => {
+  const frame = pong();
+  new DataView(frame.buffer).setUint32(1, frame.length - HEADER_BYTES - 1);
+  assert.equal(codeOf(frame), "length-mismatch");
+  const zero = pong();
+  new DataView(zero.buffer).setUint32(1, 0);
+  assert.equal(codeOf(zero), "length-mismatch");
+});
+
+Deno.test("an unknown type code is refused with unknown-type naming it in hex", () => {
+  const known = new Set(TYPE_BY_CODE.keys());
+  for (let code = 0; code <= 0xff; code++) {
+    if (known.has(code)) continue;
+    const error = errorOf(handFrame(code, "{}"));
+    assert.equal(error.code, "unknown-type");
+    assert.ok(error.message.endsWith(`0x${code.toString(16).padStart(2, "0")}`), error.message);
+  }
+});
+
+Deno.test("a JSON payload that is not UTF-8 is refused with bad-json", () => {
+  for (const body of [[0xff, 0xfe], [0x7b, 0xc3, 0x28, 0x7d], [0xed, 0xa0, 0x80]]) {
+    const error = errorOf(handFrame(0x06, new Uint8Array(body)));
+    assert.equal(error.code, "bad-json");
+    assert.equal(error.ref, "PONG");
+  }
+});
+
+Deno.test("a JSON payload that does not parse is refused with bad-json", () => {
+  for (const text of ["", "{oops", '{"id":1', "{'id':1}", '{"id":1}}', "NaN"]) {
+    assert.equal(codeOf(handFrame(0x06, text)), "bad-json", JSON.stringify(text));
+  }
+});
+
+Deno.test("a payload failing its schema is refused with schema-violation naming type and field", () => {
+  const cases: Array<[number, string, RegExp]> = [
+    [0x21, '{"seq":1,"actionId":"a","x":1,"y":"two"}', /^.*: ACTION_CLICK y: /],
+    [0x21, '{"seq":1,"actionId":"a","x":1}', /ACTION_CLICK y: /],
+    [0x01, '{"protocolVersion":1,"token":"","clientVersion":"c"}', /CONNECT token: /],
+    [0x03, '{"name":"bad name","os":{"platform":"linux"}}', /REGISTER_CAPABILITIES name: /],
+    [0x09, '{"code":"no-such-code","message":"m"}', /ERROR code: /],
+    [0x10, '{"seq":1}', /EXECUTE_TASK taskId: /],
+    [0x40, '{"seq":1,"transferId":"a/b","taskId":"t","artifact":"a","size":0,"sha256":"x"}', /transferId/],
+  ];
+  for (const [code, text, pattern] of cases) {
+    const error = errorOf(handFrame(code, text));
+    assert.equal(error.code, "schema-violation", text);
+    assert.match(error.message, pattern);
+    assert.equal(error.ref, TYPE_BY_CODE.get(code));
+  }
+});
+
+Deno.test("JSON that is not an object is refused with schema-violation", () => {
+  for (const text of ["null", "[]", "1", '"x"', "true"]) {
+    assert.equal(codeOf(handFrame(0x06, text)), "schema-violation", text);
+  }
+});
+
+Deno.test("RESULT's cross-field rules are enforced", () => {
+  const neither = errorOf(handFrame(0x12, '{"seq":1,"ok":true}'));
+  assert.equal(neither.code, "schema-violation");
+  assert.match(neither.message, /names a taskId or an actionId/);
+  const failedWithoutError = errorOf(handFrame(0x12, '{"seq":1,"taskId":"t","ok":false}'));
+  assert.match(failedWithoutError.message, /a failed RESULT carries an error/);
+});
+
+Deno.test("a frame over maxFrameBytes is refused with frame-too-large before anything else", () => {
+  assert.equal(codeOf(new Uint8Array(limits.maxFrameBytes + 1)), "frame-too-large");
+  const atLimit = handFrame(0x30, new Uint8Array(limits.maxFrameBytes - HEADER_BYTES));
+  assert.ok(decodeFrame(atLimit, limits).ok, "a binary frame of exactly maxFrameBytes is accepted");
+  const overLimit = handFrame(0x30, new Uint8Array(limits.maxFrameBytes - HEADER_BYTES + 1));
+  assert.equal(codeOf(overLimit), "frame-too-large");
+});
+
+Deno.test("a JSON payload over maxJsonBytes is refused with frame-too-large; binary ones are not", () => {
+  const pad = (n: number) => `{"code":"internal","message":"${"x".repeat(n - 32)}"}`;
+  assert.equal(pad(1024).length, 1024);
+  assert.ok(decodeFrame(handFrame(0x09, pad(1024)), limits).ok, "exactly maxJsonBytes is accepted");
+  const error = errorOf(handFrame(0x09, pad(1025)));
+  assert.equal(error.code, "frame-too-large");
+  assert.equal(error.ref, "ERROR");
+  assert.ok(decodeFrame(handFrame(0x30, SAMPLE_PAYLOADS.STREAM_FRAME), { ...limits, maxJsonBytes: 16 }).ok);
+});
+
+Deno.test("a timestamp above 2^53-1 is refused with bad-header", () => {
+  const frame = pong();
+  new DataView(frame.buffer).setBigUint64(5, 2n ** 53n);
+  assert.equal(codeOf(frame), "bad-header");
+  new DataView(frame.buffer).setBigUint64(5, 2n ** 53n - 1n);
+  assert.ok(decodeFrame(frame, limits).ok);
+});
+
+Deno.test("a deeply nested JSON payload is decoded or refused without throwing", () => {
+  const deep = "[".repeat(200_000) + "]".repeat(200_000);
+  const result = decodeFrame(handFrame(0x12, `{"seq":1,"actionId":"a","ok":true,"output":${deep}}`), {
+    maxFrameBytes: DEFAULT_LIMITS.maxFrameBytes,
+    maxJsonBytes: DEFAULT_LIMITS.maxJsonBytes,
+  });
+  assert.equal(typeof result.ok, "boolean");
+});
+
+/** xorshift32: a deterministic PRNG so fuzz failures reproduce. */
+function prng(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 0x100000000;
   };
-  const valid = Object.entries(SAMPLE_PAYLOADS).map(([type, payload]) =>
-    encodeMessage(type as never, payload as never, 9)
-  );
-  let decodedOk = 0;
+}
+
+function assertRefusedOrValid(bytes: Uint8Array, decodeLimits: DecodeLimits): boolean {
+  let result;
+  try {
+    result = decodeFrame(bytes, decodeLimits);
+  } catch (error) {
+    const hex = Array.from(bytes.subarray(0, 64), (b) => b.toString(16).padStart(2, "0")).join("");
+    throw new Error(`decodeFrame threw on ${hex}…: ${error}`);
+  }
+  if (result.ok) {
+    assert.ok(TYPE_BY_CODE.has(bytes[0]));
+    return true;
+  }
+  assert.ok(ERROR_CODE_NAMES.includes(result.error.code), result.error.code);
+  assert.equal(typeof result.error.message, "string");
+  return false;
+}
+
+Deno.test("decodeFrame() never throws on random bytes", () => {
+  const random = prng(0x2545f491);
+  const byte = () => Math.floor(random() * 256);
+  for (let i = 0; i < 3000; i++) {
+    const bytes = Uint8Array.from({ length: Math.floor(random() * 96) }, byte);
+    if (i % 3 === 0 && bytes.length >= HEADER_BYTES) {
+      // Make the header plausible so the fuzz reaches the payload checks.
+      bytes[0] = [...TYPE_BY_CODE.keys()][Math.floor(random() * TYPE_BY_CODE.size)];
+      new DataView(bytes.buffer).setUint32(1, bytes.length - HEADER_BYTES);
+      new DataView(bytes.buffer).setBigUint64(5, 0n);
+    }
+    assertRefusedOrValid(bytes, limits);
+  }
+});
+
+Deno.test("decodeFrame() never throws on mutated valid frames", () => {
+  const random = prng(0x9e3779b9);
+  const valid = TYPES.map((type) => encodeMessage(type, SAMPLE_PAYLOADS[type] as never, 9));
+  let accepted = 0;
   for (let i = 0; i < 4000; i++) {
-    let bytes: Uint8Array;
-    if (i % 2 === 0) {
-      bytes = Uint8Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256));
-    } else {
-      bytes = valid[i % valid.length].slice();
-      for (let m = 0; m < 1 + Math.floor(random() * 4); m++) {
-        bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+    const source = valid[i % valid.length];
+    let bytes = source.slice();
+    switch (i % 4) {
+      case 0: // flip a few bytes anywhere
+        for (let m = 0; m < 1 + Math.floor(random() * 4); m++) {
+          bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+        }
+        break;
+      case 1: // flip payload bytes only, keeping the header honest
+        for (let m = 0; m < 1 + Math.floor(random() * 3); m++) {
+          const at = HEADER_BYTES + Math.floor(random() * (bytes.length - HEADER_BYTES));
+          bytes[at] = Math.floor(random() * 256);
+        }
+        break;
+      case 2: // truncate, or truncate and fix the length so the payload checks run
+        bytes = bytes.slice(0, Math.floor(random() * bytes.length));
+        if (random() < 0.5 && bytes.length >= HEADER_BYTES) {
+          new DataView(bytes.buffer).setUint32(1, bytes.length - HEADER_BYTES);
+        }
+        break;
+      case 3: { // splice random bytes into the payload and fix the length
+        const extra = Uint8Array.from(
+          { length: 1 + Math.floor(random() * 8) },
+          () => Math.floor(random() * 256),
+        );
+        const at = HEADER_BYTES + Math.floor(random() * (bytes.length - HEADER_BYTES));
+        bytes = new Uint8Array([...bytes.subarray(0, at), ...extra, ...bytes.subarray(at)]);
+        new DataView(bytes.buffer).setUint32(1, bytes.length - HEADER_BYTES);
+        break;
       }
     }
-    const result = decodeFrame(bytes, limits);
-    if (result.ok) decodedOk++;
-    else assert.equal(typeof result.error.code, "string");
+    if (assertRefusedOrValid(bytes, limits)) accepted++;
   }
-  assert.ok(decodedOk < 4000, "hostile bytes are mostly refused");
+  assert.ok(accepted < 4000, "mutations are mostly refused");
 });
