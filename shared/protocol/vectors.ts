@@ -94,7 +94,7 @@ export const SAMPLE_PAYLOADS: { [T in MessageType]: PayloadInputOf<T> } = {
 export const VECTOR_TIMESTAMP_MS = 1700000000000;
 
 /** Message types PROTOCOL.md gives hex vectors for. */
-export const VECTOR_TYPES: readonly MessageType[] = [
+export const VECTOR_TYPES = [
   "CONNECT",
   "ACK",
   "READY",
@@ -105,10 +105,77 @@ export const VECTOR_TYPES: readonly MessageType[] = [
   "ERROR",
   "STREAM_FRAME",
   "ARTIFACT_CHUNK",
-];
+] as const satisfies readonly MessageType[];
+
+/**
+ * The golden frames: each vector type's sample payload, stamped VECTOR_TIMESTAMP_MS, as the codec encodes
+ * it, in lower-case hex, 32 bytes a line. Literal so that an implementation in another language (or a
+ * changed codec) can be checked against them; PROTOCOL.md renders the same lines.
+ */
+export const GOLDEN_HEX: { readonly [T in (typeof VECTOR_TYPES)[number]]: readonly string[] } = {
+  CONNECT: [
+    "01000000510000018bcfe568007b2270726f746f636f6c56657273696f6e223a",
+    "312c22746f6b656e223a226133645f6578616d706c65222c22636c69656e7456",
+    "657273696f6e223a22616c69656e332d636c69656e742f302e312e30227d",
+  ],
+  ACK: [
+    "02000000cf0000018bcfe568007b2273657373696f6e4964223a227331222c22",
+    "70726f746f636f6c56657273696f6e223a312c22686561727462656174496e74",
+    "657276616c4d73223a31303030302c2268656172746265617454696d656f7574",
+    "4d73223a33303030302c226c696d697473223a7b226d61784672616d65427974",
+    "6573223a31363737373231362c226d61784a736f6e4279746573223a31303438",
+    "3537362c226d61784d657373616765735065725365636f6e64223a3230307d2c",
+    "22726573756d6564223a66616c73652c226c617374536571223a307d",
+  ],
+  READY: [
+    "04000000390000018bcfe568007b226465766963654964223a226465765f3031",
+    "323334353637383961626364656630313233222c226e616d65223a226c617074",
+    "6f702d61227d",
+  ],
+  PING: [
+    "05000000210000018bcfe568007b226964223a372c2273656e7441744d73223a",
+    "313730303030303030303030307d",
+  ],
+  PONG: [
+    "06000000080000018bcfe568007b226964223a377d",
+  ],
+  ACTION_CLICK: [
+    "21000000480000018bcfe568007b22736571223a392c22616374696f6e496422",
+    "3a226133222c2278223a3130302c2279223a3230302c22627574746f6e223a22",
+    "6c656674222c22646f75626c65223a66616c73657d",
+  ],
+  RESULT: [
+    "120000005e0000018bcfe568007b22736571223a342c22616374696f6e496422",
+    "3a226131222c226f6b223a747275652c2274696d696e6773223a7b2272656365",
+    "6976656441744d73223a312c227374617274656441744d73223a322c22656e64",
+    "656441744d73223a337d7d",
+  ],
+  ERROR: [
+    "09000000530000018bcfe568007b22636f6465223a22756e6b6e6f776e2d7479",
+    "7065222c226d657373616765223a2243616e6e6f74206465636f646520667261",
+    "6d653a20756e6b6e6f776e206d65737361676520747970653a2030783766227d",
+  ],
+  STREAM_FRAME: [
+    "300000007f0000018bcfe56800000000777b22616374696f6e4964223a226139",
+    "222c22666f726d6174223a22706e67222c227769647468223a322c2268656967",
+    "6874223a312c226f726967696e616c5769647468223a342c226f726967696e61",
+    "6c486569676874223a322c22636170747572656441744d73223a313730303030",
+    "303030303030307d89504e47",
+  ],
+  ARTIFACT_CHUNK: [
+    "410000000f0000018bcfe56800027431000000000000000074657374",
+  ],
+};
 
 /** Bytes as lower-case hex, 32 bytes a line. */
 export function toHex(bytes: Uint8Array): string {
   const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  return hex.match(/.{1,64}/g)!.join("\n");
+  return (hex.match(/.{1,64}/g) ?? []).join("\n");
+}
+
+/** Hex (whitespace ignored) to bytes; throws on anything but pairs of hex digits. */
+export function fromHex(hex: string): Uint8Array {
+  const clean = hex.replace(/\s+/g, "");
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(clean)) throw new Error(`not hex: ${hex.slice(0, 40)}`);
+  return Uint8Array.from(clean.match(/../g) ?? [], (pair) => parseInt(pair, 16));
 }
