@@ -1,0 +1,79 @@
+/**
+ * The narrow seam between the protocol and the bytes: every side (gateway, Deno client, browser client)
+ * speaks through a `Transport`, and tests put an in-memory pair where a socket would be. Modelled on
+ * nats.js's `Transport`: send bytes, iterate incoming frames, close, learn how it closed.
+ */
+
+/** How a transport closed: a WebSocket close code and reason. */
+export interface CloseInfo {
+  code: number;
+  reason: string;
+}
+
+/** One incoming frame: bytes, or a string for a text frame (which the protocol refuses). */
+export type Incoming = Uint8Array | string;
+
+/** A message transport. Iterating it yields incoming frames in order and ends when it closes. */
+export interface Transport extends AsyncIterable<Incoming> {
+  /** Sends one binary frame; dropped once the transport is closed or closing. */
+  send(bytes: Uint8Array): void;
+  /** Closes with a WebSocket close code and reason; closing twice is harmless. */
+  close(code?: number, reason?: string): void;
+  /** Settles once, when the transport has closed (either side), with the code and reason. */
+  readonly closed: Promise<CloseInfo>;
+  /** Bytes queued but not yet written to the network, for backpressure decisions. */
+  readonly bufferedAmount: number;
+  /** Whether `send` still writes. */
+  readonly isOpen: boolean;
+}
+
+/**
+ * The receiving half every adapter shares: a queue of incoming frames read through `for await`. Frames
+ * pushed while nobody waits are kept in order; `end()` lets the reader drain them and then stop.
+ */
+export class IncomingQueue implements AsyncIterable<Incoming> {
+  #items: Incoming[] = [];
+  #head = 0;
+  #ended = false;
+  #waiter: ((result: IteratorResult<Incoming>) => void) | null = null;
+
+  /** Queues a frame (ignored after `end`). */
+  push(item: Incoming): void {
+    if (this.#ended) return;
+    const waiter = this.#waiter;
+    if (waiter !== null) {
+      this.#waiter = null;
+      waiter({ value: item, done: false });
+    } else this.#items.push(item);
+  }
+
+  /** No more frames: the reader gets what is queued, then the iteration ends. */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const waiter = this.#waiter;
+    this.#waiter = null;
+    waiter?.({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Incoming> {
+    return {
+      next: () => {
+        if (this.#head < this.#items.length) {
+          const value = this.#items[this.#head++];
+          if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+            this.#items = this.#items.slice(this.#head);
+            this.#head = 0;
+          }
+          return Promise.resolve({ value, done: false });
+        }
+        if (this.#ended) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => (this.#waiter = resolve));
+      },
+      return: () => {
+        this.end();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+}
