@@ -6,18 +6,12 @@
  * ARTIFACT_END; an ERROR with `ref = transferId` refuses it. A broken transfer is retried whole with a new
  * transfer id; refusals (not-your-work, artifact-too-large, path-escape) are not.
  */
-import { createHash, type Hash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
-import {
-  CHUNK_BYTES,
-  ChunkAssembly,
-  isRetryableTransferError,
-  MAX_TRANSFER_ATTEMPTS,
-  SENDER_HIGH_WATER_BYTES,
-} from "../shared/artifacts.ts";
+import { ArtifactReceiver, digestOf, sendArtifact } from "../shared/artifact_io.ts";
+import { isRetryableTransferError, MAX_TRANSFER_ATTEMPTS } from "../shared/artifacts.ts";
+import { systemClock, type Timers } from "../shared/clock.ts";
 import {
   decodeArtifactChunk,
-  encodeArtifactChunk,
   type ErrorCode,
   type Message,
   type MessageOf,
@@ -47,6 +41,7 @@ export interface ArtifactClientOptions {
   maxAttempts?: number;
   /** A transfer with no progress for this long fails and is retried (default 30 s). */
   idleTimeoutMs?: number;
+  clock?: Timers;
 }
 
 type TaskInput = MessageOf<"EXECUTE_TASK">["payload"]["inputs"][number];
@@ -67,7 +62,7 @@ interface Transfer {
   kind: "download" | "upload";
   settle(error: ProtocolError | null): void;
   settled: boolean;
-  timer?: ReturnType<typeof setTimeout>;
+  timer?: unknown;
 }
 
 interface Incoming extends Transfer {
@@ -75,9 +70,7 @@ interface Incoming extends Transfer {
   input: TaskInput;
   target: string;
   tempPath: string;
-  file: Deno.FsFile | null;
-  assembly: ChunkAssembly | null;
-  hash: Hash;
+  receiver: ArtifactReceiver | null;
   chain: Promise<void>;
 }
 
@@ -85,9 +78,11 @@ interface Incoming extends Transfer {
 export class ArtifactClient implements TaskFiles {
   readonly #options: ArtifactClientOptions;
   readonly #transfers = new Map<string, Incoming | Transfer>();
+  readonly #clock: Timers;
 
   constructor(options: ArtifactClientOptions) {
     this.#options = options;
+    this.#clock = options.clock ?? systemClock;
   }
 
   /** Fetches each input into its `file`; throws an `ArtifactTransferError` naming the input on failure. */
@@ -175,9 +170,7 @@ export class ArtifactClient implements TaskFiles {
       input,
       target,
       tempPath,
-      file: null,
-      assembly: null,
-      hash: createHash("sha256"),
+      receiver: null,
       chain: Promise.resolve(),
     };
     const done = this.#register(incoming);
@@ -207,12 +200,12 @@ export class ArtifactClient implements TaskFiles {
         `${input.artifact} (${input.size} bytes, ${input.sha256})`;
       return this.#fail(download, protocolError("checksum-mismatch", detail, begin.transferId), true);
     }
-    const assembly = ChunkAssembly.begin({ ...begin, maxBytes: input.size });
-    if (!assembly.ok) return this.#fail(download, assembly.error, true);
-    download.assembly = assembly.value;
-    this.#step(download, async () => {
-      download.file = await Deno.open(download.tempPath, { write: true, createNew: true });
-    });
+    const receiver = ArtifactReceiver.begin(
+      { ...begin, maxBytes: input.size },
+      () => Deno.open(download.tempPath, { write: true, createNew: true }),
+    );
+    if (!receiver.ok) return this.#fail(download, receiver.error, true);
+    download.receiver = receiver.value;
   }
 
   #chunk(payload: Uint8Array): void {
@@ -221,15 +214,12 @@ export class ArtifactClient implements TaskFiles {
     const download = this.#transfers.get(decoded.value.transferId);
     if (download?.kind !== "download") return;
     const incoming = download as Incoming;
-    if (incoming.assembly === null) {
+    if (incoming.receiver === null) {
       return this.#fail(incoming, protocolError("out-of-order", "chunk before ARTIFACT_BEGIN"), true);
     }
     this.#touch(incoming);
-    const { offset, data } = decoded.value;
-    const accepted = incoming.assembly.accept(offset, data.byteLength);
-    if (!accepted.ok) return this.#fail(incoming, accepted.error, true);
-    incoming.hash.update(data);
-    this.#step(incoming, () => writeAll(incoming.file!, data));
+    const refused = incoming.receiver.chunk(decoded.value.offset, decoded.value.data);
+    if (refused !== null) this.#fail(incoming, refused, true);
   }
 
   #end(transferId: string): void {
@@ -237,14 +227,13 @@ export class ArtifactClient implements TaskFiles {
     if (transfer === undefined) return;
     if (transfer.kind === "upload") return this.#succeed(transfer);
     const incoming = transfer as Incoming;
-    if (incoming.assembly === null) {
+    const receiver = incoming.receiver;
+    if (receiver === null) {
       return this.#fail(incoming, protocolError("out-of-order", "END before ARTIFACT_BEGIN"), true);
     }
-    const finished = incoming.assembly.finish(incoming.hash.digest("hex"));
-    if (!finished.ok) return this.#fail(incoming, finished.error, true);
     this.#step(incoming, async () => {
-      incoming.file!.close();
-      incoming.file = null;
+      const refused = await receiver.end();
+      if (refused !== null) return this.#fail(incoming, refused, true);
       await Deno.rename(incoming.tempPath, incoming.target);
       this.#succeed(incoming);
     });
@@ -260,27 +249,30 @@ export class ArtifactClient implements TaskFiles {
     const transfer = this.#track(transferId, "upload");
     const done = this.#register(transfer);
     const { link } = this.#options;
-    link.send("ARTIFACT_BEGIN", { transferId, taskId, artifact, ...digest });
     const file = await Deno.open(path, { read: true });
     try {
-      const buffer = new Uint8Array(CHUNK_BYTES);
-      let offset = 0;
-      while (offset < digest.size && !transfer.settled) {
-        const length = await readFull(file, buffer.subarray(0, Math.min(CHUNK_BYTES, digest.size - offset)));
-        if (length === 0) break;
-        while (link.bufferedAmount > SENDER_HIGH_WATER_BYTES && !transfer.settled) await delay(5);
-        if (transfer.settled) break;
-        link.send(
-          "ARTIFACT_CHUNK",
-          encodeArtifactChunk({ transferId, offset, data: buffer.subarray(0, length) }),
-        );
-        offset += length;
-        this.#touch(transfer);
+      const outcome = await sendArtifact({
+        link: {
+          send: (type, payload) => {
+            if (type === "ARTIFACT_CHUNK") this.#touch(transfer);
+            link.send(type, payload);
+          },
+          bufferedAmount: () => link.bufferedAmount,
+        },
+        timers: this.#clock,
+        file,
+        begin: { transferId, taskId, artifact, ...digest },
+        stopped: () => transfer.settled,
+      });
+      if (outcome === "short-file" || outcome === "stalled") {
+        const detail = outcome === "short-file"
+          ? `${path} shrank while it was sent`
+          : "the link stayed backed up";
+        this.#fail(transfer, protocolError("action-failed", detail, transferId), true);
       }
     } finally {
       file.close();
     }
-    if (!transfer.settled) link.send("ARTIFACT_END", { transferId });
     return await done;
   }
 
@@ -294,7 +286,7 @@ export class ArtifactClient implements TaskFiles {
       transfer.settle = (error) => {
         if (transfer.settled) return;
         transfer.settled = true;
-        clearTimeout(transfer.timer);
+        this.#clock.clearTimeout(transfer.timer);
         this.#transfers.delete(transfer.transferId);
         resolve(error);
       };
@@ -306,9 +298,9 @@ export class ArtifactClient implements TaskFiles {
 
   /** Restarts the idle timer of a transfer. */
   #touch(transfer: Transfer): void {
-    clearTimeout(transfer.timer);
+    this.#clock.clearTimeout(transfer.timer);
     const idleMs = this.#options.idleTimeoutMs ?? 30_000;
-    transfer.timer = setTimeout(() => {
+    transfer.timer = this.#clock.setTimeout(() => {
       this.#fail(
         transfer,
         protocolError("timeout", `no progress for ${idleMs} ms`, transfer.transferId),
@@ -329,12 +321,7 @@ export class ArtifactClient implements TaskFiles {
     if (transfer.kind !== "download") return;
     const incoming = transfer as Incoming;
     incoming.chain = incoming.chain.then(async () => {
-      try {
-        incoming.file?.close();
-      } catch {
-        // Already closed.
-      }
-      incoming.file = null;
+      await incoming.receiver?.abort();
       await Deno.remove(incoming.tempPath).catch(() => {});
     });
   }
@@ -363,34 +350,8 @@ async function digestFile(path: string): Promise<{ size: number; sha256: string 
     throw error;
   }
   try {
-    const hash = createHash("sha256");
-    const buffer = new Uint8Array(CHUNK_BYTES);
-    let size = 0;
-    for (let n = await file.read(buffer); n !== null; n = await file.read(buffer)) {
-      hash.update(buffer.subarray(0, n));
-      size += n;
-    }
-    return { size, sha256: hash.digest("hex") };
+    return await digestOf(file);
   } finally {
     file.close();
   }
-}
-
-async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < data.byteLength) written += await file.write(data.subarray(written));
-}
-
-async function readFull(file: Deno.FsFile, buffer: Uint8Array): Promise<number> {
-  let filled = 0;
-  while (filled < buffer.byteLength) {
-    const n = await file.read(buffer.subarray(filled));
-    if (n === null) break;
-    filled += n;
-  }
-  return filled;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,5 +1,5 @@
 /** Starts a whole server from a config: store, keys, gateway, dispatcher, HTTP. Used by main.ts and tests. */
-import { type Clock, systemClock } from "../shared/clock.ts";
+import { systemClock, type Timers } from "../shared/clock.ts";
 import { dagRoutes } from "./api/dags.ts";
 import { deviceRoutes } from "./api/devices.ts";
 import { eventRoutes } from "./api/events.ts";
@@ -36,7 +36,7 @@ export interface RunningServer {
 
 /** Options beyond the config. */
 export interface StartOptions {
-  clock?: Clock;
+  clock?: Timers;
   log?: Logger;
   /** How often the key store looks for revocations made by the keys CLI (default 1 s). */
   keyPollMs?: number;

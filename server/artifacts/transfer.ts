@@ -6,18 +6,11 @@
  * by ARTIFACT_BEGIN (size, sha256), the chunks and ARTIFACT_END, or by ERROR with `ref = transferId`.
  * The scheduler's `authorize` decides which device may move which artifact.
  */
-import { createHash, type Hash } from "node:crypto";
-import {
-  CHUNK_BYTES,
-  ChunkAssembly,
-  DEFAULT_MAX_ARTIFACT_BYTES,
-  SENDER_HIGH_WATER_BYTES,
-  validateSegmentName,
-} from "../../shared/artifacts.ts";
-import { type Clock, systemClock } from "../../shared/clock.ts";
+import { ArtifactReceiver, sendArtifact } from "../../shared/artifact_io.ts";
+import { DEFAULT_MAX_ARTIFACT_BYTES, validateSegmentName } from "../../shared/artifacts.ts";
+import { systemClock, type Timers } from "../../shared/clock.ts";
 import {
   decodeArtifactChunk,
-  encodeArtifactChunk,
   type ErrorCode,
   type Message,
   type MessageOf,
@@ -25,7 +18,7 @@ import {
   protocolError,
 } from "../../shared/protocol/mod.ts";
 import type { Gateway } from "../gateway/types.ts";
-import type { ArtifactMeta, ArtifactStore, PartialFile } from "./store.ts";
+import type { ArtifactMeta, ArtifactStore } from "./store.ts";
 
 /** The scheduler's answer to "may this device move this artifact for this task?". */
 export interface ArtifactAuthorizer {
@@ -56,7 +49,7 @@ export interface ArtifactTransfersOptions {
   bufferedBytes?(deviceId: string): number;
   /** An upload idle this long is dropped, and a download stalled this long is abandoned (default 60 s). */
   idleTimeoutMs?: number;
-  clock?: Clock;
+  clock?: Timers;
 }
 
 interface Upload {
@@ -67,9 +60,11 @@ interface Upload {
   dagId: string;
   nodeId: string;
   artifact: string;
-  assembly: ChunkAssembly | null;
-  partial: PartialFile | null;
-  hash: Hash;
+  size: number;
+  sha256: string;
+  receiver: ArtifactReceiver | null;
+  /** The partial file, once created. */
+  partialPath: string | null;
   chain: Promise<void>;
   failed: boolean;
   lastActiveMs: number;
@@ -89,14 +84,14 @@ const REMEMBERED_REFUSALS = 4096;
 /** Runs every artifact transfer between devices and the store. */
 export class ArtifactTransfers {
   readonly #options: ArtifactTransfersOptions;
-  readonly #clock: Clock;
+  readonly #clock: Timers;
   readonly #maxBytes: number;
   readonly #idleMs: number;
   readonly #active = new Map<string, Upload | Download>();
   /** Transfers already refused: their remaining chunks and END are dropped without another ERROR. */
   readonly #refused = new Set<string>();
   readonly #unsubscribe: () => void;
-  readonly #sweeper: ReturnType<typeof setInterval>;
+  readonly #sweeper: unknown;
   #closed = false;
 
   constructor(options: ArtifactTransfersOptions) {
@@ -108,7 +103,10 @@ export class ArtifactTransfers {
       message: (deviceId, message) => this.#receive(deviceId, message),
       deviceOffline: (device) => this.#dropDevice(device.id),
     });
-    this.#sweeper = setInterval(() => this.#sweep(), Math.max(10, Math.min(5000, this.#idleMs / 4)));
+    this.#sweeper = this.#clock.setInterval(
+      () => this.#sweep(),
+      Math.max(10, Math.min(5000, this.#idleMs / 4)),
+    );
   }
 
   /** Transfers in progress (uploads and downloads). */
@@ -120,7 +118,7 @@ export class ArtifactTransfers {
   async close(): Promise<void> {
     this.#closed = true;
     this.#unsubscribe();
-    clearInterval(this.#sweeper);
+    this.#clock.clearInterval(this.#sweeper);
     const pending = [...this.#active.values()].map((transfer) => this.#abandon(transfer));
     await Promise.all(pending);
   }
@@ -160,9 +158,10 @@ export class ArtifactTransfers {
       dagId: "",
       nodeId: "",
       artifact: begin.artifact,
-      assembly: null,
-      partial: null,
-      hash: createHash("sha256"),
+      size: begin.size,
+      sha256: begin.sha256,
+      receiver: null,
+      partialPath: null,
       chain: Promise.resolve(),
       failed: false,
       lastActiveMs: this.#clock.now(),
@@ -173,12 +172,15 @@ export class ArtifactTransfers {
       if (!name.ok) return this.#fail(upload, { ...name.error, ref: begin.transferId });
       const allowed = await this.#options.authorize.upload(deviceId, begin.taskId, begin.artifact);
       if (typeof allowed === "string") return this.#fail(upload, refusal(allowed, begin, "upload"));
-      const assembly = ChunkAssembly.begin({ ...begin, maxBytes: this.#maxBytes });
-      if (!assembly.ok) return this.#fail(upload, assembly.error);
+      const receiver = ArtifactReceiver.begin({ ...begin, maxBytes: this.#maxBytes }, async () => {
+        const partial = await this.#options.store.createPartial();
+        upload.partialPath = partial.path;
+        return partial.file;
+      });
+      if (!receiver.ok) return this.#fail(upload, receiver.error);
       upload.dagId = allowed.dagId;
       upload.nodeId = allowed.nodeId;
-      upload.assembly = assembly.value;
-      upload.partial = await this.#options.store.createPartial();
+      upload.receiver = receiver.value;
     });
   }
 
@@ -189,11 +191,10 @@ export class ArtifactTransfers {
     const upload = this.#uploadFor(deviceId, transferId, "ARTIFACT_CHUNK");
     if (upload === null) return;
     upload.lastActiveMs = this.#clock.now();
-    this.#step(upload, async () => {
-      const accepted = upload.assembly!.accept(offset, data.byteLength);
-      if (!accepted.ok) return this.#fail(upload, accepted.error);
-      upload.hash.update(data);
-      await writeAll(upload.partial!.file, data);
+    const copy = data.slice();
+    this.#step(upload, () => {
+      const refused = upload.receiver!.chunk(offset, copy);
+      if (refused !== null) this.#fail(upload, refused);
     });
   }
 
@@ -202,12 +203,12 @@ export class ArtifactTransfers {
     if (upload === null) return;
     upload.lastActiveMs = this.#clock.now();
     this.#step(upload, async () => {
-      const finished = upload.assembly!.finish(upload.hash.digest("hex"));
-      if (!finished.ok) return this.#fail(upload, finished.error);
-      const { path, file } = upload.partial!;
-      file.close();
-      upload.partial = null;
-      const { size, sha256 } = upload.assembly!.start;
+      const receiver = upload.receiver!;
+      const refused = await receiver.end();
+      if (refused !== null) return this.#fail(upload, refused);
+      const path = upload.partialPath!;
+      upload.partialPath = null;
+      const { size, sha256 } = upload;
       const meta = await this.#options.store.commit(path, upload.dagId, upload.artifact, {
         size,
         sha256,
@@ -234,7 +235,7 @@ export class ArtifactTransfers {
   }
 
   /** Runs upload work in order; anything thrown fails the upload as `internal`. */
-  #step(upload: Upload, work: () => Promise<void>): void {
+  #step(upload: Upload, work: () => Promise<void> | void): void {
     upload.chain = upload.chain
       .then(() => (upload.failed ? undefined : work()))
       .catch((error) => {
@@ -251,15 +252,10 @@ export class ArtifactTransfers {
     this.#remember(upload.key);
     if (error !== null) this.#refuse(upload.deviceId, error);
     upload.chain = upload.chain.then(async () => {
-      const partial = upload.partial;
-      upload.partial = null;
-      if (partial === null) return;
-      try {
-        partial.file.close();
-      } catch {
-        // Already closed by the END step.
-      }
-      await this.#options.store.discard(partial.path);
+      await upload.receiver?.abort();
+      const path = upload.partialPath;
+      upload.partialPath = null;
+      if (path !== null) await this.#options.store.discard(path);
     });
   }
 
@@ -302,41 +298,28 @@ export class ArtifactTransfers {
     }
     const { meta, file } = opened;
     try {
-      const { size, sha256 } = meta;
-      const begin = { transferId, taskId: request.taskId, artifact: request.artifact, size, sha256 };
-      if (!gateway.send(deviceId, "ARTIFACT_BEGIN", begin)) return;
-      const buffer = new Uint8Array(CHUNK_BYTES);
-      let offset = 0;
-      while (offset < meta.size) {
-        const length = await readFull(file, buffer);
-        if (length === 0) break;
-        if (!(await this.#drained(download))) return;
-        const chunk = encodeArtifactChunk({ transferId, offset, data: buffer.subarray(0, length) });
-        if (!gateway.send(deviceId, "ARTIFACT_CHUNK", chunk)) return;
-        offset += length;
-      }
-      if (offset !== meta.size) {
-        throw new Error(`stored file has ${offset} bytes, metadata says ${meta.size}`);
-      }
-      gateway.send(deviceId, "ARTIFACT_END", { transferId });
+      const outcome = await sendArtifact({
+        link: {
+          send: (type, payload) => gateway.send(deviceId, type, payload),
+          bufferedAmount: () => this.#options.bufferedBytes?.(deviceId) ?? 0,
+        },
+        timers: this.#clock,
+        file,
+        begin: {
+          transferId,
+          taskId: request.taskId,
+          artifact: request.artifact,
+          size: meta.size,
+          sha256: meta.sha256,
+        },
+        stopped: () => download.aborted || this.#closed,
+        stallTimeoutMs: this.#idleMs,
+      });
+      if (outcome === "short-file") throw new Error(`stored file is shorter than its ${meta.size} bytes`);
+      if (outcome === "stalled") download.aborted = true;
     } finally {
       file.close();
     }
-  }
-
-  /** Waits while the device's socket is backed up; false if the download was abandoned meanwhile. */
-  async #drained(download: Download): Promise<boolean> {
-    const startedMs = this.#clock.now();
-    const buffered = this.#options.bufferedBytes;
-    do {
-      await delay(buffered ? 5 : 0);
-      if (download.aborted || this.#closed) return false;
-      if (this.#clock.now() - startedMs > this.#idleMs) {
-        download.aborted = true;
-        return false;
-      }
-    } while (buffered !== undefined && buffered(download.deviceId) > SENDER_HIGH_WATER_BYTES);
-    return true;
   }
 
   #abandon(transfer: Upload | Download): Promise<void> {
@@ -387,24 +370,4 @@ function refusal(
 ): ProtocolError {
   const detail = `task ${request.taskId} may not ${what} artifact ${request.artifact}`;
   return protocolError(code, detail, request.transferId);
-}
-
-async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < data.byteLength) written += await file.write(data.subarray(written));
-}
-
-/** Reads until `buffer` is full or the file ends; returns the bytes read. */
-async function readFull(file: Deno.FsFile, buffer: Uint8Array): Promise<number> {
-  let filled = 0;
-  while (filled < buffer.byteLength) {
-    const n = await file.read(buffer.subarray(filled));
-    if (n === null) break;
-    filled += n;
-  }
-  return filled;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
