@@ -3,6 +3,7 @@
  * Node helper drives the real mouse, keyboard and screen; without one the device joins headless.
  */
 import type { PayloadInputOf } from "../shared/protocol/mod.ts";
+import { appLauncher } from "./apps.ts";
 import { detectCapabilities } from "./capabilities.ts";
 import { HelperExecutor } from "./executor.ts";
 import { HeadlessExecutor } from "./headless_executor.ts";
@@ -19,7 +20,7 @@ export interface Body {
 
 /** Builds the body for this machine: real when a display is present (DISPLAY on Linux), else headless. */
 export async function createBody(
-  options: { name: string; tags: string[]; reporter: Reporter },
+  options: { name: string; tags: string[]; filesDir: string; reporter: Reporter },
 ): Promise<Body> {
   const display = Deno.env.get("DISPLAY");
   const hasDisplay = Deno.build.os === "linux" ? Boolean(display) : true;
@@ -30,7 +31,12 @@ export async function createBody(
     });
     try {
       let screens = await helper.request<Array<{ width: number; height: number }>>("screens");
-      const executor = new HelperExecutor(helper, () => screens);
+      const launch = appLauncher(
+        { os: Deno.build.os, env: (name) => Deno.env.get(name) },
+        options.filesDir,
+        display ? { DISPLAY: display } : undefined,
+      );
+      const executor = new HelperExecutor(helper, () => screens, launch);
       return {
         capabilities: async () => {
           screens = await helper.request<Array<{ width: number; height: number }>>("screens").catch(() =>

@@ -1,5 +1,6 @@
 /** Executes actions on the real screen through the Node helper, one at a time, in order. */
 import type { DeviceAction } from "../shared/actions.ts";
+import { appLauncher, type Launcher } from "./apps.ts";
 import { decodeBase64 } from "./base64.ts";
 import { HelperError, type HelperProcess } from "./helper_process.ts";
 import type { ActionExecutor, ExecutionOutcome } from "./runtime.ts";
@@ -22,6 +23,11 @@ export class HelperExecutor implements ActionExecutor {
   constructor(
     readonly helper: HelperProcess,
     readonly screens: () => Array<{ width: number; height: number }>,
+    /** Starts apps by name (default: this machine's apps, started in the current directory). */
+    readonly launch: Launcher = appLauncher(
+      { os: Deno.build.os, env: (name) => Deno.env.get(name) },
+      Deno.cwd(),
+    ),
   ) {}
 
   execute(action: DeviceAction): Promise<ExecutionOutcome> {
@@ -53,6 +59,14 @@ export class HelperExecutor implements ActionExecutor {
           quality: action.quality,
         });
         return { ok: true, frame: { meta, image: decodeBase64(image) } };
+      }
+      if (action.type === "launch") {
+        const started = await this.launch(action.app);
+        if (started === null) {
+          const message = `Cannot execute action: unknown application: ${action.app}`;
+          return { ok: false, error: { code: "unknown-app", message, retryable: false } };
+        }
+        return { ok: true, output: started };
       }
       const { type, ...args } = action;
       const output = await this.helper.request(type, args);

@@ -26,7 +26,12 @@ async function main(): Promise<number> {
   const options = parsed.options;
   const reporter = createReporter(options.log, Deno.stderr.isTerminal());
   await Deno.mkdir(options.filesDir, { recursive: true });
-  const body = await createBody({ name: options.name, tags: options.tags, reporter });
+  const body = await createBody({
+    name: options.name,
+    tags: options.tags,
+    filesDir: options.filesDir,
+    reporter,
+  });
   let connectionState = "connecting";
   let runtime: DeviceRuntime | null = null;
   const connection = new DeviceConnection({

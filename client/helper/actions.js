@@ -1,6 +1,5 @@
 // The helper's operations, each validating its input and failing with a coded error, never crashing.
-import { spawn, spawnSync } from "node:child_process";
-import { findApplication } from "./apps.js";
+import { spawnSync } from "node:child_process";
 import { resolveKeys } from "./keys.js";
 
 /** An error with a wire code. */
@@ -86,15 +85,6 @@ export function actions({ robot, sharp }) {
       // robotjs on X11: positive y scrolls up (button 4); our contract: positive dy scrolls down.
       robot.scrollMouse(int(dx, "dx"), -int(dy, "dy"));
       return { dx, dy };
-    },
-    launch: async ({ app }) => {
-      const found = await findApplication(app);
-      if (found === null) {
-        throw new CodedError("unknown-app", `Cannot execute action: unknown application: ${app}`);
-      }
-      const child = spawn("/bin/sh", ["-c", found.command], { detached: true, stdio: "ignore" });
-      child.unref();
-      return { app: found.name, pid: child.pid };
     },
     capture: async ({ format = "jpeg", scale = 1, quality = 80 }) => {
       if (format !== "jpeg" && format !== "png") {

@@ -7,7 +7,7 @@ const source = new URL("../../client/helper/", import.meta.url).pathname;
 
 Deno.test("the client installs the helper's npm packages on first run, then uses it", live, async () => {
   const dir = await Deno.makeTempDir({ prefix: "alien3-helper-" });
-  for (const file of ["package.json", "package-lock.json", "main.js", "actions.js", "keys.js", "apps.js"]) {
+  for (const file of ["package.json", "package-lock.json", "main.js", "actions.js", "keys.js"]) {
     await Deno.copyFile(`${source}/${file}`, `${dir}/${file}`);
   }
   const x = await startXServer();
