@@ -6,7 +6,7 @@
 import { err, ok, type Result } from "../result.ts";
 import { checkGraph, type DagError, dagError } from "./graph.ts";
 import { DAG_LIMITS, type DagNode, NodeSchema } from "./schema.ts";
-import { nodeRules, schemaErrors, type ValidateContext } from "./validate.ts";
+import { nodeRules, schemaErrors, type ValidateContext } from "./rules.ts";
 
 /** An edit to a running DAG: raw node objects to add, node ids to remove. */
 export interface DagEdit {

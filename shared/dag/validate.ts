@@ -4,12 +4,14 @@
  * and the node waits visibly until such a device arrives.
  */
 import { err, ok, type Result } from "../result.ts";
-import { checkGraph, type DagError, dagError, topologicalOrder } from "./graph.ts";
-import { type MatchableDevice, matchesTarget } from "./matching.ts";
-import { type Dag, DAG_LIMITS, type DagNode, DagSchema, isDeviceNode } from "./schema.ts";
+import { checkGraph, type DagError, topologicalOrder } from "./graph.ts";
+import { matchesTarget } from "./matching.ts";
+import { nodeRules, schemaErrors, type ValidateContext } from "./rules.ts";
+import { type Dag, type DagNode, DagSchema, isDeviceNode } from "./schema.ts";
 
 export { checkGraph, type DagError, topologicalOrder } from "./graph.ts";
 export { type DagEdit, type EditContext, validateEdit, type ValidEdit } from "./edit.ts";
+export { MAX_REPORTED_ISSUES, nodeRules, schemaErrors, type ValidateContext } from "./rules.ts";
 
 /** Something worth telling the operator that does not refuse the DAG. */
 export interface DagWarning {
@@ -26,17 +28,6 @@ export interface ValidDag {
   warnings: DagWarning[];
 }
 
-/** What validation may know besides the DAG. */
-export interface ValidateContext {
-  /** Known devices; when given, targets none of them meets become warnings. */
-  devices?: readonly MatchableDevice[];
-  /** Accept `agent` nodes (refused with `agent-unsupported` until the Brain exists). Default false. */
-  allowAgents?: boolean;
-}
-
-/** At most this many schema issues are reported (the rest are usually the same mistake repeated). */
-export const MAX_REPORTED_ISSUES = 20;
-
 /** Checks shape and limits, then the graph rules; returns every error found, or the valid DAG. */
 export function validateDag(input: unknown, ctx: ValidateContext = {}): Result<ValidDag, DagError[]> {
   const parsed = DagSchema.safeParse(input);
@@ -45,24 +36,6 @@ export function validateDag(input: unknown, ctx: ValidateContext = {}): Result<V
   const errors = [...nodeRules(dag.nodes, ctx), ...checkGraph(dag.nodes)];
   if (errors.length > 0) return err(errors);
   return ok({ dag, order: topologicalOrder(dag.nodes).order, warnings: targetWarnings(dag.nodes, ctx) });
-}
-
-/** Rules on nodes that zod does not express: agent support and the DAG-wide step budget. */
-export function nodeRules(nodes: readonly DagNode[], ctx: ValidateContext = {}): DagError[] {
-  const errors: DagError[] = [];
-  let steps = 0;
-  for (const node of nodes) {
-    if (node.kind === "script") steps += node.steps.length;
-    if (node.kind === "agent" && !ctx.allowAgents) {
-      const message = `Cannot accept node ${node.id}: agent nodes need the Brain, which is not available yet`;
-      errors.push(dagError("agent-unsupported", "agent-nodes", message, node.id));
-    }
-  }
-  if (steps > DAG_LIMITS.maxTotalSteps) {
-    const message = `DAG has ${steps} steps in all; the limit is ${DAG_LIMITS.maxTotalSteps}`;
-    errors.push(dagError("limit-exceeded", "limits", message));
-  }
-  return errors;
 }
 
 /** Warnings for device nodes whose target no known device meets (only when devices are given). */
@@ -80,31 +53,4 @@ export function targetWarnings(nodes: readonly DagNode[], ctx: ValidateContext):
     });
   }
   return warnings;
-}
-
-interface Issue {
-  code: string;
-  path: PropertyKey[];
-  message: string;
-  params?: Record<string, unknown>;
-}
-
-/**
- * Turns zod issues into DagErrors that name the node (by id when it has one) and the rule. Issue paths
- * start at `input`; nodes are found under `input[nodesKey]` (`nodes` for a DAG, `add` for an edit).
- */
-export function schemaErrors(input: unknown, issues: readonly Issue[], nodesKey = "nodes"): DagError[] {
-  return issues.slice(0, MAX_REPORTED_ISSUES).map((issue) => {
-    const path = issue.path;
-    const nodeIndex = path[0] === nodesKey && typeof path[1] === "number" ? path[1] : undefined;
-    const list = (input as Record<string, unknown> | null)?.[nodesKey];
-    const raw = nodeIndex === undefined || !Array.isArray(list) ? undefined : list[nodeIndex];
-    const id = (raw as { id?: unknown } | null | undefined)?.id;
-    const where = path.map(String).join(".");
-    const message = `${where ? `${where}: ` : ""}${issue.message}`;
-    const node = typeof id === "string" ? id : undefined;
-    if (issue.params?.pathEscape) return dagError("path-escape", "relative-paths", message, node);
-    if (issue.code === "too_big") return dagError("limit-exceeded", "limits", message, node);
-    return dagError("invalid-dag", "schema", message, node);
-  });
 }
