@@ -9,6 +9,7 @@ import { keyRoutes } from "./api/keys.ts";
 import { KEY_MIGRATIONS, KeyStore } from "./auth/key_store.ts";
 import type { ServerConfig } from "./config.ts";
 import { ActionDispatcher } from "./gateway/action_dispatcher.ts";
+import { DEVICE_REGISTRY_MIGRATIONS, DeviceRegistry } from "./gateway/device_registry.ts";
 import { DeviceGateway } from "./gateway/gateway.ts";
 import { createApp, DEVICE_PATH } from "./http/app.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -16,7 +17,9 @@ import { EVENT_LOG_MIGRATIONS, EventLog } from "./orion/event_log.ts";
 import { NodeRunner } from "./orion/node_runner.ts";
 import { ORION_MIGRATIONS, OrionService } from "./orion/service.ts";
 import { TaskChannel } from "./orion/task_channel.ts";
-import { type Database, openDatabase } from "./store/db.ts";
+import { type Database, openStore } from "./store/db.ts";
+import { toStorageError } from "./store/errors.ts";
+import { STORE_HEALTH_MIGRATIONS, StoreHealth } from "./store/health.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -40,14 +43,39 @@ export interface StartOptions {
   log?: Logger;
   /** How often the key store looks for revocations made by the keys CLI (default 1 s). */
   keyPollMs?: number;
+  /** Longest pause between retries while the store refuses writes (default 5 s). */
+  storeRetryMaxMs?: number;
+  /** Scheduler inputs between snapshots (default 10,000). */
+  snapshotEveryInputs?: number;
 }
 
-/** Starts the server and resolves once it listens. */
+/** Every module's migrations, in one list. */
+export const SERVER_MIGRATIONS = [
+  ...KEY_MIGRATIONS,
+  ...EVENT_LOG_MIGRATIONS,
+  ...ORION_MIGRATIONS,
+  ...STORE_HEALTH_MIGRATIONS,
+  ...DEVICE_REGISTRY_MIGRATIONS,
+];
+
+/**
+ * Starts the server and resolves once it listens. A store that cannot be opened, fails its check or
+ * cannot be replayed throws `StoreOpenError` (one line naming the file); a full disk does not stop it:
+ * it starts read-only and takes writes once they succeed.
+ */
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.log);
   await Deno.mkdir(config.dataDir, { recursive: true });
-  const db = openDatabase(config.dataDir, [...KEY_MIGRATIONS, ...EVENT_LOG_MIGRATIONS, ...ORION_MIGRATIONS]);
+  const { db, file, exclusive } = openStore(config.dataDir, SERVER_MIGRATIONS, { check: true });
+  if (exclusive) {
+    log.warn("Store opened with an exclusive lock: no room on disk for the shared-memory index", {
+      file,
+      effect: "the keys and store CLIs wait until the server restarts",
+    });
+  }
+  const health = new StoreHealth({ file, logger: log, clock, retryMaxMs: options.storeRetryMaxMs });
+  const devices = new DeviceRegistry(db);
   const keys = new KeyStore(db, { now: () => clock.now(), pollMs: options.keyPollMs ?? 1000 });
   const gateway = new DeviceGateway({
     keys,
@@ -62,27 +90,65 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       maxMessagesPerSecond: config.maxMessagesPerSecond,
     },
     log,
+    known: devices.known(),
   });
   const now = () => clock.now();
   const dispatcher = new ActionDispatcher({ gateway, now, newId: () => crypto.randomUUID() });
   const tasks = new TaskChannel(gateway);
   const runner = new NodeRunner({ gateway, dispatcher, tasks, now });
   const events = new EventLog(db);
-  const store = await ArtifactStore.open({ dataDir: config.dataDir, clock });
-  const orion = new OrionService({ db, log: events, gateway, runner, store, clock, logger: log });
+  const stopEarly = async () => {
+    health.close();
+    tasks.close();
+    dispatcher.close();
+    await gateway.close();
+    keys.close();
+    db.close();
+  };
+  let store: ArtifactStore;
+  let orion: OrionService;
+  try {
+    store = await ArtifactStore.open({ dataDir: config.dataDir, clock });
+    orion = new OrionService({
+      db,
+      log: events,
+      gateway,
+      runner,
+      store,
+      clock,
+      logger: log,
+      devices,
+      health,
+      dataDir: config.dataDir,
+      file,
+      snapshotEveryInputs: options.snapshotEveryInputs,
+    });
+    orion.start();
+  } catch (error) {
+    await stopEarly();
+    throw error;
+  }
   const transfers = new ArtifactTransfers({
     gateway,
     store,
     authorize: orion.authorize,
     maxArtifactBytes: config.maxArtifactBytes,
     bufferedBytes: (deviceId) => gateway.bufferedBytes(deviceId),
-    onStored: (dagId, artifact) => orion.submit({ type: "artifact-stored", dagId, artifact }),
+    onStored: (dagId, artifact) => orion.record({ type: "artifact-stored", dagId, artifact }),
     clock,
   });
-  orion.start();
   const app = createApp({
     keys,
     log,
+    health: () => {
+      const report = health.report();
+      return report.status === "ok" ? report : { ...report, pendingInputs: orion.pendingInputs };
+    },
+    storageFailure: (error) => {
+      const failure = toStorageError(error, file);
+      if (failure !== null) health.failed(failure);
+      return failure;
+    },
     acceptDeviceSocket: (socket) => gateway.accept(socket),
     api: {
       "/devices": deviceRoutes({ gateway, dispatcher }),
@@ -112,6 +178,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     dispatcher,
     orion,
     async close() {
+      health.close();
       orion.close();
       await transfers.close();
       tasks.close();

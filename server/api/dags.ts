@@ -67,7 +67,7 @@ export function dagRoutes(deps: { orion: OrionService; store: ArtifactStore; now
     throw error;
   });
   const find = (id: string) => {
-    const dag = deps.orion.state.dags[id];
+    const dag = deps.orion.dag(id);
     if (dag === undefined) throw new HttpError(404, "unknown-dag", `Cannot find DAG ${id}`);
     return dag;
   };
@@ -82,19 +82,9 @@ export function dagRoutes(deps: { orion: OrionService; store: ArtifactStore; now
       name: valid.value.dag.name,
       nodes: valid.value.dag.nodes,
     });
-    return c.json({ id, state: deps.orion.state.dags[id].status }, 201);
+    return c.json({ id, state: find(id).status }, 201);
   });
-  routes.get("/", (c) =>
-    c.json({
-      dags: Object.values(deps.orion.state.dags).map((dag) => ({
-        id: dag.id,
-        name: dag.name,
-        state: dag.status,
-        createdAt: dag.createdAtMs,
-        endedAt: dag.endedAtMs,
-        nodes: dag.order.length,
-      })),
-    }));
+  routes.get("/", (c) => c.json({ dags: deps.orion.dags() }));
   routes.get("/:id", (c) => c.json(dagView(find(c.req.param("id")), deps.now())));
   routes.post("/:id/cancel", (c) => {
     const dag = find(c.req.param("id"));

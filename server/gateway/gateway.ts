@@ -49,6 +49,8 @@ export interface GatewayOptions {
   /** Session id source; default `crypto.randomUUID`. */
   newId?: () => string;
   log?: GatewayLog;
+  /** Devices known from an earlier run (the device registry), listed offline until they reconnect. */
+  known?: readonly DeviceView[];
 }
 
 const silent: GatewayLog = { info() {}, warn() {} };
@@ -80,6 +82,9 @@ export class DeviceGateway implements Gateway {
       message: (connection, message) => this.#route(connection, message),
       closed: (connection, code, reason) => this.#detach(connection, code, reason),
     };
+    for (const device of options.known ?? []) {
+      this.#devices.set(device.id, { ...device, state: "offline", busy: false, sessionId: null });
+    }
     this.#stopRevokeWatch = options.keys.onRevoke((keyId) => this.#revoke(keyId));
     const tickMs = options.tickMs ?? Math.min(1000, Math.max(5, Math.floor(options.heartbeatIntervalMs / 4)));
     this.#timer = setInterval(() => this.tick(), tickMs);

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import type { KeyStore } from "../auth/key_store.ts";
 import type { Logger } from "../log.ts";
 import { type AuthVariables, requireScope } from "./auth.ts";
-import { errorBody, HttpError } from "./errors.ts";
+import { errorBody, HttpError, statusForCode } from "./errors.ts";
 
 /** What the app is built from. */
 export interface AppDeps {
@@ -13,6 +13,10 @@ export interface AppDeps {
   acceptDeviceSocket(socket: WebSocket): void;
   /** Operator routes, mounted under /api at their prefix. */
   api: Record<string, Hono<{ Variables: AuthVariables }>>;
+  /** What `GET /healthz` reports: 200 when `status` is "ok", else 503 with the report (default ok). */
+  health?: () => { status: string } & Record<string, unknown>;
+  /** A store failure as a coded error (`storage-full`, `storage-failed`), or null for any other error. */
+  storageFailure?: (error: unknown) => { code: string; message: string } | null;
 }
 
 /** The device endpoint's path. */
@@ -21,7 +25,10 @@ export const DEVICE_PATH = "/v1/device";
 /** Builds the Hono app; errors become `{"error": {"code", "message"}}` in one place. */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/healthz", (c) => {
+    const report = deps.health?.() ?? { status: "ok" };
+    return c.json(report, report.status === "ok" ? 200 : 503);
+  });
   app.get(DEVICE_PATH, (c) => {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       throw new HttpError(426, "upgrade-required", "Cannot serve device endpoint: use a WebSocket upgrade");
@@ -38,6 +45,15 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) => c.json(errorBody("not-found", `Cannot find ${c.req.method} ${c.req.path}`), 404));
   app.onError((error, c) => {
     if (error instanceof HttpError) return c.json(errorBody(error.code, error.message), error.status);
+    const storage = deps.storageFailure?.(error) ?? null;
+    if (storage !== null) {
+      deps.log.error("request refused by the store", {
+        path: c.req.path,
+        code: storage.code,
+        error: String(error),
+      });
+      return c.json(errorBody(storage.code, storage.message), statusForCode(storage.code));
+    }
     deps.log.error("request failed", { path: c.req.path, error: String(error) });
     return c.json(errorBody("internal", "Internal error"), 500);
   });

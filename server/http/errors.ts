@@ -24,6 +24,10 @@ export function statusForCode(code: ErrorCode | string): ContentfulStatusCode {
       return 409;
     case "timeout":
       return 504;
+    case "storage-full":
+      return 507;
+    case "storage-failed":
+      return 503;
     case "internal":
       return 500;
     default:

@@ -1,9 +1,9 @@
 /**
  * The Orion shell: feeds the scheduler core with events (device arrivals and losses, runner outcomes,
- * timers, stored artifacts, operator requests), writes every event and the transitions it caused to the
- * store in one transaction before acting on them, then carries out the commands: runs attempts on
- * devices, cancels them, arms timers. After a restart it replays the stored events to rebuild the state
- * and lets the core resolve what was in flight.
+ * timers, stored artifacts, operator requests) through the durable scheduler, which stores every event and
+ * the transitions it caused in one transaction before anything acts on them; then carries out the
+ * commands: runs attempts on devices, cancels them, arms timers. After a restart it rebuilds the state
+ * from the store (snapshot + tail) and lets the core resolve what was in flight.
  */
 import type { Clock } from "../../shared/clock.ts";
 import { isGuiNode } from "../../shared/dag/schema.ts";
@@ -11,24 +11,19 @@ import type { DagNode } from "../../shared/dag/schema.ts";
 import type { ErrorCode } from "../../shared/protocol/mod.ts";
 import type { ArtifactAuthorizer } from "../artifacts/transfer.ts";
 import type { ArtifactStore } from "../artifacts/store.ts";
+import type { DeviceRegistry } from "../gateway/device_registry.ts";
 import type { DeviceView, Gateway } from "../gateway/types.ts";
 import type { Logger } from "../log.ts";
-import { Scheduler } from "../scheduler/scheduler.ts";
-import type { SchedulerCommand, SchedulerEvent } from "../scheduler/types.ts";
-import { type Database, type Migration, transaction } from "../store/db.ts";
-import type { EventLog, LoggedEvent } from "./event_log.ts";
+import type { DagState, SchedulerCommand, SchedulerEvent, SchedulerState } from "../scheduler/types.ts";
+import type { Database } from "../store/db.ts";
+import type { StoreHealth } from "../store/health.ts";
+import { DurableScheduler } from "./durable_scheduler.ts";
+import type { EventLog } from "./event_log.ts";
 import { type NodeRunner, scriptSteps } from "./node_runner.ts";
+import { type DagSummary, type Input, ORION_STORE_MIGRATIONS, OrionStore } from "./state_store.ts";
 
-/** The durable input log. */
-export const ORION_MIGRATIONS: readonly Migration[] = [{
-  id: 21,
-  name: "orion inputs",
-  sql:
-    "CREATE TABLE orion_inputs (seq INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, event TEXT NOT NULL)",
-}];
-
-/** An input: a scheduler event, or the marker of a server restart. */
-type Input = SchedulerEvent | { type: "server-restarted" };
+/** The input log, the snapshot and the archive. */
+export const ORION_MIGRATIONS = ORION_STORE_MIGRATIONS;
 
 interface InFlight {
   dagId: string;
@@ -48,12 +43,21 @@ export interface OrionDeps {
   store: ArtifactStore;
   clock: Clock;
   logger: Logger;
+  devices: DeviceRegistry;
+  health: StoreHealth;
+  /** The data dir and the store file, for messages. */
+  dataDir: string;
+  file: string;
+  /** Inputs between snapshots (default 10,000). */
+  snapshotEveryInputs?: number;
+  /** Server-observed inputs queued while the store refuses writes (default 10,000). */
+  maxPendingInputs?: number;
 }
 
 /** Runs DAGs. */
 export class OrionService {
   readonly #deps: OrionDeps;
-  readonly #scheduler = new Scheduler();
+  readonly #durable: DurableScheduler;
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
   readonly #inFlight = new Map<string, InFlight>();
   readonly #guiLoad = new Map<string, number>();
@@ -62,37 +66,77 @@ export class OrionService {
 
   constructor(deps: OrionDeps) {
     this.#deps = deps;
-  }
-
-  /** Rebuilds the state from the store, resolves what was in flight, and starts listening to devices. */
-  start(): void {
-    const rows = this.#deps.db.prepare("SELECT at_ms, event FROM orion_inputs ORDER BY seq").all() as Array<
-      { at_ms: number; event: string }
-    >;
-    for (const row of rows) this.#apply(JSON.parse(row.event) as Input, row.at_ms);
-    if (rows.length > 0) this.#submit({ type: "server-restarted" });
-    const ready = (device: DeviceView) =>
-      this.#submit({
-        type: "device-ready",
-        device: { id: device.id, name: device.name, capabilities: device.capabilities, rttMs: device.rttMs },
-      });
-    this.#unsubscribe = this.#deps.gateway.subscribe({
-      deviceReady: ready,
-      deviceOffline: (device) => this.#submit({ type: "device-offline", deviceId: device.id }),
+    this.#durable = new DurableScheduler({
+      db: deps.db,
+      store: new OrionStore({ db: deps.db, devices: deps.devices, file: deps.file, dataDir: deps.dataDir }),
+      log: deps.log,
+      health: deps.health,
+      clock: deps.clock,
+      logger: deps.logger,
+      file: deps.file,
+      execute: (commands, input) => this.#executeAll(commands, input),
+      busyDags: () => new Set([...this.#inFlight.values()].map((flight) => flight.dagId)),
+      onOverflow: () => this.#stopEverything("the store refused writes for too long"),
+      snapshotEveryInputs: deps.snapshotEveryInputs,
+      maxPendingInputs: deps.maxPendingInputs,
     });
-    for (const device of this.#deps.gateway.devices()) {
-      if (device.state === "ready" || device.state === "busy") ready(device);
-    }
   }
 
-  /** The scheduler's state (read-only use). */
-  get state() {
-    return this.#scheduler.state;
+  /**
+   * Rebuilds the state from the store (a damaged store throws `StoreOpenError`), resolves what was in
+   * flight, and starts listening to devices.
+   */
+  start(): void {
+    const loaded = this.#durable.load();
+    this.#deps.logger.info("Scheduler state loaded", {
+      file: this.#deps.file,
+      dags: Object.keys(loaded.state.dags).length,
+      replayedInputs: loaded.tailInputs,
+    });
+    this.#unsubscribe = this.#deps.gateway.subscribe({
+      deviceReady: (device) => this.#ready(device),
+      deviceOffline: (device) => this.#durable.record({ type: "device-offline", deviceId: device.id }),
+    });
+    if (loaded.hasHistory) this.#durable.record({ type: "server-restarted" });
+    else this.#announceDevices();
   }
 
-  /** Records an event durably, then acts on the commands it produced. */
+  /** The scheduler's live state (read-only use); throws `storage-failed` while it cannot be trusted. */
+  get state(): SchedulerState {
+    return this.#durable.state;
+  }
+
+  /** A DAG, live or archived (same shape either way). */
+  dag(id: string): DagState | undefined {
+    return this.#durable.dag(id);
+  }
+
+  /** Every DAG's summary, archived and live, in submission order. */
+  dags(): DagSummary[] {
+    return this.#durable.dags();
+  }
+
+  /** Server-observed inputs waiting for the store. */
+  get pendingInputs(): number {
+    return this.#durable.pendingCount;
+  }
+
+  /**
+   * An operator's request: stored, then acted on. Throws a `StorageError` (`storage-full`,
+   * `storage-failed`) when the store refuses it; nothing changes then.
+   */
   submit(event: SchedulerEvent): void {
-    this.#submit(event);
+    this.#durable.submit(event);
+  }
+
+  /** Something the server observed (an artifact arrived, ...): stored now or queued until the store takes it. */
+  record(event: SchedulerEvent): void {
+    this.#durable.record(event);
+  }
+
+  /** Writes a snapshot now (archiving finished DAGs); returns whether it was written. */
+  snapshot(): boolean {
+    return this.#durable.snapshot();
   }
 
   /** What the artifact transfers may do: a device moves only the files its own in-flight task declares. */
@@ -113,46 +157,49 @@ export class OrionService {
     },
   };
 
-  /** Stops timers and in-flight attempts without recording anything (the next start resolves them). */
+  /**
+   * Stops timers and in-flight attempts without recording them (the next start resolves them), then
+   * snapshots the state so the next start replays nothing.
+   */
   close(): void {
     this.#closed = true;
     this.#unsubscribe();
+    this.#stopEverything("server shutting down");
+    this.#durable.close();
+  }
+
+  #ready(device: DeviceView): void {
+    this.#durable.record({
+      type: "device-ready",
+      device: { id: device.id, name: device.name, capabilities: device.capabilities, rttMs: device.rttMs },
+    }, device);
+  }
+
+  /** Tells the core about every device online now (at a fresh start, and after a recovery). */
+  #announceDevices(): void {
+    for (const device of this.#deps.gateway.devices()) {
+      if (device.state === "ready" || device.state === "busy") this.#ready(device);
+    }
+  }
+
+  /** Clears the shell's timers and aborts its attempts: a recovery re-arms and retries from the state. */
+  #stopEverything(reason: string): void {
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
-    for (const flight of this.#inFlight.values()) flight.controller.abort("server shutting down");
+    for (const flight of this.#inFlight.values()) flight.controller.abort(reason);
   }
 
   #taskFor(deviceId: string, taskId: string): { flight: InFlight; node: DagNode } | ErrorCode {
     const flight = this.#inFlight.get(taskId);
     if (flight === undefined) return "unknown-task";
     if (flight.deviceId !== deviceId) return "not-your-work";
-    return { flight, node: this.#scheduler.state.dags[flight.dagId].nodes[flight.nodeId].spec };
+    const node = this.#durable.state.dags[flight.dagId]?.nodes[flight.nodeId];
+    return node === undefined ? "unknown-task" : { flight, node: node.spec };
   }
 
-  #apply(input: Input, atMs: number): SchedulerCommand[] {
-    return input.type === "server-restarted"
-      ? this.#scheduler.recover(atMs)
-      : this.#scheduler.step(input, atMs);
-  }
-
-  #submit(input: Input): void {
-    if (this.#closed) return;
-    const atMs = this.#deps.clock.now();
-    const logged: LoggedEvent[] = [];
-    let commands: SchedulerCommand[] = [];
-    const db = this.#deps.db;
-    transaction(db, () => {
-      db.prepare("INSERT INTO orion_inputs (at_ms, event) VALUES (?, ?)").run(atMs, JSON.stringify(input));
-      commands = this.#apply(input, atMs);
-      for (const command of commands) {
-        if (command.type === "record") {
-          const { dagId, ...data } = command.record;
-          logged.push(this.#deps.log.append(dagId, command.record.atMs, data));
-        }
-      }
-    });
-    this.#deps.log.publish(logged);
+  #executeAll(commands: SchedulerCommand[], input: Input): void {
     for (const command of commands) this.#execute(command);
+    if (input.type === "server-restarted" && !this.#closed) this.#announceDevices();
   }
 
   #execute(command: SchedulerCommand): void {
@@ -176,7 +223,7 @@ export class OrionService {
           command.timerId,
           setTimeout(() => {
             this.#timers.delete(command.timerId);
-            this.#submit({ type: "timer-fired", timerId: command.timerId });
+            this.#durable.record({ type: "timer-fired", timerId: command.timerId });
           }, delayMs),
         );
         return;
@@ -192,8 +239,7 @@ export class OrionService {
 
   async #run(command: Extract<SchedulerCommand, { type: "run-attempt" }>): Promise<void> {
     const { dagId, nodeId, attempt, deviceId, deadlineMs } = command;
-    const dag = this.#scheduler.state.dags[dagId];
-    const node = dag.nodes[nodeId].spec;
+    const node = this.#durable.state.dags[dagId].nodes[nodeId].spec;
     const taskId = `${dagId}.${nodeId}.${attempt}`;
     const flight: InFlight = {
       dagId,
@@ -208,7 +254,7 @@ export class OrionService {
     const ended = (ok: boolean, failure?: { code: ErrorCode; message: string; retryable: boolean }) => {
       this.#inFlight.delete(taskId);
       if (flight.gui) this.#setGui(deviceId, -1);
-      this.#submit({ type: "attempt-ended", dagId, nodeId, attempt, ok, failure });
+      this.#durable.record({ type: "attempt-ended", dagId, nodeId, attempt, ok, failure });
     };
     try {
       const inputs = [];
@@ -226,7 +272,7 @@ export class OrionService {
       const outcome = await this.#deps.runner.run({
         deviceId,
         source: scriptSteps(node.kind === "script" ? node.steps : []),
-        onAccepted: () => this.#submit({ type: "attempt-accepted", dagId, nodeId, attempt }),
+        onAccepted: () => this.#durable.record({ type: "attempt-accepted", dagId, nodeId, attempt }),
         task: {
           taskId,
           dagId,

@@ -1,6 +1,6 @@
 /**
  * The one table of wire error codes. Ranges: 1xxx framing, 2xxx auth and session,
- * 3xxx scheduling, 4xxx execution. Each code has a stable kebab-case name used on the wire and in
+ * 3xxx scheduling, 4xxx execution, 5xxx server. Each code has a stable kebab-case name used on the wire and in
  * REST error bodies, and a default message.
  */
 export const ErrorCodes = {
@@ -42,6 +42,8 @@ export const ErrorCodes = {
   "checksum-mismatch": { number: 4009, message: "Cannot accept artifact: SHA-256 does not match" },
   "artifact-too-large": { number: 4010, message: "Cannot accept artifact: size exceeds the limit" },
   "internal": { number: 4999, message: "Internal error" },
+  "storage-full": { number: 5001, message: "Cannot store the change: the disk is full" },
+  "storage-failed": { number: 5002, message: "Cannot store the change: the store failed" },
 } as const;
 
 /** A kebab-case wire error code. */

@@ -1,0 +1,309 @@
+/**
+ * The scheduler state, durable before visible. Each input is appended and applied, and the transitions it
+ * caused are recorded, in one transaction; only after COMMIT are they published and the commands carried
+ * out. When the commit fails, memory is rebuilt from the store (snapshot + tail), so it is never ahead of
+ * the disk. Events the server itself observed (a timer, a device's answer, a device going offline) are
+ * never dropped for a refused write: they wait in order, bounded, and are retried until the store takes
+ * them. Operator requests are refused instead (`storage-full`, `storage-failed`).
+ */
+import type { Clock } from "../../shared/clock.ts";
+import type { DeviceView } from "../gateway/types.ts";
+import type { Logger } from "../log.ts";
+import type { DagState, SchedulerCommand, SchedulerState } from "../scheduler/types.ts";
+import { type Database, transaction } from "../store/db.ts";
+import { StorageError, toStorageError } from "../store/errors.ts";
+import { probeWrite, type StoreHealth } from "../store/health.ts";
+import type { EventLog, LoggedEvent } from "./event_log.ts";
+import { applyInput, type DagSummary, type Input, type LoadedState, type OrionStore } from "./state_store.ts";
+
+/** Inputs kept waiting for the store before the queue is given up for a recovery (see `record`). */
+export const DEFAULT_MAX_PENDING_INPUTS = 10_000;
+/** Inputs between snapshots: the most a restart replays after a crash. */
+export const DEFAULT_SNAPSHOT_EVERY_INPUTS = 10_000;
+
+/** What the durable scheduler needs. */
+export interface DurableSchedulerDeps {
+  db: Database;
+  store: OrionStore;
+  log: EventLog;
+  health: StoreHealth;
+  clock: Clock;
+  logger: Logger;
+  /** The store file, for messages. */
+  file: string;
+  /** Carries out the commands of an input once it is committed. */
+  execute(commands: SchedulerCommand[], input: Input): void;
+  /** DAGs the shell still has attempts winding down for: not archived yet. */
+  busyDags(): ReadonlySet<string>;
+  /** Queued inputs were dropped past the bound: the shell stops its attempts and timers. */
+  onOverflow(): void;
+  snapshotEveryInputs?: number;
+  maxPendingInputs?: number;
+}
+
+interface Pending {
+  input: Input;
+  atMs: number;
+  /** For `device-ready`: the device as the gateway sees it, for the device registry. */
+  device?: DeviceView;
+}
+
+/** The scheduler state with its durable log, snapshots, archive and write queue. */
+export class DurableScheduler {
+  readonly #deps: DurableSchedulerDeps;
+  readonly #snapshotEvery: number;
+  readonly #maxPending: number;
+  #state: SchedulerState = { dags: {}, devices: {}, timers: {}, waiting: {}, waitSeq: 0 };
+  #pending: Pending[] = [];
+  #stale = false;
+  #lastSeq = 0;
+  #sinceSnapshot = 0;
+  #closed = false;
+
+  constructor(deps: DurableSchedulerDeps) {
+    this.#deps = deps;
+    this.#snapshotEvery = deps.snapshotEveryInputs ?? DEFAULT_SNAPSHOT_EVERY_INPUTS;
+    this.#maxPending = deps.maxPendingInputs ?? DEFAULT_MAX_PENDING_INPUTS;
+    deps.health.onRetry(() => this.retry());
+  }
+
+  /** Rebuilds the state from the store (throws `StoreOpenError` on damage). */
+  load(): LoadedState {
+    const loaded = this.#deps.store.load();
+    this.#adopt(loaded);
+    return loaded;
+  }
+
+  /** The live state (read-only use); throws `storage-failed` while it could not be rebuilt. */
+  get state(): SchedulerState {
+    if (this.#stale) {
+      throw new StorageError(
+        "storage-failed",
+        `Cannot read the scheduler state: it could not be reloaded from ${this.#deps.file}`,
+        "stale",
+      );
+    }
+    return this.#state;
+  }
+
+  /** Inputs waiting for the store. */
+  get pendingCount(): number {
+    return this.#pending.length;
+  }
+
+  /** A DAG, live or archived. */
+  dag(id: string): DagState | undefined {
+    return this.state.dags[id] ?? this.#deps.store.archived(id);
+  }
+
+  /** Every DAG's summary, archived and live, in submission order. */
+  dags(): DagSummary[] {
+    const live = Object.values(this.state.dags).map((dag) => ({
+      id: dag.id,
+      name: dag.name,
+      state: dag.status as string,
+      createdAt: dag.createdAtMs,
+      endedAt: dag.endedAtMs,
+      nodes: dag.order.length,
+    }));
+    const archived = this.#deps.store.archivedSummaries();
+    if (archived.length === 0) return live;
+    return [...archived, ...live].sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** An operator's request: committed and acted on now, or refused with a `StorageError`. */
+  submit(input: Input): void {
+    if (this.#closed) {
+      throw new StorageError(
+        "storage-failed",
+        "Cannot store the change: the server is shutting down",
+        "closed",
+      );
+    }
+    if ((this.#pending.length > 0 || this.#stale) && !this.#flush()) {
+      throw this.#deps.health.lastError ??
+        new StorageError("storage-failed", `Cannot store the change: ${this.#deps.file} is not writable`, "");
+    }
+    try {
+      this.#commit({ input, atMs: this.#deps.clock.now() });
+    } catch (error) {
+      if (error instanceof StorageError) this.#deps.health.failed(error);
+      throw error;
+    }
+  }
+
+  /**
+   * Something the server observed: committed now, or queued in order behind earlier ones until the store
+   * takes writes. Past `maxPendingInputs` queued inputs the queue is replaced by one `server-restarted`
+   * marker: once written, the core resolves what was in flight exactly as after a restart (attempts fail
+   * with `server-restart` and follow their retry policy, timers are re-armed, devices re-announced).
+   */
+  record(input: Input, device?: DeviceView): void {
+    if (this.#closed) return;
+    const item: Pending = { input, atMs: this.#deps.clock.now(), device };
+    if (this.#pending.length > 0 || this.#stale) return this.#enqueue(item);
+    try {
+      this.#commit(item);
+    } catch (error) {
+      if (!(error instanceof StorageError)) return this.#dropped(item, error);
+      this.#enqueue(item);
+      this.#deps.health.failed(error);
+    }
+  }
+
+  /** The health retry: reload if needed, flush the queue, or probe when nothing is queued. */
+  retry(): void {
+    if (this.#closed || !this.#flush() || this.#deps.health.writable) return;
+    try {
+      probeWrite(this.#deps.db, this.#deps.clock.now());
+      this.#deps.health.succeeded();
+    } catch (error) {
+      const failure = toStorageError(error, this.#deps.file);
+      if (failure === null) throw error;
+      this.#deps.health.failed(failure);
+    }
+  }
+
+  /**
+   * Writes a snapshot covering every input so far, archiving finished DAGs (memory drops them only once
+   * that is committed); returns whether it was written. A refused snapshot changes nothing.
+   */
+  snapshot(): boolean {
+    if (this.#stale || !this.#deps.health.writable) return false;
+    const busy = this.#deps.busyDags();
+    const archive = Object.values(this.#state.dags).filter((dag) =>
+      dag.status !== "running" && !busy.has(dag.id)
+    );
+    try {
+      this.#deps.store.snapshot(this.#state, this.#lastSeq, this.#deps.clock.now(), archive);
+    } catch (error) {
+      const failure = toStorageError(error, this.#deps.file);
+      if (failure === null) throw error;
+      this.#deps.logger.warn("Cannot write the scheduler snapshot; the input log is kept", {
+        file: this.#deps.file,
+        sqlite: failure.detail,
+      });
+      this.#sinceSnapshot = Math.floor(this.#snapshotEvery / 2);
+      this.#deps.health.failed(failure);
+      return false;
+    }
+    for (const dag of archive) delete this.#state.dags[dag.id];
+    this.#sinceSnapshot = 0;
+    return true;
+  }
+
+  /** Stops taking inputs and, if the store takes writes, snapshots so the next start replays nothing. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#pending.length > 0) {
+      this.#deps.logger.warn(
+        "Stopping with inputs not yet stored; the next start recovers as after a crash",
+        {
+          pending: this.#pending.length,
+        },
+      );
+    }
+    this.snapshot();
+  }
+
+  #commit(item: Pending): void {
+    const { db, store, log } = this.#deps;
+    const logged: LoggedEvent[] = [];
+    let commands: SchedulerCommand[] = [];
+    let applied = false;
+    let seq = 0;
+    try {
+      transaction(db, () => {
+        seq = store.append(item.input, item.atMs, item.device);
+        applied = true;
+        commands = applyInput(this.#state, item.input, item.atMs);
+        for (const command of commands) {
+          if (command.type !== "record") continue;
+          const { dagId, ...data } = command.record;
+          logged.push(log.append(dagId, command.record.atMs, data));
+        }
+      });
+    } catch (error) {
+      if (applied) this.#reload();
+      throw toStorageError(error, this.#deps.file) ?? error;
+    }
+    this.#lastSeq = seq;
+    this.#sinceSnapshot++;
+    this.#deps.health.succeeded();
+    log.publish(logged);
+    this.#deps.execute(commands, item.input);
+    if (this.#sinceSnapshot >= this.#snapshotEvery) this.snapshot();
+  }
+
+  /** Rebuilds memory from the store after a failed commit; if even that fails, refuses reads until it works. */
+  #reload(): void {
+    try {
+      this.#adopt(this.#deps.store.load());
+      this.#stale = false;
+    } catch (error) {
+      this.#stale = true;
+      this.#deps.logger.error("Cannot reload the scheduler state from the store; retrying", {
+        file: this.#deps.file,
+        error: String(error),
+      });
+      this.#deps.health.failed(
+        toStorageError(error, this.#deps.file) ??
+          new StorageError(
+            "storage-failed",
+            `Cannot reload the scheduler state from ${this.#deps.file}`,
+            String(error),
+          ),
+      );
+    }
+  }
+
+  #adopt(loaded: LoadedState): void {
+    this.#state = loaded.state;
+    this.#lastSeq = loaded.lastSeq;
+    this.#sinceSnapshot = loaded.tailInputs;
+  }
+
+  /** Commits queued inputs in order; false when the store still refuses (the rest stay queued). */
+  #flush(): boolean {
+    if (this.#stale) {
+      this.#reload();
+      if (this.#stale) return false;
+    }
+    while (this.#pending.length > 0) {
+      const item = this.#pending.shift()!;
+      try {
+        this.#commit(item);
+      } catch (error) {
+        if (!(error instanceof StorageError)) {
+          this.#dropped(item, error);
+          continue;
+        }
+        this.#pending.unshift(item);
+        this.#deps.health.failed(error);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  #enqueue(item: Pending): void {
+    if (this.#pending.length < this.#maxPending) {
+      this.#pending.push(item);
+      return;
+    }
+    this.#deps.logger.error(
+      "Dropped the queued inputs past the bound; the scheduler recovers as after a restart once the store takes writes",
+      { dropped: this.#pending.length + 1, bound: this.#maxPending },
+    );
+    this.#pending = [{ input: { type: "server-restarted" }, atMs: item.atMs }];
+    this.#deps.onOverflow();
+  }
+
+  #dropped(item: Pending, error: unknown): void {
+    this.#deps.logger.error("Cannot apply an input; it was dropped", {
+      type: item.input.type,
+      error: String(error),
+    });
+  }
+}

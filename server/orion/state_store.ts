@@ -1,0 +1,281 @@
+/**
+ * The scheduler's durable state: the input log (every event, in order), a snapshot of the state that
+ * covers a prefix of it (the covered inputs are then deleted), and an archive of finished DAGs taken out
+ * of the live state at snapshot time. Loading is the snapshot plus the inputs after it, so restart time
+ * follows the live state, not the history. Device capabilities are stored once, by content hash.
+ */
+import type { DeviceRegistry } from "../gateway/device_registry.ts";
+import type { DeviceView } from "../gateway/types.ts";
+import { emptyState, recover, step } from "../scheduler/scheduler.ts";
+import type { DagState, DeviceInfo, SchedulerEvent, SchedulerState } from "../scheduler/types.ts";
+import type { Database, Migration } from "../store/db.ts";
+import { transaction } from "../store/db.ts";
+import { StoreOpenError } from "../store/errors.ts";
+
+/** The input log (kept at id 21 for stores made before snapshots), the snapshot and the archive. */
+export const ORION_STORE_MIGRATIONS: readonly Migration[] = [{
+  id: 21,
+  name: "orion inputs",
+  sql:
+    "CREATE TABLE orion_inputs (seq INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, event TEXT NOT NULL)",
+}, {
+  id: 32,
+  name: "orion snapshot and archive",
+  sql: `CREATE TABLE orion_snapshot (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    covers_seq INTEGER NOT NULL,
+    at_ms INTEGER NOT NULL,
+    state TEXT NOT NULL
+  );
+  CREATE TABLE orion_dag_archive (
+    dag_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    ended_at_ms INTEGER,
+    node_count INTEGER NOT NULL,
+    archived_at_ms INTEGER NOT NULL,
+    state TEXT NOT NULL
+  );
+  CREATE INDEX orion_dag_archive_created ON orion_dag_archive (created_at_ms, dag_id);`,
+}];
+
+/** An input: a scheduler event, or the marker of a server restart. */
+export type Input = SchedulerEvent | { type: "server-restarted" };
+
+/** A DAG as `GET /api/dags` lists it. */
+export interface DagSummary {
+  id: string;
+  name: string;
+  state: string;
+  createdAt: number;
+  endedAt: number | null;
+  nodes: number;
+}
+
+/** The state rebuilt from the store. */
+export interface LoadedState {
+  state: SchedulerState;
+  /** The last input the state includes (0 for none). */
+  lastSeq: number;
+  /** Inputs replayed after the snapshot. */
+  tailInputs: number;
+  /** Whether the store held any scheduler history at all. */
+  hasHistory: boolean;
+}
+
+/** How the snapshot stores a device: its capabilities by hash. */
+type StoredDevice = Omit<DeviceInfo, "capabilities"> & { capabilitiesHash: string };
+
+const SNAPSHOT_VERSION = 1;
+
+/** Applies one input to a state, as the live service does. */
+export function applyInput(state: SchedulerState, input: Input, atMs: number) {
+  return input.type === "server-restarted"
+    ? recover(state, atMs).commands
+    : step(state, input, atMs).commands;
+}
+
+/** Reads and writes the scheduler's durable state. */
+export class OrionStore {
+  readonly #db: Database;
+  readonly #devices: DeviceRegistry;
+  readonly #file: string;
+  readonly #dataDir: string;
+
+  constructor(deps: { db: Database; devices: DeviceRegistry; file: string; dataDir: string }) {
+    this.#db = deps.db;
+    this.#devices = deps.devices;
+    this.#file = deps.file;
+    this.#dataDir = deps.dataDir;
+  }
+
+  /** Rebuilds the state: the snapshot, then every input after it. Damage throws `StoreOpenError`. */
+  load(): LoadedState {
+    const snapshot = this.#db.prepare("SELECT covers_seq, state FROM orion_snapshot WHERE id = 1").get() as
+      | { covers_seq: number; state: string }
+      | undefined;
+    let state = emptyState();
+    let lastSeq = 0;
+    if (snapshot !== undefined) {
+      try {
+        state = this.#decodeState(snapshot.state);
+      } catch (error) {
+        throw this.#damaged(`its scheduler snapshot cannot be read (${(error as Error).message})`);
+      }
+      lastSeq = snapshot.covers_seq;
+    }
+    let tailInputs = 0;
+    const rows = this.#db.prepare("SELECT seq, at_ms, event FROM orion_inputs WHERE seq > ? ORDER BY seq");
+    for (const row of rows.iterate(lastSeq) as Iterable<{ seq: number; at_ms: number; event: string }>) {
+      let input: Input;
+      try {
+        input = this.#decodeInput(row.event);
+      } catch (error) {
+        throw this.#badRow(row.seq, `is not a valid input (${(error as Error).message})`);
+      }
+      try {
+        applyInput(state, input, row.at_ms);
+      } catch (error) {
+        throw this.#badRow(row.seq, `cannot be replayed (${(error as Error).message})`);
+      }
+      lastSeq = row.seq;
+      tailInputs++;
+    }
+    return { state, lastSeq, tailInputs, hasHistory: snapshot !== undefined || tailInputs > 0 };
+  }
+
+  /**
+   * Appends an input (call inside the transaction that applies it); returns its seq. A device that became
+   * ready is remembered in the device registry and its capabilities are referenced by hash.
+   */
+  append(input: Input, atMs: number, device?: DeviceView): number {
+    let stored: unknown = input;
+    if (input.type === "device-ready") {
+      const hash = device !== undefined && device.id === input.device.id
+        ? this.#devices.remember(device, atMs)
+        : this.#devices.storeCapabilities(input.device.capabilities);
+      const { capabilities: _, ...rest } = input.device;
+      stored = { type: input.type, device: { ...rest, capabilitiesHash: hash } };
+    } else if (input.type === "device-offline") {
+      this.#devices.seen(input.deviceId, atMs);
+    }
+    const result = this.#db.prepare("INSERT INTO orion_inputs (at_ms, event) VALUES (?, ?)").run(
+      atMs,
+      JSON.stringify(stored),
+    );
+    return Number(result.lastInsertRowid);
+  }
+
+  /**
+   * In one transaction: archives `archive` (finished DAGs), stores the state without them as the snapshot
+   * covering every input up to `coversSeq` (the last one applied), deletes those inputs, and drops
+   * capability sets nothing refers to any more. Memory is the caller's to change, after this returns.
+   */
+  snapshot(state: SchedulerState, coversSeq: number, atMs: number, archive: readonly DagState[]): void {
+    transaction(this.#db, () => {
+      const insert = this.#db.prepare(
+        `INSERT OR REPLACE INTO orion_dag_archive
+         (dag_id, name, status, created_at_ms, ended_at_ms, node_count, archived_at_ms, state)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const dag of archive) {
+        insert.run(
+          dag.id,
+          dag.name,
+          dag.status,
+          dag.createdAtMs,
+          dag.endedAtMs,
+          dag.order.length,
+          atMs,
+          JSON.stringify(dag),
+        );
+      }
+      const gone = new Set(archive.map((dag) => dag.id));
+      const dags = gone.size === 0
+        ? state.dags
+        : Object.fromEntries(Object.entries(state.dags).filter(([id]) => !gone.has(id)));
+      const hashes = new Set<string>();
+      const devices: Record<string, StoredDevice> = {};
+      for (const [id, device] of Object.entries(state.devices)) {
+        const { capabilities, ...rest } = device;
+        const capabilitiesHash = this.#devices.storeCapabilities(capabilities);
+        hashes.add(capabilitiesHash);
+        devices[id] = { ...rest, capabilitiesHash };
+      }
+      const text = JSON.stringify({ version: SNAPSHOT_VERSION, state: { ...state, dags, devices } });
+      this.#db.prepare(
+        "INSERT OR REPLACE INTO orion_snapshot (id, covers_seq, at_ms, state) VALUES (1, ?, ?, ?)",
+      ).run(coversSeq, atMs, text);
+      this.#db.prepare("DELETE FROM orion_inputs WHERE seq <= ?").run(coversSeq);
+      this.#devices.prune(hashes);
+    });
+  }
+
+  /** An archived DAG, or undefined. */
+  archived(id: string): DagState | undefined {
+    const row = this.#db.prepare("SELECT state FROM orion_dag_archive WHERE dag_id = ?").get(id) as
+      | { state: string }
+      | undefined;
+    return row === undefined ? undefined : JSON.parse(row.state) as DagState;
+  }
+
+  /** Every archived DAG's summary, oldest first. */
+  archivedSummaries(): DagSummary[] {
+    const rows = this.#db.prepare(
+      `SELECT dag_id, name, status, created_at_ms, ended_at_ms, node_count
+       FROM orion_dag_archive ORDER BY created_at_ms, dag_id`,
+    ).all() as Array<
+      {
+        dag_id: string;
+        name: string;
+        status: string;
+        created_at_ms: number;
+        ended_at_ms: number | null;
+        node_count: number;
+      }
+    >;
+    return rows.map((row) => ({
+      id: row.dag_id,
+      name: row.name,
+      state: row.status,
+      createdAt: row.created_at_ms,
+      endedAt: row.ended_at_ms,
+      nodes: row.node_count,
+    }));
+  }
+
+  #decodeInput(text: string): Input {
+    const input = JSON.parse(text) as Input | { type: "device-ready"; device: { capabilitiesHash?: string } };
+    if (typeof input !== "object" || input === null || typeof input.type !== "string") {
+      throw new Error("no event type");
+    }
+    if (input.type === "device-ready" && "capabilitiesHash" in input.device) {
+      const { capabilitiesHash, ...device } = input.device as { capabilitiesHash: string };
+      const capabilities = this.#devices.capabilities(capabilitiesHash);
+      if (capabilities === undefined) {
+        throw new Error(`capabilities ${capabilitiesHash} are not in the store`);
+      }
+      return { type: "device-ready", device: { ...device, capabilities } as never };
+    }
+    return input as Input;
+  }
+
+  #decodeState(text: string): SchedulerState {
+    const stored = JSON.parse(text) as {
+      version: number;
+      state: Omit<SchedulerState, "devices"> & { devices: Record<string, StoredDevice> };
+    };
+    if (stored.version !== SNAPSHOT_VERSION) throw new Error(`unknown snapshot version ${stored.version}`);
+    const devices: Record<string, DeviceInfo> = {};
+    for (const [id, device] of Object.entries(stored.state.devices)) {
+      const { capabilitiesHash, ...rest } = device;
+      const capabilities = this.#devices.capabilities(capabilitiesHash);
+      if (capabilities === undefined) {
+        throw new Error(`capabilities ${capabilitiesHash} are not in the store`);
+      }
+      devices[id] = { ...rest, capabilities };
+    }
+    return { ...stored.state, devices };
+  }
+
+  #damaged(what: string): StoreOpenError {
+    return new StoreOpenError(
+      `Cannot load the scheduler state from ${this.#file}: ${what}; restore a backup (deno task store restore BACKUP_FILE --data-dir ${this.#dataDir})`,
+    );
+  }
+
+  #badRow(seq: number, what: string): StoreOpenError {
+    return new StoreOpenError(
+      `Cannot replay the input log in ${this.#file}: row ${seq} ${what}; restore a backup (deno task store restore BACKUP_FILE --data-dir ${this.#dataDir}) or drop the log from that row on (deno task store truncate-log --from ${seq} --data-dir ${this.#dataDir}; the events from then on are lost)`,
+    );
+  }
+}
+
+/** Deletes the input log from `fromSeq` on (for a damaged tail); returns how many rows went. */
+export function truncateInputs(db: Database, fromSeq: number): number {
+  return transaction(
+    db,
+    () => Number(db.prepare("DELETE FROM orion_inputs WHERE seq >= ?").run(fromSeq).changes),
+  );
+}

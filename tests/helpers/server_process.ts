@@ -1,0 +1,118 @@
+/** Runs `server/main.ts` as a real process on a data dir, for restart, damage and growth tests. */
+import { freePort } from "./ports.ts";
+
+const serverMain = new URL("../../server/main.ts", import.meta.url).pathname;
+
+/** A server process that came up, or one that exited first. */
+export type ServerRun =
+  | { up: true; child: Deno.ChildProcess; port: number; url: string; startMs: number; stderr(): string }
+  | { up: false; code: number; stdout: string; stderr: string };
+
+/**
+ * Starts the server and waits until `/healthz` answers 200 (`up`), the process exits (`!up`, with its
+ * output), or `timeoutMs` passes (an error). A process that came up is stopped with `stop()`.
+ */
+export async function runServer(
+  dataDir: string,
+  options: { port?: number; timeoutMs?: number; extraArgs?: string[] } = {},
+): Promise<ServerRun> {
+  const port = options.port ?? freePort();
+  const startMs = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      serverMain,
+      "--port",
+      String(port),
+      "--host",
+      "127.0.0.1",
+      "--data-dir",
+      dataDir,
+      "--resume-grace-ms",
+      "0",
+      ...(options.extraArgs ?? []),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const decoder = new TextDecoder();
+  let stdout = "";
+  let stderr = "";
+  const drain = async (stream: ReadableStream<Uint8Array>, into: (text: string) => void) => {
+    for await (const chunk of stream) into(decoder.decode(chunk, { stream: true }));
+  };
+  const drained = Promise.all([
+    drain(child.stdout, (t) => stdout += t),
+    drain(child.stderr, (t) => stderr += t),
+  ]);
+  let exited: Deno.CommandStatus | null = null;
+  child.status.then((status) => exited = status);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  while (Date.now() < deadline) {
+    if (exited !== null) {
+      await drained;
+      return { up: false, code: (exited as Deno.CommandStatus).code, stdout, stderr };
+    }
+    const ok = await fetch(`${url}/healthz`).then(async (r) => {
+      await r.body?.cancel();
+      return r.status === 200;
+    }, () => false);
+    if (ok) return { up: true, child, port, url, startMs, stderr: () => stderr };
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  child.kill("SIGKILL");
+  await child.status;
+  await drained;
+  throw new Error(`the server neither came up nor exited within the timeout:\n${stdout}\n${stderr}`);
+}
+
+/** Stops a running server with `signal` and waits for it to exit; returns its exit code. */
+export async function stopServer(run: ServerRun, signal: Deno.Signal = "SIGTERM"): Promise<number> {
+  if (!run.up) return run.code;
+  try {
+    run.child.kill(signal);
+  } catch {
+    // Already gone.
+  }
+  return (await run.child.status).code;
+}
+
+/** Reads the first-start operator token and device key the server printed on stdout. */
+export async function firstStartKeys(dataDir: string): Promise<{ operator: string; device: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      serverMain,
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--data-dir",
+      dataDir,
+      "--log",
+      "silent",
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let output = "";
+  try {
+    while (!output.includes("listening on")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      output += value;
+    }
+  } finally {
+    child.kill("SIGTERM");
+    await reader.cancel();
+    await child.status;
+  }
+  const operator = /operator token:\s+(a3o_\S+)/.exec(output)?.[1];
+  const device = /device key:\s+(a3d_\S+)/.exec(output)?.[1];
+  if (!operator || !device) throw new Error(`no first-start keys in:\n${output}`);
+  return { operator, device };
+}
