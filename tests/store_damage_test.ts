@@ -118,6 +118,16 @@ Deno.test("a truncated JSON row in the input log stops start-up naming the row",
     db.close();
     const output = await assertOneClearLine(await runServer(dataDir), file, /input log/);
     assert.ok(output.includes(`row ${row.seq}`), output);
+    const fix = /deno task store (truncate-log --from \d+ --data-dir \S+);/.exec(output)?.[1];
+    assert.ok(fix, `offers a way out: ${output}`);
+    const truncated = await new Deno.Command("deno", {
+      args: ["task", "-q", "store", ...fix.split(" ")],
+      cwd: new URL("..", import.meta.url).pathname,
+    }).output();
+    assert.equal(truncated.code, 0, new TextDecoder().decode(truncated.stderr));
+    const again = await runServer(dataDir, { extraArgs: ["--log", "silent"] });
+    assert.ok(again.up, "the server starts once the damaged tail is dropped");
+    await stopServer(again);
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }

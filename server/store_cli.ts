@@ -1,0 +1,81 @@
+/**
+ * Store maintenance: `deno task store backup FILE` (safe while the server runs), `store restore FILE`
+ * (server stopped), `store check` (quick_check), `store truncate-log --from SEQ` (drops a damaged tail of
+ * the scheduler's input log). Each takes `[--data-dir D]`. Exit codes: 0 done, 1 refused, 2 bad usage.
+ */
+import { parseArgs } from "node:util";
+import { DEFAULT_DATA_DIR } from "./config.ts";
+import { truncateInputs } from "./orion/state_store.ts";
+import { BackupError, backupStore, checkStoreFile, restoreStore } from "./store/backup.ts";
+import { databasePath, openDatabase } from "./store/db.ts";
+import { StoreOpenError } from "./store/errors.ts";
+
+const USAGE = `Usage:
+  deno task store backup FILE [--data-dir DIR]        copy the store to FILE (the server may run)
+  deno task store restore FILE [--data-dir DIR]       put the backup FILE in place (stop the server first)
+  deno task store check [--data-dir DIR]              run quick_check on the store
+  deno task store truncate-log --from SEQ [--data-dir DIR]
+                                                      drop the scheduler input log from row SEQ on`;
+
+function fail(message: string, code = 2): never {
+  console.error(`error: ${message}${code === 2 ? `\n${USAGE}` : ""}`);
+  Deno.exit(code);
+}
+
+async function main(args: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { "data-dir": { type: "string" }, from: { type: "string" } },
+    });
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const [command, ...rest] = parsed.positionals;
+  const dataDir = parsed.values["data-dir"] ?? Deno.env.get("ALIEN3_DATA_DIR") ?? DEFAULT_DATA_DIR;
+  try {
+    switch (command) {
+      case "backup": {
+        if (rest.length !== 1) fail("backup takes one target file");
+        const bytes = await backupStore(dataDir, rest[0]);
+        console.log(`Backed up ${databasePath(dataDir)} to ${rest[0]} (${bytes} bytes, quick_check ok).`);
+        return;
+      }
+      case "restore": {
+        if (rest.length !== 1) fail("restore takes one backup file");
+        const kept = await restoreStore(rest[0], dataDir);
+        console.log(`Restored ${rest[0]} to ${databasePath(dataDir)}.`);
+        if (kept !== null) console.log(`The replaced store is kept as ${kept}.`);
+        return;
+      }
+      case "check": {
+        checkStoreFile(databasePath(dataDir));
+        console.log(`${databasePath(dataDir)}: quick_check ok.`);
+        return;
+      }
+      case "truncate-log": {
+        const from = Number(parsed.values.from);
+        if (!Number.isInteger(from) || from < 1) {
+          fail("truncate-log needs --from SEQ (a row number from the error)");
+        }
+        const db = openDatabase(dataDir, []);
+        try {
+          const dropped = truncateInputs(db, from);
+          console.log(`Dropped ${dropped} input log rows from row ${from} on.`);
+        } finally {
+          db.close();
+        }
+        return;
+      }
+      default:
+        fail(command ? `unknown command ${JSON.stringify(command)}` : "a command is required");
+    }
+  } catch (error) {
+    if (error instanceof BackupError || error instanceof StoreOpenError) fail(error.message, 1);
+    throw error;
+  }
+}
+
+if (import.meta.main) await main(Deno.args);
