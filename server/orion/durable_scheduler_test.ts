@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ManualClock } from "../../shared/clock.ts";
+import { fakeClock } from "../../shared/testing/fake_clock.ts";
 import { DEVICE_REGISTRY_MIGRATIONS, DeviceRegistry } from "../gateway/device_registry.ts";
 import { silentLogger } from "../log.ts";
 import { caps, ready, script, submit } from "../scheduler/testing.ts";
@@ -20,10 +20,10 @@ const MIGRATIONS = [
 
 /** A durable scheduler on an in-memory store, with a shell that answers every attempt and fires timers. */
 function harness(db: Database, options: { snapshotEveryInputs?: number; maxPendingInputs?: number } = {}) {
-  const clock = new ManualClock();
+  const clock = fakeClock();
   const devices = new DeviceRegistry(db);
   const store = new OrionStore({ db, devices, file: "mem.db", dataDir: "mem" });
-  const health = new StoreHealth({ file: "mem.db", logger: silentLogger, clock, retryInitialMs: 3_600_000 });
+  const health = new StoreHealth({ file: "mem.db", logger: silentLogger, clock });
   const executed: Array<{ input: Input; commands: SchedulerCommand[] }> = [];
   const overflows: number[] = [];
   const durable = new DurableScheduler({
@@ -44,7 +44,7 @@ function harness(db: Database, options: { snapshotEveryInputs?: number; maxPendi
   const drive = () => {
     for (let i = 0; i < executed.length; i++) {
       for (const command of executed[i].commands) {
-        clock.advance(1);
+        clock.tick(1);
         if (command.type === "run-attempt") {
           const { dagId, nodeId, attempt } = command;
           durable.record({ type: "attempt-accepted", dagId, nodeId, attempt });

@@ -3,7 +3,7 @@
  * own message) and starts a retry loop with exponential backoff; the owner's retry hook flushes what is
  * queued (or probes with a tiny write); the first write that succeeds makes it writable again (logged).
  */
-import type { Clock } from "../../shared/clock.ts";
+import type { TimerHandle, Timers } from "../../shared/clock.ts";
 import type { Logger } from "../log.ts";
 import type { Database, Migration } from "./db.ts";
 import { transaction } from "./db.ts";
@@ -32,7 +32,7 @@ export type StoreHealthReport =
 export interface StoreHealthOptions {
   file: string;
   logger: Logger;
-  clock: Clock;
+  clock: Timers;
   /** First retry after this long (default 100 ms), doubling up to `retryMaxMs` (default 5 s). */
   retryInitialMs?: number;
   retryMaxMs?: number;
@@ -43,7 +43,7 @@ export class StoreHealth {
   readonly #options: StoreHealthOptions;
   #failure: { error: StorageError; sinceMs: number } | null = null;
   #retry: () => void = () => {};
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: TimerHandle | undefined;
   #delayMs: number;
   #closed = false;
 
@@ -100,7 +100,7 @@ export class StoreHealth {
     if (this.#failure === null) return;
     const downMs = this.#options.clock.now() - this.#failure.sinceMs;
     this.#failure = null;
-    clearTimeout(this.#timer);
+    this.#options.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#delayMs = this.#options.retryInitialMs ?? 100;
     this.#options.logger.info("Store takes writes again", { file: this.#options.file, readOnlyMs: downMs });
@@ -109,14 +109,14 @@ export class StoreHealth {
   /** Stops retrying. */
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#timer);
+    this.#options.clock.clearTimeout(this.#timer);
   }
 
   #schedule(): void {
     if (this.#timer !== undefined || this.#closed) return;
     const delayMs = this.#delayMs;
     this.#delayMs = Math.min(this.#options.retryMaxMs ?? 5000, delayMs * 2);
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#options.clock.setTimeout(() => {
       this.#timer = undefined;
       this.#retry();
       if (this.#failure !== null) this.#schedule();
