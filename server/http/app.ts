@@ -16,7 +16,7 @@ export interface AppDeps {
   /** What `GET /healthz` reports: 200 when `status` is "ok", else 503 with the report (default ok). */
   health?: () => { status: string } & Record<string, unknown>;
   /** A store failure as a coded error (`storage-full`, `storage-failed`), or null for any other error. */
-  storageFailure?: (error: unknown) => { code: string; message: string } | null;
+  storageFailure?: (error: unknown) => { code: string; message: string; detail: string } | null;
 }
 
 /** The device endpoint's path. */
@@ -50,7 +50,7 @@ export function createApp(deps: AppDeps): Hono {
       deps.log.error("request refused by the store", {
         path: c.req.path,
         code: storage.code,
-        error: String(error),
+        sqlite: storage.detail,
       });
       return c.json(errorBody(storage.code, storage.message), statusForCode(storage.code));
     }
