@@ -5,6 +5,8 @@ import type { PayloadInputOf } from "../shared/protocol/mod.ts";
 export interface DetectOptions {
   name: string;
   tags: string[];
+  /** Tasks the device runs at once. */
+  maxTasks: number;
   /** Screen sizes (from the helper); empty when headless. */
   screens: Array<{ width: number; height: number }>;
   env?: (name: string) => string | undefined;
@@ -26,6 +28,7 @@ export async function detectCapabilities(
     input: { mouse: display, keyboard: display },
     media: { capture: display, webrtc: false },
     tags: options.tags,
+    maxTasks: options.maxTasks,
   };
 }
 

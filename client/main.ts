@@ -1,6 +1,6 @@
 /**
  * The device client: `deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]
- * [--files-dir DIR] [--log text|json]`. Joins the network, reports its capabilities, executes actions
+ * [--files-dir DIR] [--log text|json] [--max-tasks N]`. Joins the network, reports its capabilities, executes actions
  * through the Node helper (or joins headless without a display), and exits cleanly on SIGINT/SIGTERM.
  */
 import { systemClock } from "../shared/clock.ts";
@@ -26,7 +26,12 @@ async function main(): Promise<number> {
   const options = parsed.options;
   const reporter = createReporter(options.log, Deno.stderr.isTerminal());
   await Deno.mkdir(options.filesDir, { recursive: true });
-  const body = await createBody({ name: options.name, tags: options.tags, reporter });
+  const body = await createBody({
+    name: options.name,
+    tags: options.tags,
+    maxTasks: options.maxTasks,
+    reporter,
+  });
   let connectionState = "connecting";
   let runtime: DeviceRuntime | null = null;
   const connection = new DeviceConnection({
