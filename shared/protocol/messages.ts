@@ -101,11 +101,13 @@ export const PongSchema = z.object({ id: z.number().int().min(0) });
 export const SeqAckSchema = z.object({ seq: z.number().int().min(0) });
 /** BYE: an orderly goodbye. */
 export const ByeSchema = z.object({ reason: z.string().max(500) });
-/** ERROR: a coded error, optionally referring to a message type, action or task. */
+/** ERROR: a coded error, optionally referring to a message type, seq, action, task or transfer. */
 export const ErrorSchema = z.object({
   code: z.enum(ERROR_CODE_NAMES),
   message: z.string().max(2000),
   ref: z.string().max(200).optional(),
+  /** With `rate-limited`: wait this long before sending again (and resend from the seq in `ref`). */
+  retryAfterMs: z.number().int().min(0).max(3_600_000).optional(),
 });
 
 /** A file handed to or from a task, relative to the device's files directory. */
