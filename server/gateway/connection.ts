@@ -121,9 +121,10 @@ export class Connection {
     const bytes = new Uint8Array(data);
     const decoded = decodeFrame(bytes, this.options.limits);
     if (!decoded.ok) {
-      if (decoded.error.code === "frame-too-large" && mayBeReliable(bytes)) {
+      const reliable = decoded.error.code === "frame-too-large" ? reliableTypeOf(bytes) : null;
+      if (reliable !== null) {
         // Undecoded, so its seq is unknown: going on could skip a reliable message without anyone knowing.
-        return this.fail(decoded.error, CloseCodes.frameTooLarge);
+        return this.fail({ ...decoded.error, ref: reliable }, CloseCodes.frameTooLarge);
       }
       return this.recordError(decoded.error);
     }
@@ -144,8 +145,8 @@ export class Connection {
   }
 }
 
-/** Whether an undecoded frame's type byte names a reliable type. */
-function mayBeReliable(bytes: Uint8Array): boolean {
+/** The reliable type an undecoded frame's type byte names, if it names one. */
+function reliableTypeOf(bytes: Uint8Array): MessageType | null {
   const type = TYPE_BY_CODE.get(bytes[0]);
-  return type !== undefined && RELIABLE_TYPES.has(type);
+  return type !== undefined && RELIABLE_TYPES.has(type) ? type : null;
 }

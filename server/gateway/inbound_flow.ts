@@ -4,8 +4,9 @@
  * delivered: the sender gets ERROR `rate-limited` naming its seq in `ref` with `retryAfterMs`, and every
  * later reliable message is discarded until that seq arrives again (go-back-N), so the inbox never skips one
  * and the sender resends from it in order. An unreliable message over the limit is dropped with the same
- * ERROR (`ref` = its type). Refusals are forgiven up to one second's worth of messages per minute; past
- * that each one counts as a protocol error, so a sender that ignores `retryAfterMs` is disconnected.
+ * ERROR (`ref` = its type). Refusals, and discards beyond the limit, are forgiven up to one second's worth
+ * of messages per minute; past that each one counts as a protocol error (with an ERROR again naming the
+ * seq to resend from), so a sender that ignores `retryAfterMs` is disconnected.
  * Pure: time comes in as an argument.
  */
 import {
@@ -42,28 +43,35 @@ export class InboundFlow {
 
   /** Decides on a message of `type`; `seq` is given for reliable types only. */
   admit(type: MessageType, seq: number | undefined, nowMs: number): Admission {
+    const withinLimit = this.#bucket.take(nowMs);
     if (seq !== undefined && this.#resendFrom !== null && seq > this.#resendFrom) {
-      return { action: "discard" };
+      // Sent before the sender heard the ERROR, or by one that ignores it: a flood of these still counts.
+      if (withinLimit || this.#forgiven.take(nowMs)) return { action: "discard" };
+      return { action: "refuse", error: this.#refusal(type, this.#resendFrom, nowMs), counted: true };
     }
-    if (this.#bucket.take(nowMs)) {
+    if (withinLimit) {
       if (seq !== undefined && seq === this.#resendFrom) this.#resendFrom = null;
       return { action: "deliver" };
     }
+    if (seq !== undefined) this.#resendFrom ??= seq;
+    return { action: "refuse", error: this.#refusal(type, seq, nowMs), counted: !this.#forgiven.take(nowMs) };
+  }
+
+  #refusal(
+    type: MessageType,
+    seq: number | undefined,
+    nowMs: number,
+  ): ProtocolError & { retryAfterMs: number } {
     // One second's worth of tokens (half the burst) before the sender should try again.
     const retryAfterMs = Math.max(1, this.#bucket.msUntil(this.ratePerSecond, nowMs));
     const limit = `more than ${this.ratePerSecond} messages/s`;
-    let error: ProtocolError;
-    if (seq === undefined) {
-      error = protocolError(
+    const error = seq === undefined
+      ? protocolError("rate-limited", `${limit}; ${type} dropped, retry after ${retryAfterMs} ms`, type)
+      : protocolError(
         "rate-limited",
-        `${limit}; ${type} dropped, retry after ${retryAfterMs} ms`,
-        type,
+        `${limit}; ${type} seq ${seq} not accepted, resend from it after ${retryAfterMs} ms`,
+        String(seq),
       );
-    } else {
-      this.#resendFrom ??= seq;
-      const detail = `${limit}; ${type} seq ${seq} not accepted, resend from it after ${retryAfterMs} ms`;
-      error = protocolError("rate-limited", detail, String(seq));
-    }
-    return { action: "refuse", error: { ...error, retryAfterMs }, counted: !this.#forgiven.take(nowMs) };
+    return { ...error, retryAfterMs };
   }
 }

@@ -26,7 +26,11 @@ Deno.test("InboundFlow discards reliable messages after a refused seq until that
   const flow = new InboundFlow(10, 0);
   burst(flow, 1, 20, 0);
   assert.equal(flow.admit("RESULT", 21, 0).action, "refuse");
-  assert.deepEqual(burst(flow, 22, 3, 0), ["discard", "discard", "discard"], "no tokens spent, no ERROR");
+  assert.deepEqual(
+    burst(flow, 22, 3, 0),
+    ["discard", "discard", "discard"],
+    "in flight when refused: no ERROR",
+  );
   assert.deepEqual(burst(flow, 22, 3, 5_000), ["discard", "discard", "discard"], "even with tokens back");
   assert.equal(flow.admit("PONG", undefined, 5_000).action, "deliver", "unreliable ones still pass");
   assert.equal(flow.admit("RESULT", 20, 5_000).action, "deliver", "an older seq passes (the inbox drops it)");
@@ -69,4 +73,22 @@ Deno.test("InboundFlow forgives one second's worth of refusals, counts every one
     forgiven.action === "refuse" && !forgiven.counted,
     "12 s refill one forgiven refusal (5 per minute)",
   );
+});
+
+Deno.test("InboundFlow counts a sender that keeps sending past a refused seq, naming the seq to resend from", () => {
+  const flow = new InboundFlow(5, 0);
+  burst(flow, 1, 10, 0);
+  assert.equal(flow.admit("RESULT", 11, 0).action, "refuse");
+  const later = Array.from({ length: 6 }, (_, i) => flow.admit("RESULT", 12 + i, 0));
+  assert.deepEqual(later.map((a) => a.action), [
+    "discard",
+    "discard",
+    "discard",
+    "discard",
+    "refuse",
+    "refuse",
+  ]);
+  const counted = later[5];
+  assert.ok(counted.action === "refuse" && counted.counted);
+  assert.equal(counted.error.ref, "11", "the ERROR still asks for the refused seq");
 });
