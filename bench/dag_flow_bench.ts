@@ -15,10 +15,14 @@ const NODES = Number(Deno.env.get("BENCH_DAG_NODES") ?? 200);
 const TIMEOUT_MS = Number(Deno.env.get("BENCH_DAG_TIMEOUT_MS") ?? 60_000);
 const RUNS = Number(Deno.env.get("BENCH_DAG_RUNS") ?? 3);
 /** `null` is the server's default. */
-const LIMITS: Array<number | null> = [null, 200, 1000, 1_000_000];
+const LIMITS: Array<number | null> = JSON.parse(
+  Deno.env.get("BENCH_DAG_LIMITS") ?? "[null, 200, 1000, 1000000]",
+);
 
 interface Run {
   succeeded: number;
+  /** `node: state (error)` for each node that did not succeed. */
+  others: string[];
   seconds: number;
   deviceMessages: number;
 }
@@ -46,8 +50,12 @@ async function runOnce(limit: number | null, display: string): Promise<Run> {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     const seconds = (performance.now() - started) / 1000;
-    const succeeded = Object.values(state().nodes).filter((n) => n.status === "succeeded").length;
-    return { succeeded, seconds, deviceMessages };
+    const nodes = Object.values(state().nodes);
+    const succeeded = nodes.filter((n) => n.status === "succeeded").length;
+    const others = nodes.filter((n) => n.status !== "succeeded").map((n) =>
+      `${n.id}: ${n.status}${n.error ? ` (${n.error.code}: ${n.error.message})` : ""}`
+    );
+    return { succeeded, others, seconds, deviceMessages };
   } finally {
     unsubscribe();
     await client.stop();
@@ -70,9 +78,9 @@ try {
     runs.sort((a, b) => a.seconds - b.seconds);
     const median = runs[Math.floor(RUNS / 2)];
     const label = limit === null ? "default" : String(limit);
-    const finished = median.succeeded === NODES
-      ? `${NODES}/${NODES}`
-      : `${median.succeeded}/${NODES} (stalled)`;
+    const stalled = median.seconds * 1000 >= TIMEOUT_MS ? ", stalled" : "";
+    const finished = `${median.succeeded}/${NODES} succeeded${stalled}`;
+    for (const run of runs) for (const other of run.others.slice(0, 3)) console.error(`(${label}) ${other}`);
     console.log(
       `| ${label} | ${finished} | ${median.seconds.toFixed(2)} | ${
         (median.succeeded / median.seconds).toFixed(0)
