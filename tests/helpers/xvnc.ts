@@ -31,9 +31,6 @@ export async function startXServer(): Promise<XServer> {
       "-localhost",
       "-nolisten",
       "tcp",
-      // Without it the server resets when its last client leaves, and kills a client (the next device's
-      // input helper) that connects during the reset: "X connection to :0.0 broken".
-      "-noreset",
     ],
     stdout: "null",
     stderr: "null",
