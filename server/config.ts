@@ -30,7 +30,7 @@ const ConfigSchema = z.object({
   ).default(16 * 1024 * 1024),
   maxJsonBytes: Int(1024).default(1024 * 1024),
   // A device running a quick DAG sends ~3 messages per node plus acknowledgements; 200/s held one X device
-  // to ~40 nodes/s where 1000/s lets it reach ~160 (bench/dag_flow_bench.ts), and a flood is still cut off.
+  // to ~40 nodes/s where 1000/s lets it reach ~150 (bench/dag_flow_bench.ts), and a flood is still cut off.
   maxMessagesPerSecond: Int(1).default(1000),
   maxArtifactBytes: Int(1).default(256 * 1024 * 1024),
   log: z.enum(["text", "json", "silent"]).default("text"),
