@@ -9,6 +9,7 @@ const BENCHES = [
   "scheduler_bench.ts",
   "action_bench.ts",
   "restart_bench.ts",
+  "dag_flow_bench.ts",
 ];
 
 async function exists(path: string): Promise<boolean> {

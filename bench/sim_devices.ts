@@ -14,7 +14,7 @@ const latencies: number[] = [];
 for (let i = 0; i < Number(countText); i++) {
   const device = await RawDevice.open(url);
   await device.connect(key);
-  device.send("REGISTER_CAPABILITIES", { ...testCapabilities(`sim-${i}`), tags: ["sim"] });
+  device.send("REGISTER_CAPABILITIES", { ...testCapabilities(`sim-${i}`), tags: ["sim"], maxTasks: 1024 });
   await device.next("READY");
   device.received.length = 0;
   device.socket.addEventListener("message", () => {

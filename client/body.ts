@@ -20,7 +20,7 @@ export interface Body {
 
 /** Builds the body for this machine: real when a display is present (DISPLAY on Linux), else headless. */
 export async function createBody(
-  options: { name: string; tags: string[]; filesDir: string; reporter: Reporter },
+  options: { name: string; tags: string[]; filesDir: string; maxTasks: number; reporter: Reporter },
 ): Promise<Body> {
   const display = Deno.env.get("DISPLAY");
   const hasDisplay = Deno.build.os === "linux" ? Boolean(display) : true;
@@ -42,7 +42,7 @@ export async function createBody(
           screens = await helper.request<Array<{ width: number; height: number }>>("screens").catch(() =>
             screens
           );
-          return await detectCapabilities({ name: options.name, tags: options.tags, screens });
+          return await detectCapabilities({ ...options, screens });
         },
         executor,
         close: () => helper.close(),
@@ -53,7 +53,7 @@ export async function createBody(
     }
   }
   return {
-    capabilities: () => detectCapabilities({ name: options.name, tags: options.tags, screens: [] }),
+    capabilities: () => detectCapabilities({ ...options, screens: [] }),
     executor: new HeadlessExecutor(),
     close: () => Promise.resolve(),
   };

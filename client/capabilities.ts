@@ -6,6 +6,8 @@ import { listApplications } from "./apps.ts";
 export interface DetectOptions {
   name: string;
   tags: string[];
+  /** Tasks the device runs at once. */
+  maxTasks: number;
   /** Screen sizes (from the helper); empty when headless. */
   screens: Array<{ width: number; height: number }>;
   env?: (name: string) => string | undefined;
@@ -27,6 +29,7 @@ export async function detectCapabilities(
     input: { mouse: display, keyboard: display },
     media: { capture: display, webrtc: false },
     tags: options.tags,
+    maxTasks: options.maxTasks,
   };
 }
 

@@ -1,7 +1,9 @@
 /**
  * The device's side of the control path: connects, runs the handshake, answers heartbeats, delivers
  * reliable messages exactly once, and on a lost socket reconnects with backoff and resumes the session
- * so that nothing in flight is lost or doubled.
+ * so that nothing in flight is lost or doubled. Every message it writes after the handshake is paced to
+ * the rate the server announced in ACK (queued, never dropped; SEQ_ACKs coalesced), and a reliable message
+ * the server still refuses (`rate-limited`) is sent again, with those after it, once `retryAfterMs` passed.
  */
 import type { Clock } from "../shared/clock.ts";
 import {
@@ -12,11 +14,24 @@ import {
   type MessageType,
   type PayloadInputOf,
   PROTOCOL_VERSION,
+  type ProtocolError,
   RELIABLE_TYPES,
   ReliableInbox,
   ReliableOutbox,
 } from "../shared/protocol/mod.ts";
 import { backoffDelayMs, type BackoffOptions, DEFAULT_BACKOFF } from "./reconnect_policy.ts";
+import { SendPacer } from "./send_pacer.ts";
+
+/** A message waiting for its turn to be written. */
+interface Outgoing {
+  type: MessageType;
+  payload: object;
+}
+
+/** Queued bytes as the artifact sender's backpressure sees them: binary payloads count, JSON ones a little. */
+function sizeOfOutgoing(item: Outgoing): number {
+  return item.payload instanceof Uint8Array ? item.payload.byteLength : 64;
+}
 
 /** Connection status, for the status line and logs. */
 export type ConnectionStatus = "connecting" | "ready" | "reconnecting" | "stopped";
@@ -76,6 +91,12 @@ export class DeviceConnection {
   #lastHeardMs = 0;
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #heartbeatTimeoutMs = 30_000;
+  readonly #pacer = new SendPacer<Outgoing>(sizeOfOutgoing);
+  #pumpTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A SEQ_ACK still waiting in the pacer: a newer one updates it instead of queuing another. */
+  #queuedAck: Outgoing | null = null;
+  /** Highest reliable seq written on the current socket. */
+  #writtenThrough = 0;
   #resolveStopped!: (reason: StopReason) => void;
   #resolveReady!: () => void;
   /** Settles when the connection stops for good. */
@@ -109,15 +130,21 @@ export class DeviceConnection {
     if (this.#ready) this.#write(type, payload as PayloadInputOf<T>);
   }
 
-  /** Bytes waiting in the socket, for senders of bulk data. */
+  /** Bytes waiting to be sent (paced or in the socket), for senders of bulk data. */
   get bufferedAmount(): number {
-    return this.#socket?.bufferedAmount ?? 0;
+    return (this.#socket?.bufferedAmount ?? 0) + this.#pacer.queuedBytes;
+  }
+
+  /** Messages waiting for their turn under the server's rate limit. */
+  get queuedMessages(): number {
+    return this.#pacer.length;
   }
 
   /** Says BYE, closes and stops reconnecting. */
   stop(message = "client stopping"): void {
     if (this.#stopped) return;
-    if (this.#ready) this.#write("BYE", { reason: message });
+    // The goodbye skips the queue: what still waits there is not sent on a socket that is closing anyway.
+    if (this.#ready && this.#socket !== null) this.#writeNow(this.#socket, "BYE", { reason: message });
     this.#finish({ kind: "requested", message });
   }
 
@@ -133,6 +160,7 @@ export class DeviceConnection {
     }
     socket.binaryType = "arraybuffer";
     this.#socket = socket;
+    this.#resetPacing();
     socket.onopen = () => {
       this.#lastHeardMs = this.#options.clock.now();
       const resume = this.#sessionId
@@ -163,6 +191,7 @@ export class DeviceConnection {
       case "ACK": {
         const ack = message.payload;
         this.#heartbeatTimeoutMs = ack.heartbeatTimeoutMs;
+        this.#pacer.setRate(ack.limits.maxMessagesPerSecond, this.#options.clock.now());
         if (ack.resumed) {
           for (const pending of this.#outbox.replayAfter(ack.lastSeq)) {
             this.#write(pending.type, pending.payload as never);
@@ -190,6 +219,7 @@ export class DeviceConnection {
             message: message.payload.message,
           });
         }
+        if (message.payload.code === "rate-limited") return this.#refused(message.payload);
         if (message.payload.code === "unknown-session") this.#sessionId = null;
         break;
       case "BYE":
@@ -221,6 +251,25 @@ export class DeviceConnection {
     this.#write("SEQ_ACK", { seq: this.#inbox.lastSeq });
   }
 
+  /**
+   * The server refused a message over its rate limit. Nothing is written until `retryAfterMs` passed;
+   * a refused reliable message (`ref` = its seq) is then written again, followed by every reliable message
+   * written after it (the server discarded those), in order, ahead of what was still waiting.
+   */
+  #refused(error: ProtocolError): void {
+    const now = this.#options.clock.now();
+    this.#pacer.pauseUntil(now + (error.retryAfterMs ?? 1000));
+    const seq = Number(error.ref);
+    if (Number.isInteger(seq) && seq >= 1 && seq <= this.#writtenThrough) {
+      const again = this.#outbox.replayAfter(seq - 1).filter((pending) =>
+        pending.seq <= this.#writtenThrough
+      );
+      this.#pacer.pushFront(again.map((pending) => ({ type: pending.type, payload: pending.payload })));
+      this.#writtenThrough = seq - 1;
+    }
+    this.#schedulePump(now);
+  }
+
   #becomeReady(deviceId: string): void {
     const fresh = this.#freshSession;
     this.#freshSession = false;
@@ -248,6 +297,7 @@ export class DeviceConnection {
     this.#ready = false;
     this.#socket = null;
     clearInterval(this.#watchdog);
+    this.#resetPacing();
     if (this.#stopped) return;
     const maxInitial = this.#options.maxInitialAttempts ?? 3;
     if (!this.#everReady && this.#attempt >= maxInitial) {
@@ -262,11 +312,58 @@ export class DeviceConnection {
     this.#retryTimer = setTimeout(() => this.#open(), delayMs);
   }
 
+  /** Queues a message for the current socket behind the pacer; a queued SEQ_ACK is updated instead. */
   #write<T extends MessageType>(type: T, payload: PayloadInputOf<T>): void {
     const socket = this.#socket;
     if (socket === null || socket.readyState !== WebSocket.OPEN) return;
-    socket.send(encodeMessage(type, payload, this.#options.clock.now()));
+    if (type === "SEQ_ACK" && this.#queuedAck !== null) {
+      this.#queuedAck.payload = payload as object;
+      return;
+    }
+    const item: Outgoing = { type, payload: payload as object };
+    if (type === "SEQ_ACK") this.#queuedAck = item;
+    this.#pacer.push(item);
+    this.#pump();
     if (type !== "SEQ_ACK") this.#flushAck();
+  }
+
+  /** Writes what the pacer lets go now, and arms a timer for the rest. */
+  #pump(): void {
+    const socket = this.#socket;
+    if (socket === null || socket.readyState !== WebSocket.OPEN) return;
+    const now = this.#options.clock.now();
+    for (const item of this.#pacer.take(now)) {
+      if (item === this.#queuedAck) this.#queuedAck = null;
+      if (RELIABLE_TYPES.has(item.type)) {
+        this.#writtenThrough = Math.max(this.#writtenThrough, (item.payload as { seq: number }).seq);
+      }
+      this.#writeNow(socket, item.type, item.payload as never);
+    }
+    this.#schedulePump(now);
+  }
+
+  #schedulePump(nowMs: number): void {
+    if (this.#pumpTimer !== undefined) return;
+    const waitMs = this.#pacer.waitMs(nowMs);
+    if (waitMs === null) return;
+    this.#pumpTimer = setTimeout(() => {
+      this.#pumpTimer = undefined;
+      this.#pump();
+    }, waitMs);
+  }
+
+  #writeNow<T extends MessageType>(socket: WebSocket, type: T, payload: PayloadInputOf<T>): void {
+    socket.send(encodeMessage(type, payload, this.#options.clock.now()));
+  }
+
+  /** A new socket (or none): nothing queued for the old one is sent, and no rate is known until ACK. */
+  #resetPacing(): void {
+    clearTimeout(this.#pumpTimer);
+    this.#pumpTimer = undefined;
+    this.#pacer.clear();
+    this.#pacer.setRate(null, this.#options.clock.now());
+    this.#queuedAck = null;
+    this.#writtenThrough = 0;
   }
 
   #finish(reason: StopReason): void {
@@ -276,6 +373,8 @@ export class DeviceConnection {
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#ackTimer);
     clearInterval(this.#watchdog);
+    clearTimeout(this.#pumpTimer);
+    this.#pumpTimer = undefined;
     const socket = this.#socket;
     this.#socket = null;
     this.#options.onStatus?.("stopped", reason.message);

@@ -1,6 +1,6 @@
 /**
  * The device client: `deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]
- * [--files-dir DIR] [--log text|json]`. Joins the network, reports its capabilities, executes actions
+ * [--files-dir DIR] [--log text|json] [--max-tasks N]`. Joins the network, reports its capabilities, executes actions
  * through the Node helper (or joins headless without a display), and exits cleanly on SIGINT/SIGTERM.
  */
 import { systemClock } from "../shared/clock.ts";
@@ -30,6 +30,7 @@ async function main(): Promise<number> {
     name: options.name,
     tags: options.tags,
     filesDir: options.filesDir,
+    maxTasks: options.maxTasks,
     reporter,
   });
   let connectionState = "connecting";

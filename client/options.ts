@@ -1,6 +1,13 @@
 /** Parses the client's command line into a frozen, validated options object. */
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { MAX_TASKS_PER_DEVICE } from "../shared/protocol/mod.ts";
+
+/**
+ * Tasks a device runs at once unless `--max-tasks` says otherwise. Tasks are mostly waiting (on server-side
+ * steps, on file transfers) and GUI work is one at a time regardless, so a few share a device well.
+ */
+export const DEFAULT_MAX_TASKS = 4;
 
 const OptionsSchema = z.object({
   connect: z.string().regex(/^wss?:\/\/[^\s]+$/, "--connect takes a ws:// or wss:// URL"),
@@ -9,6 +16,7 @@ const OptionsSchema = z.object({
   tags: z.array(z.string().min(1).max(64)).max(64),
   filesDir: z.string().min(1),
   log: z.enum(["text", "json"]),
+  maxTasks: z.coerce.number().int().min(1).max(MAX_TASKS_PER_DEVICE),
 });
 
 /** The client's options. */
@@ -16,7 +24,7 @@ export type ClientOptions = Readonly<z.infer<typeof OptionsSchema>>;
 
 /** The usage text. */
 export const USAGE = `Usage: deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]
-                        [--files-dir DIR] [--log text|json]`;
+                        [--files-dir DIR] [--log text|json] [--max-tasks N]`;
 
 /** The default files directory: a folder under the user's data directory. */
 export function defaultFilesDir(env: (name: string) => string | undefined, os: string): string {
@@ -43,6 +51,7 @@ export function parseClientOptions(
         tags: { type: "string" },
         "files-dir": { type: "string" },
         log: { type: "string" },
+        "max-tasks": { type: "string" },
       },
       strict: true,
     }).values as Record<string, string | undefined>;
@@ -57,10 +66,12 @@ export function parseClientOptions(
     tags: (values.tags ?? env("ALIEN3_TAGS") ?? "").split(",").map((t) => t.trim()).filter((t) => t !== ""),
     filesDir: values["files-dir"] ?? env("ALIEN3_FILES_DIR") ?? defaultFilesDir(env, defaults.os),
     log: values.log ?? "text",
+    maxTasks: values["max-tasks"] ?? env("ALIEN3_MAX_TASKS") ?? DEFAULT_MAX_TASKS,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const flag = issue.path[0] === "filesDir" ? "--files-dir" : `--${String(issue.path[0])}`;
+    const flags: Record<string, string> = { filesDir: "--files-dir", maxTasks: "--max-tasks" };
+    const flag = flags[String(issue.path[0])] ?? `--${String(issue.path[0])}`;
     return { ok: false, message: `Invalid ${flag}: ${issue.message}\n${USAGE}` };
   }
   return {

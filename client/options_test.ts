@@ -38,3 +38,19 @@ Deno.test("defaultFilesDir() follows each platform's data directory", () => {
   assert.equal(defaultFilesDir(env, "darwin"), "/home/u/Library/Application Support/alien3/files");
   assert.equal(defaultFilesDir(env, "windows"), "C:\\L\\alien3\\files");
 });
+
+Deno.test("parseClientOptions() takes --max-tasks (or ALIEN3_MAX_TASKS), 4 by default, and refuses 0", () => {
+  const base = ["--connect", "ws://h:1", "--key", "k"];
+  const byDefault = parseClientOptions(base, noEnv, defaults);
+  assert.ok(byDefault.ok);
+  assert.equal(byDefault.options.maxTasks, 4);
+  const flag = parseClientOptions([...base, "--max-tasks", "12"], noEnv, defaults);
+  assert.ok(flag.ok);
+  assert.equal(flag.options.maxTasks, 12);
+  const env = parseClientOptions(base, (name) => name === "ALIEN3_MAX_TASKS" ? "2" : undefined, defaults);
+  assert.ok(env.ok);
+  assert.equal(env.options.maxTasks, 2);
+  const zero = parseClientOptions([...base, "--max-tasks", "0"], noEnv, defaults);
+  assert.ok(!zero.ok);
+  assert.match(zero.message, /^Invalid --max-tasks: /);
+});

@@ -1,7 +1,9 @@
 /**
- * The device runtime: turns server messages into work. Actions run in order through the executor and
- * each is answered by a RESULT with its action id; tasks fetch their inputs, take their steps, upload
- * their outputs and end with the task's RESULT; CANCEL_TASK stops at the next action boundary.
+ * The device runtime: turns server messages into work. Actions run one at a time, in order, through the
+ * executor and each is answered by a RESULT with its action id. Several tasks may run at once (up to the
+ * `maxTasks` the device announced; the server keeps to it), each with its own state: a task fetches its
+ * inputs, takes its steps, uploads its outputs and ends with its RESULT; CANCEL_TASK stops it at the next
+ * action boundary.
  */
 import { ACTION_MESSAGE, type DeviceAction, DeviceActionSchema } from "../shared/actions.ts";
 import {
@@ -64,13 +66,15 @@ const ACTION_TYPE_BY_MESSAGE = new Map<MessageType, DeviceAction["type"]>(
 
 interface RunningTask {
   taskId: string;
+  label: string;
   outputs: MessageOf<"EXECUTE_TASK">["payload"]["outputs"];
   cancelled: boolean;
 }
 
 /** Dispatches server messages to the executor and the file mover. */
 export class DeviceRuntime {
-  #task: RunningTask | null = null;
+  readonly #tasks = new Map<string, RunningTask>();
+  /** Actions, one at a time in arrival order. */
   #chain: Promise<void> = Promise.resolve();
   /** Recently cancelled task ids: their queued actions fail instead of running. */
   readonly #cancelled = new Set<string>();
@@ -94,7 +98,7 @@ export class DeviceRuntime {
       case "EXECUTE_TASK":
         return this.#startTask(message.payload);
       case "FINISH_TASK":
-        return this.#serial(() => this.#finishTask(message.payload.taskId));
+        return this.#background(() => this.#finishTask(message.payload.taskId));
       case "CANCEL_TASK":
         return this.#cancelTask(message.payload.taskId, message.payload.reason);
       default:
@@ -102,12 +106,17 @@ export class DeviceRuntime {
     }
   }
 
-  /** Forgets the current task (a new session began: the server no longer knows it). */
+  /** Forgets every task (a new session began: the server no longer knows them). */
   reset(): void {
-    if (this.#task) this.#task.cancelled = true;
-    this.#task = null;
+    for (const task of this.#tasks.values()) task.cancelled = true;
+    this.#tasks.clear();
     this.deps.executor.cancel();
-    this.#report({ task: null });
+    this.#reportTasks();
+  }
+
+  /** Ids of the tasks running now. */
+  get runningTasks(): string[] {
+    return [...this.#tasks.keys()];
   }
 
   #enqueueAction(type: DeviceAction["type"], message: Message): void {
@@ -150,32 +159,43 @@ export class DeviceRuntime {
   }
 
   #startTask(task: MessageOf<"EXECUTE_TASK">["payload"]): void {
-    this.#serial(async () => {
-      this.#task = { taskId: task.taskId, outputs: task.outputs, cancelled: false };
-      this.#report({ task: `${task.dagId}/${task.nodeId}#${task.attempt}` });
+    if (this.#tasks.has(task.taskId)) return;
+    const running: RunningTask = {
+      taskId: task.taskId,
+      label: `${task.dagId}/${task.nodeId}#${task.attempt}`,
+      outputs: task.outputs,
+      cancelled: false,
+    };
+    this.#tasks.set(task.taskId, running);
+    this.#reportTasks();
+    this.#background(async () => {
       try {
         await this.deps.files.fetchInputs(task.taskId, task.inputs);
-        this.deps.sender.send("TASK_ACCEPTED", { taskId: task.taskId });
       } catch (error) {
-        this.#endTask(task.taskId, { ok: false, error: toFailure(error) });
+        if (!running.cancelled) this.#endTask(task.taskId, { ok: false, error: toFailure(error) });
+        return;
       }
+      // Cancelled while its inputs were fetched: the cancellation already answered for it.
+      if (!running.cancelled) this.deps.sender.send("TASK_ACCEPTED", { taskId: task.taskId });
     });
   }
 
   async #finishTask(taskId: string): Promise<void> {
-    const task = this.#task;
-    if (task === null || task.taskId !== taskId || task.cancelled) return;
+    const task = this.#tasks.get(taskId);
+    if (task === undefined || task.cancelled) return;
+    let result: Omit<PayloadInputOf<"RESULT">, "seq" | "taskId">;
     try {
-      const artifacts = await this.deps.files.uploadOutputs(taskId, task.outputs);
-      this.#endTask(taskId, { ok: true, artifacts });
+      result = { ok: true, artifacts: await this.deps.files.uploadOutputs(taskId, task.outputs) };
     } catch (error) {
-      this.#endTask(taskId, { ok: false, error: toFailure(error) });
+      result = { ok: false, error: toFailure(error) };
     }
+    if (!task.cancelled) this.#endTask(taskId, result);
   }
 
   #cancelTask(taskId: string, reason: string): void {
-    if (this.#task?.taskId !== taskId) return;
-    this.#task.cancelled = true;
+    const task = this.#tasks.get(taskId);
+    if (task === undefined) return;
+    task.cancelled = true;
     this.#cancelled.add(taskId);
     if (this.#cancelled.size > 1000) this.#cancelled.delete(this.#cancelled.values().next().value!);
     this.deps.executor.cancel();
@@ -187,14 +207,31 @@ export class DeviceRuntime {
 
   #endTask(taskId: string, result: Omit<PayloadInputOf<"RESULT">, "seq" | "taskId">): void {
     this.deps.sender.send("RESULT", { taskId, ...result });
-    if (this.#task?.taskId === taskId) this.#task = null;
-    this.#report({ task: null });
+    this.#tasks.delete(taskId);
+    this.#reportTasks();
   }
 
   #serial(work: () => Promise<void> | void): void {
-    this.#chain = this.#chain.then(work).catch((error) => {
-      this.#report({ lastAction: `internal error: ${(error as Error).message}` });
-    });
+    this.#chain = this.#chain.then(work).catch((error) => this.#internalError(error));
+  }
+
+  /** Task work (input fetches, uploads) runs beside the action chain, one flow per task. */
+  #background(work: () => Promise<void>): void {
+    work().catch((error) => this.#internalError(error));
+  }
+
+  #internalError(error: unknown): void {
+    this.#report({ lastAction: `internal error: ${(error as Error).message}` });
+  }
+
+  #reportTasks(): void {
+    const labels = [...this.#tasks.values()].map((task) => task.label);
+    const task = labels.length === 0
+      ? null
+      : labels.length === 1
+      ? labels[0]
+      : `${labels[0]} (+${labels.length - 1} more)`;
+    this.#report({ task });
   }
 
   #report(change: Partial<RuntimeStatus>): void {

@@ -7,7 +7,7 @@ Deno.test("parseConfig() uses embedded defaults with no flags", () => {
   const config = parseConfig([], noEnv);
   assert.equal(config.port, 8080);
   assert.equal(config.dataDir, "./.data");
-  assert.equal(config.maxMessagesPerSecond, 200);
+  assert.equal(config.maxMessagesPerSecond, 1000);
   assert.ok(Object.isFrozen(config));
 });
 
@@ -27,4 +27,15 @@ Deno.test("parseConfig() names the flag at fault", () => {
   assert.throws(() => parseConfig(["--tls-cert", "c.pem"], noEnv), /--tls-cert\/--tls-key/);
   assert.throws(() => parseConfig(["--nope"], noEnv), ConfigError);
   assert.throws(() => parseConfig(["--heartbeat-timeout-ms", "5"], noEnv), /--heartbeat-timeout-ms/);
+});
+
+Deno.test("parseConfig() refuses a frame limit the WebSocket runtime would cut short (64 MiB and up)", () => {
+  assert.equal(
+    parseConfig(["--max-frame-bytes", String(64 * 1024 * 1024 - 1)], noEnv).maxFrameBytes,
+    67108863,
+  );
+  assert.throws(
+    () => parseConfig(["--max-frame-bytes", String(64 * 1024 * 1024)], noEnv),
+    /^ConfigError: Invalid --max-frame-bytes: at most 67108863 bytes/,
+  );
 });

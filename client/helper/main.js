@@ -8,6 +8,9 @@ import { actions } from "./actions.js";
 
 const require = createRequire(import.meta.url);
 const robot = require("robotjs");
+// robotjs opens ":0.0" first and falls back to $DISPLAY only if that fails: with another X server at :0 it
+// would drive (and die with) that one. The display the client was given is the one to use.
+if (process.platform === "linux" && process.env.DISPLAY) robot.setXDisplayName(process.env.DISPLAY);
 const sharp = (await import("sharp")).default;
 const run = actions({ robot, sharp });
 

@@ -10,4 +10,5 @@ export const CloseCodes = {
   keyRevoked: 4006,
   sessionReplaced: 4007,
   handshakeTimeout: 4008,
+  frameTooLarge: 4009,
 } as const;

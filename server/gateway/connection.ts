@@ -1,7 +1,7 @@
 /**
- * One device socket: decodes frames, enforces limits and the message rate, counts protocol errors and
- * disconnects repeat offenders, writes frames with backpressure. It knows nothing of sessions: decoded
- * messages go to the handler the gateway supplies.
+ * One device socket: decodes frames, enforces limits and the message rate (see `inbound_flow.ts`), counts
+ * protocol errors and disconnects repeat offenders, writes frames with backpressure. It knows nothing of
+ * sessions: decoded messages go to the handler the gateway supplies.
  */
 import type { Clock } from "../../shared/clock.ts";
 import {
@@ -13,9 +13,12 @@ import {
   type PayloadInputOf,
   type ProtocolError,
   protocolError,
+  RELIABLE_TYPES,
+  TYPE_BY_CODE,
 } from "../../shared/protocol/mod.ts";
 import { CloseCodes } from "./close_codes.ts";
-import { TokenBucket, WindowCounter } from "./rate_limiter.ts";
+import { InboundFlow } from "./inbound_flow.ts";
+import { WindowCounter } from "./rate_limiter.ts";
 
 /** Where a connection is in the handshake. */
 export type ConnectionPhase = "awaiting-connect" | "awaiting-capabilities" | "ready" | "closed";
@@ -49,7 +52,7 @@ export class Connection {
   keyId: string | null = null;
   sessionId: string | null = null;
   droppedFrames = 0;
-  readonly #bucket: TokenBucket;
+  readonly #flow: InboundFlow;
   readonly #errors: WindowCounter;
 
   constructor(
@@ -60,8 +63,7 @@ export class Connection {
     const now = options.clock.now();
     this.openedAtMs = now;
     this.lastHeardAtMs = now;
-    const rate = options.limits.maxMessagesPerSecond;
-    this.#bucket = new TokenBucket(rate, rate * 2, now);
+    this.#flow = new InboundFlow(options.limits.maxMessagesPerSecond, now);
     this.#errors = new WindowCounter(options.errorWindowMs);
     socket.binaryType = "arraybuffer";
     socket.onmessage = (event) => this.#receive(event.data);
@@ -112,17 +114,28 @@ export class Connection {
     if (this.phase === "closed") return;
     const now = this.options.clock.now();
     this.lastHeardAtMs = now;
-    if (!this.#bucket.take(now)) {
-      const detail = `more than ${this.options.limits.maxMessagesPerSecond} messages/s`;
-      return this.recordError(protocolError("rate-limited", detail));
-    }
     if (typeof data === "string") return this.recordError(protocolError("text-frame"));
     if (!(data instanceof ArrayBuffer)) {
       return this.recordError(protocolError("bad-header", "not a binary frame"));
     }
-    const decoded = decodeFrame(new Uint8Array(data), this.options.limits);
-    if (!decoded.ok) return this.recordError(decoded.error);
-    this.handler.message(this, decoded.value);
+    const bytes = new Uint8Array(data);
+    const decoded = decodeFrame(bytes, this.options.limits);
+    if (!decoded.ok) {
+      const reliable = decoded.error.code === "frame-too-large" ? reliableTypeOf(bytes) : null;
+      if (reliable !== null) {
+        // Undecoded, so its seq is unknown: going on could skip a reliable message without anyone knowing.
+        return this.fail({ ...decoded.error, ref: reliable }, CloseCodes.frameTooLarge);
+      }
+      return this.recordError(decoded.error);
+    }
+    const message = decoded.value;
+    const seq = RELIABLE_TYPES.has(message.type) ? (message.payload as { seq: number }).seq : undefined;
+    const admission = this.#flow.admit(message.type, seq, now);
+    if (admission.action === "discard") return;
+    if (admission.action === "refuse") {
+      return admission.counted ? this.recordError(admission.error) : this.fail(admission.error);
+    }
+    this.handler.message(this, message);
   }
 
   #onClosed(code: number, reason: string): void {
@@ -130,4 +143,10 @@ export class Connection {
     this.phase = "closed";
     this.handler.closed(this, code, reason);
   }
+}
+
+/** The reliable type an undecoded frame's type byte names, if it names one. */
+function reliableTypeOf(bytes: Uint8Array): MessageType | null {
+  const type = TYPE_BY_CODE.get(bytes[0]);
+  return type !== undefined && RELIABLE_TYPES.has(type) ? type : null;
 }

@@ -1,23 +1,4 @@
-/** A token bucket: `ratePerSecond` sustained, `burst` at once. Pure: time comes in as an argument. */
-export class TokenBucket {
-  #tokens: number;
-  #lastMs: number;
-
-  constructor(readonly ratePerSecond: number, readonly burst: number, nowMs: number) {
-    this.#tokens = burst;
-    this.#lastMs = nowMs;
-  }
-
-  /** Takes one token; false when the bucket is empty. */
-  take(nowMs: number): boolean {
-    const elapsedMs = Math.max(0, nowMs - this.#lastMs);
-    this.#lastMs = nowMs;
-    this.#tokens = Math.min(this.burst, this.#tokens + (elapsedMs * this.ratePerSecond) / 1000);
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
-  }
-}
+export { TokenBucket } from "../../shared/protocol/token_bucket.ts";
 
 /** Counts events in a sliding window; used to disconnect repeat offenders. */
 export class WindowCounter {

@@ -11,7 +11,17 @@ import type { DagState, DeviceInfo, NodeState, SchedulerState, WaitQueue } from 
 /** How the scheduler's view of a device looks to the matcher. */
 export function candidate(device: DeviceInfo): CandidateDevice {
   const state = !device.online ? "offline" : device.gui > 0 || device.busy ? "busy" : "ready";
-  return { ...device, state, busyCount: device.nodes.length + (device.busy ? 1 : 0) };
+  return {
+    ...device,
+    state,
+    busyCount: device.nodes.length + (device.busy ? 1 : 0),
+    freeSlots: maxTasksOf(device) - device.nodes.length,
+  };
+}
+
+/** The tasks a device runs at once: what it announced, 1 when it announced nothing (older clients, old logs). */
+export function maxTasksOf(device: DeviceInfo): number {
+  return (device.capabilities as { maxTasks?: number }).maxTasks ?? 1;
 }
 
 function candidates(state: SchedulerState): CandidateDevice[] {

@@ -224,9 +224,9 @@ Deno.test("a waiting node shows why, and is assigned the moment a matching devic
 
 Deno.test("assignment picks the least busy matching device, then the lowest RTT, then the smallest id", () => {
   const s = new Scheduler();
-  s.step(ready("c", 5), 0);
-  s.step(ready("b", 5), 0);
-  s.step(ready("a", 9), 0);
+  s.step(ready("c", 5, { maxTasks: 2 }), 0);
+  s.step(ready("b", 5, { maxTasks: 2 }), 0);
+  s.step(ready("a", 9, { maxTasks: 2 }), 0);
   const quiet = (id: string) => script(id, { target: { input: true } });
   const placed = runs(s.step(submit("d", { name: "q", nodes: ["n1", "n2", "n3", "n4"].map(quiet) }), 0));
   assert.deepEqual(placed.map((r) => [r.nodeId, r.deviceId]), [["n1", "b"], ["n2", "c"], ["n3", "a"], [
@@ -240,8 +240,8 @@ Deno.test("assignment picks the least busy matching device, then the lowest RTT,
 
 Deno.test("one GUI node per device; wait-only nodes share; an operator-busy device takes no GUI node", () => {
   const s = new Scheduler();
-  s.step(ready("slow", 9), 0);
-  s.step(ready("fast", 1), 0);
+  s.step(ready("slow", 9, { maxTasks: 2 }), 0);
+  s.step(ready("fast", 1, { maxTasks: 2 }), 0);
   const gui = (id: string) => script(id, { target: { input: true }, steps: [{ type: "move", x: 1, y: 1 }] });
   const commands = s.step(submit("d", { name: "g", nodes: [gui("g1"), gui("g2"), gui("g3")] }), 0);
   assert.deepEqual(runs(commands).map((r) => [r.nodeId, r.deviceId]), [["g1", "fast"], ["g2", "slow"]]);
@@ -333,7 +333,7 @@ Deno.test("cancel: running attempts are cancelled on their devices, unstarted no
 
 Deno.test("edits: added nodes may follow finished ones, depend on failed ones (skipped), and pending nodes go", () => {
   const s = new Scheduler();
-  s.step(ready("A"), 0);
+  s.step(ready("A", 1, { maxTasks: 4 }), 0);
   s.step(
     submit("d", {
       name: "e",
@@ -382,7 +382,7 @@ Deno.test("edits: added nodes may follow finished ones, depend on failed ones (s
 
 Deno.test("serialize, restore, recover: in-flight attempts fail server-restart, timers are re-armed", () => {
   const s = new Scheduler();
-  s.step(ready("A"), 0);
+  s.step(ready("A", 1, { maxTasks: 2 }), 0);
   const dag = {
     name: "r",
     nodes: [
@@ -410,11 +410,14 @@ Deno.test("serialize, restore, recover: in-flight attempts fail server-restart, 
     "n: pending -> waiting",
   ]);
   assert.equal(again.dags.d.nodes.n.status, "waiting", "the device has not reconnected yet");
-  assert.deepEqual(runs(recovered.step(ready("A"), 70)).map((r) => [r.nodeId, r.attempt, r.deviceId]), [[
-    "n",
-    2,
-    "A",
-  ]]);
+  assert.deepEqual(
+    runs(recovered.step(ready("A", 1, { maxTasks: 2 }), 70)).map((r) => [r.nodeId, r.attempt, r.deviceId]),
+    [[
+      "n",
+      2,
+      "A",
+    ]],
+  );
   recovered.step({ type: "timer-fired", timerId: "sleep:d:nap" }, 100);
   recovered.step(ok("d", "n", 2), 110);
   assert.equal(again.dags.d.status, "failed");
@@ -435,4 +438,72 @@ Deno.test("step() updates the state in place and returns it with the commands; u
       { type: "edit-dag" as const, dagId: "ghost", added: [], removed: ["n"] },
     ]
   ) assert.deepEqual(step(state, event, 1).commands, [], event.type);
+});
+
+Deno.test("a device is never given more nodes than its maxTasks; a freed slot goes to the oldest waiting node", () => {
+  const s = new Scheduler();
+  s.step(ready("A", 1, { maxTasks: 2 }), 0);
+  const dag = { name: "cap", nodes: ["n1", "n2", "n3", "n4"].map((id) => script(id)) };
+  assert.deepEqual(brief(s.step(submit("d", dag), 0)), [
+    "dag d: new -> running",
+    "n1: pending -> assigned",
+    "run n1#1 on A until 600000",
+    "timer deadline:d:n1:1 at 600000",
+    "n2: pending -> assigned",
+    "run n2#1 on A until 600000",
+    "timer deadline:d:n2:1 at 600000",
+    "n3: pending -> waiting",
+    "n4: pending -> waiting",
+  ]);
+  assert.match(s.state.dags.d.nodes.n3.reason!, /^every matching device runs as many tasks as it announced/);
+  assert.deepEqual(brief(s.step(ok("d", "n2"), 10)), [
+    "n3: waiting -> assigned",
+    "run n3#1 on A until 600010",
+    "timer deadline:d:n3:1 at 600010",
+    "untimer deadline:d:n2:1",
+    "n2: assigned -> succeeded",
+  ]);
+  assert.deepEqual(s.state.devices.A.nodes, ["d/n1", "d/n3"]);
+  assert.deepEqual(
+    brief(s.step({ type: "timer-fired", timerId: "deadline:d:n1:1" }, 600000)),
+    [
+      "cancel n1#1 (timeout)",
+      "n1: assigned -> failed",
+      "n4: waiting -> assigned",
+      "run n4#1 on A until 1200000",
+      "timer deadline:d:n4:1 at 1200000",
+    ],
+    "a cancelled attempt frees its slot at once",
+  );
+  assert.equal(s.state.devices.A.nodes.length, 2);
+});
+
+Deno.test("a device that announced no maxTasks (an older client, an old event log) takes one node at a time", () => {
+  const s = new Scheduler();
+  const old = ready("A");
+  assert.ok(old.type === "device-ready");
+  delete (old.device.capabilities as { maxTasks?: number }).maxTasks;
+  s.step(old, 0);
+  const placed = runs(s.step(submit("d", { name: "old", nodes: [script("a"), script("b")] }), 0));
+  assert.deepEqual(placed.map((r) => r.nodeId), ["a"]);
+  assert.deepEqual(runs(s.step(ok("d", "a"), 5)).map((r) => r.nodeId), ["b"]);
+});
+
+Deno.test("GUI nodes stay one per device with slots free, and count against the device's maxTasks", () => {
+  const s = new Scheduler();
+  s.step(ready("A", 1, { maxTasks: 3 }), 0);
+  const gui = (id: string) => script(id, { target: { input: true }, steps: [{ type: "move", x: 1, y: 1 }] });
+  const wait = (id: string) => script(id, { target: { input: true } });
+  const placed = runs(
+    s.step(
+      submit("d", { name: "mix", nodes: [gui("g1"), gui("g2"), wait("w1"), wait("w2"), wait("w3")] }),
+      0,
+    ),
+  );
+  assert.deepEqual(placed.map((r) => r.nodeId), ["g1", "w1", "w2"]);
+  const nodes = s.state.dags.d.nodes;
+  assert.match(nodes.g2.reason!, /busy with a GUI node/);
+  assert.match(nodes.w3.reason!, /runs as many tasks as it announced/);
+  assert.deepEqual(runs(s.step(ok("d", "w1"), 5)).map((r) => r.nodeId), ["w3"], "g2 still needs the screen");
+  assert.deepEqual(runs(s.step(ok("d", "g1"), 6)).map((r) => r.nodeId), ["g2"]);
 });

@@ -14,6 +14,7 @@ export function caps(name: string, extra: Partial<Capabilities> = {}): Capabilit
     input: { mouse: true, keyboard: true },
     media: { capture: true, webrtc: false },
     tags: [],
+    maxTasks: 1,
     ...extra,
   };
 }

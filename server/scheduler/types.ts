@@ -90,7 +90,7 @@ export interface DeviceInfo {
   rttMs: number | null;
   /** Its screen is taken by something other than the scheduler (an operator's actions). */
   busy: boolean;
-  /** Keys (`dagId/nodeId`) of the nodes assigned to or running on it. */
+  /** Keys (`dagId/nodeId`) of the nodes assigned to or running on it: at most its `capabilities.maxTasks`. */
   nodes: string[];
   /** How many of those are GUI nodes (at most one). */
   gui: number;

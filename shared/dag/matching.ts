@@ -23,8 +23,10 @@ export interface CandidateDevice extends MatchableDevice {
   state: DeviceAvailability;
   /** Round-trip time of the last heartbeat; null before the first one (sorts last). */
   rttMs: number | null;
-  /** Nodes assigned to or running on it now. */
+  /** Nodes assigned to or running on it now (plus one while an operator holds its screen). */
   busyCount: number;
+  /** Nodes it may still take: the `maxTasks` it announced less the nodes assigned to or running on it. */
+  freeSlots: number;
 }
 
 /** Operating system aliases, lowercased, to the platform names devices report (`Deno.build.os`). */
@@ -66,9 +68,12 @@ export function matchesTarget(target: Target, device: MatchableDevice): boolean 
   return true;
 }
 
-/** Whether a candidate may take a node now: online, matching, and for a GUI node its screen free. */
+/**
+ * Whether a candidate may take a node now: online, below the number of tasks it announced, matching, and
+ * for a GUI node its screen free.
+ */
 export function canTake(target: Target, gui: boolean, device: CandidateDevice): boolean {
-  if (device.state === "offline" || (gui && device.state !== "ready")) return false;
+  if (device.state === "offline" || (gui && device.state !== "ready") || device.freeSlots < 1) return false;
   return matchesTarget(target, device);
 }
 
@@ -102,6 +107,12 @@ export function whyWaiting(target: Target, gui: boolean, devices: readonly Candi
   if (matching.every((d) => d.state === "offline")) {
     return `every matching device is offline: waiting for ${wanted}`;
   }
-  if (gui) return `every matching device is busy with a GUI node: waiting for ${wanted}`;
+  const online = matching.filter((d) => d.state !== "offline");
+  if (gui && online.every((d) => d.state === "busy")) {
+    return `every matching device is busy with a GUI node: waiting for ${wanted}`;
+  }
+  if (online.every((d) => d.freeSlots < 1)) {
+    return `every matching device runs as many tasks as it announced (maxTasks): waiting for ${wanted}`;
+  }
   return `no matching device is free: waiting for ${wanted}`;
 }

@@ -14,6 +14,7 @@ function device(id: string, extra: Partial<CandidateDevice> = {}): CandidateDevi
     state: "ready",
     rttMs: 10,
     busyCount: 0,
+    freeSlots: 1,
     ...extra,
   };
 }
@@ -82,5 +83,19 @@ Deno.test("whyWaiting() says whether no device matches, all are offline, or all 
   assert.match(
     whyWaiting({ tags: ["office"] }, true, [device("a", { state: "busy" })]),
     /busy with a GUI node/,
+  );
+});
+
+Deno.test("chooseDevice() skips a device with no free slot; whyWaiting() then names maxTasks", () => {
+  const full = device("a", { freeSlots: 0, busyCount: 2 });
+  assert.equal(chooseDevice({ tags: ["office"] }, false, [full]), null);
+  assert.equal(chooseDevice({ tags: ["office"] }, false, [full, device("b", { busyCount: 5 })])?.id, "b");
+  assert.match(
+    whyWaiting({ tags: ["office"] }, false, [full]),
+    /^every matching device runs as many tasks as it announced \(maxTasks\): waiting for/,
+  );
+  assert.match(
+    whyWaiting({ tags: ["office"] }, true, [full, device("b", { state: "busy" })]),
+    /^no matching device is free/,
   );
 });

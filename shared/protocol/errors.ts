@@ -58,6 +58,8 @@ export interface ProtocolError {
   message: string;
   /** Message type code or id the error refers to, when known. */
   ref?: string;
+  /** For `rate-limited`: how long the sender should wait before sending again. */
+  retryAfterMs?: number;
 }
 
 /** Builds a protocol error, using the code's default message when `detail` is absent. */

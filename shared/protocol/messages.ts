@@ -24,6 +24,9 @@ export const PROTOCOL_VERSION = 1;
 /** The oldest protocol version this code still accepts. */
 export const MIN_PROTOCOL_VERSION = 1;
 
+/** The most tasks a device may announce in REGISTER_CAPABILITIES.maxTasks. */
+export const MAX_TASKS_PER_DEVICE = 1024;
+
 const Seq = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const Id = z.string().min(1).max(128);
 const Reliable = { seq: Seq };
@@ -79,6 +82,11 @@ export const CapabilitiesSchema = z.object({
   input: z.object({ mouse: z.boolean(), keyboard: z.boolean() }).default({ mouse: false, keyboard: false }),
   media: z.object({ capture: z.boolean(), webrtc: z.boolean() }).default({ capture: false, webrtc: false }),
   tags: z.array(z.string().min(1).max(64)).max(64).default([]),
+  /**
+   * Tasks (DAG node attempts) the device runs at once; the server never assigns more. Absent (older
+   * clients): 1. GUI nodes stay one per device whatever this says.
+   */
+  maxTasks: z.number().int().min(1).max(MAX_TASKS_PER_DEVICE).default(1),
 });
 /** What a device is and can do. */
 export type Capabilities = z.infer<typeof CapabilitiesSchema>;
@@ -93,11 +101,13 @@ export const PongSchema = z.object({ id: z.number().int().min(0) });
 export const SeqAckSchema = z.object({ seq: z.number().int().min(0) });
 /** BYE: an orderly goodbye. */
 export const ByeSchema = z.object({ reason: z.string().max(500) });
-/** ERROR: a coded error, optionally referring to a message type, action or task. */
+/** ERROR: a coded error, optionally referring to a message type, seq, action, task or transfer. */
 export const ErrorSchema = z.object({
   code: z.enum(ERROR_CODE_NAMES),
   message: z.string().max(2000),
   ref: z.string().max(200).optional(),
+  /** With `rate-limited`: wait this long before sending again (and resend from the seq in `ref`). */
+  retryAfterMs: z.number().int().min(0).max(3_600_000).optional(),
 });
 
 /** A file handed to or from a task, relative to the device's files directory. */

@@ -5,3 +5,4 @@ export * from "./messages.ts";
 export * from "./codec.ts";
 export * from "./binary_payloads.ts";
 export * from "./reliable.ts";
+export * from "./token_bucket.ts";
