@@ -20,7 +20,7 @@ import {
   ReliableOutbox,
 } from "../shared/protocol/mod.ts";
 import { backoffDelayMs, type BackoffOptions, DEFAULT_BACKOFF } from "./reconnect_policy.ts";
-import { SendPacer } from "./send_pacer.ts";
+import { SendPacer } from "../shared/protocol/mod.ts";
 
 /** A message waiting for its turn to be written. */
 interface Outgoing {

@@ -9,7 +9,7 @@ import { keyRoutes } from "./api/keys.ts";
 import { KEY_MIGRATIONS, KeyStore } from "./auth/key_store.ts";
 import type { ServerConfig } from "./config.ts";
 import { ActionDispatcher } from "./gateway/action_dispatcher.ts";
-import { DEVICE_REGISTRY_MIGRATIONS, DeviceRegistry } from "./gateway/device_registry.ts";
+import { KNOWN_DEVICES_MIGRATIONS, KnownDevices } from "./store/known_devices.ts";
 import { DeviceGateway } from "./gateway/gateway.ts";
 import { createApp, DEVICE_PATH } from "./http/app.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -55,7 +55,7 @@ export const SERVER_MIGRATIONS = [
   ...EVENT_LOG_MIGRATIONS,
   ...ORION_MIGRATIONS,
   ...STORE_HEALTH_MIGRATIONS,
-  ...DEVICE_REGISTRY_MIGRATIONS,
+  ...KNOWN_DEVICES_MIGRATIONS,
 ];
 
 /**
@@ -75,7 +75,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     });
   }
   const health = new StoreHealth({ file, logger: log, clock, retryMaxMs: options.storeRetryMaxMs });
-  const devices = new DeviceRegistry(db);
+  const devices = new KnownDevices(db);
   const keys = new KeyStore(db, { now: () => clock.now(), pollMs: options.keyPollMs ?? 1000 });
   const gateway = new DeviceGateway({
     keys,

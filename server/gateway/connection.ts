@@ -16,7 +16,7 @@ import {
   RELIABLE_TYPES,
   TYPE_BY_CODE,
 } from "../../shared/protocol/mod.ts";
-import { CloseCodes } from "./close_codes.ts";
+import { CloseCodes } from "../../shared/protocol/mod.ts";
 import { InboundFlow } from "./inbound_flow.ts";
 import { WindowCounter } from "./rate_limiter.ts";
 

@@ -17,7 +17,7 @@ import {
   RELIABLE_TYPES,
 } from "../../shared/protocol/mod.ts";
 import type { KeyVerifier } from "../auth/types.ts";
-import { CloseCodes } from "./close_codes.ts";
+import { CloseCodes } from "../../shared/protocol/mod.ts";
 import { Connection, type ConnectionHandler, type ConnectionOptions } from "./connection.ts";
 import { deviceIdFor, type DeviceRecord, Session, viewOf } from "./session.ts";
 import type { DeviceView, Gateway, GatewayListener } from "./types.ts";

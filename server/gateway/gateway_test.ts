@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { encodeMessage, PROTOCOL_VERSION } from "../../shared/protocol/mod.ts";
 import { startGateway, until } from "../../tests/helpers/gateway_harness.ts";
 import { RawDevice, testCapabilities } from "../../tests/helpers/raw_device.ts";
-import { CloseCodes } from "./close_codes.ts";
+import { CloseCodes } from "../../shared/protocol/mod.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };
 

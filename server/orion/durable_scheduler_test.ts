@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fakeClock } from "../../shared/testing/fake_clock.ts";
-import { DEVICE_REGISTRY_MIGRATIONS, DeviceRegistry } from "../gateway/device_registry.ts";
+import { KNOWN_DEVICES_MIGRATIONS, KnownDevices } from "../store/known_devices.ts";
 import { silentLogger } from "../log.ts";
 import { caps, ready, script, submit } from "../scheduler/testing.ts";
 import type { DeviceInfo, SchedulerCommand } from "../scheduler/types.ts";
@@ -15,13 +15,13 @@ const MIGRATIONS = [
   ...EVENT_LOG_MIGRATIONS,
   ...ORION_STORE_MIGRATIONS,
   ...STORE_HEALTH_MIGRATIONS,
-  ...DEVICE_REGISTRY_MIGRATIONS,
+  ...KNOWN_DEVICES_MIGRATIONS,
 ];
 
 /** A durable scheduler on an in-memory store, with a shell that answers every attempt and fires timers. */
 function harness(db: Database, options: { snapshotEveryInputs?: number; maxPendingInputs?: number } = {}) {
   const clock = fakeClock();
-  const devices = new DeviceRegistry(db);
+  const devices = new KnownDevices(db);
   const store = new OrionStore({ db, devices, file: "mem.db", dataDir: "mem" });
   const health = new StoreHealth({ file: "mem.db", logger: silentLogger, clock });
   const executed: Array<{ input: Input; commands: SchedulerCommand[] }> = [];
@@ -56,8 +56,7 @@ function harness(db: Database, options: { snapshotEveryInputs?: number; maxPendi
     }
     executed.length = 0;
   };
-  const reload = () =>
-    new OrionStore({ db, devices: new DeviceRegistry(db), file: "x", dataDir: "x" }).load();
+  const reload = () => new OrionStore({ db, devices: new KnownDevices(db), file: "x", dataDir: "x" }).load();
   return { clock, durable, health, executed, overflows, drive, reload, devices };
 }
 

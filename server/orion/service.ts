@@ -11,7 +11,7 @@ import type { DagNode } from "../../shared/dag/schema.ts";
 import type { ErrorCode } from "../../shared/protocol/mod.ts";
 import type { ArtifactAuthorizer } from "../artifacts/transfer.ts";
 import type { ArtifactStore } from "../artifacts/store.ts";
-import type { DeviceRegistry } from "../gateway/device_registry.ts";
+import type { KnownDevices } from "../store/known_devices.ts";
 import type { DeviceView, Gateway } from "../gateway/types.ts";
 import type { Logger } from "../log.ts";
 import type { DagState, SchedulerCommand, SchedulerEvent, SchedulerState } from "../scheduler/types.ts";
@@ -43,7 +43,7 @@ export interface OrionDeps {
   store: ArtifactStore;
   clock: Clock;
   logger: Logger;
-  devices: DeviceRegistry;
+  devices: KnownDevices;
   health: StoreHealth;
   /** The data dir and the store file, for messages. */
   dataDir: string;

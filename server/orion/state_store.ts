@@ -4,7 +4,7 @@
  * of the live state at snapshot time. Loading is the snapshot plus the inputs after it, so restart time
  * follows the live state, not the history. Device capabilities are stored once, by content hash.
  */
-import type { DeviceRegistry } from "../gateway/device_registry.ts";
+import type { KnownDevices } from "../store/known_devices.ts";
 import type { DeviceView } from "../gateway/types.ts";
 import { emptyState, recover, step } from "../scheduler/scheduler.ts";
 import type { DagState, DeviceInfo, SchedulerEvent, SchedulerState } from "../scheduler/types.ts";
@@ -79,11 +79,11 @@ export function applyInput(state: SchedulerState, input: Input, atMs: number) {
 /** Reads and writes the scheduler's durable state. */
 export class OrionStore {
   readonly #db: Database;
-  readonly #devices: DeviceRegistry;
+  readonly #devices: KnownDevices;
   readonly #file: string;
   readonly #dataDir: string;
 
-  constructor(deps: { db: Database; devices: DeviceRegistry; file: string; dataDir: string }) {
+  constructor(deps: { db: Database; devices: KnownDevices; file: string; dataDir: string }) {
     this.#db = deps.db;
     this.#devices = deps.devices;
     this.#file = deps.file;

@@ -6,3 +6,7 @@ export * from "./codec.ts";
 export * from "./binary_payloads.ts";
 export * from "./reliable.ts";
 export * from "./token_bucket.ts";
+export * from "./close_codes.ts";
+export * from "./send_pacer.ts";
+export * from "./channel.ts";
+export * from "./heartbeat.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../../server/config.ts";
-import { CloseCodes } from "../../server/gateway/close_codes.ts";
+import { CloseCodes } from "./close_codes.ts";
 import { decodeFrame, encodeMessage } from "./codec.ts";
 import { ErrorCodes } from "./errors.ts";
 import { type MessageType, MessageTypes, RELIABLE_TYPES } from "./messages.ts";

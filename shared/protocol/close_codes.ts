@@ -1,4 +1,4 @@
-/** WebSocket close codes the gateway uses, as specified in PROTOCOL.md. */
+/** WebSocket close codes of the control path, as PROTOCOL.md specifies them; both sides use this table. */
 export const CloseCodes = {
   normal: 1000,
   serverShutdown: 1001,
@@ -12,3 +12,6 @@ export const CloseCodes = {
   handshakeTimeout: 4008,
   frameTooLarge: 4009,
 } as const;
+
+/** A close code of the control path. */
+export type CloseCode = (typeof CloseCodes)[keyof typeof CloseCodes];

@@ -6,11 +6,11 @@
  */
 import { createHash } from "node:crypto";
 import type { Capabilities } from "../../shared/protocol/mod.ts";
-import type { Database, Migration } from "../store/db.ts";
-import type { DeviceView } from "./types.ts";
+import type { Database, Migration } from "./db.ts";
+import type { DeviceView } from "../gateway/types.ts";
 
 /** The devices and capabilities tables. */
-export const DEVICE_REGISTRY_MIGRATIONS: readonly Migration[] = [{
+export const KNOWN_DEVICES_MIGRATIONS: readonly Migration[] = [{
   id: 31,
   name: "device registry",
   sql: `CREATE TABLE device_capabilities (
@@ -32,7 +32,7 @@ export const DEVICE_REGISTRY_MIGRATIONS: readonly Migration[] = [{
 export type CapabilitiesHash = string;
 
 /** Devices and their capabilities in the store. */
-export class DeviceRegistry {
+export class KnownDevices {
   readonly #db: Database;
   readonly #hashes = new WeakMap<Capabilities, CapabilitiesHash>();
   readonly #parsed = new Map<CapabilitiesHash, Capabilities>();

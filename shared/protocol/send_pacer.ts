@@ -5,7 +5,7 @@
  * server's limit. Pure: time comes in as an argument; the shell writes what `take` returns and sets a
  * timer for `waitMs`.
  */
-import { TokenBucket } from "../shared/protocol/mod.ts";
+import { TokenBucket } from "./token_bucket.ts";
 
 /** A queue of outgoing items released at a metered rate. */
 export class SendPacer<T> {
