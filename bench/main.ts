@@ -8,6 +8,7 @@ const BENCHES = [
   "capture_bench.ts",
   "scheduler_bench.ts",
   "action_bench.ts",
+  "typing_bench.ts",
 ];
 
 async function exists(path: string): Promise<boolean> {

@@ -78,7 +78,7 @@ export function xTools() {
     bind: (pairs) => void run("xmodmap", pairs.flatMap(binding)),
     clear: (keycodes) => void run("xmodmap", keycodes.flatMap((keycode) => ["-e", `keycode ${keycode} =`])),
     // `xdotool key` presses Shift for a keysym in the second column and never remaps a bound keysym.
-    press: (keysyms) => void run("xdotool", ["key", "--delay", "1", ...keysyms.map(hex)]),
+    press: (keysyms) => void run("xdotool", ["key", "--delay", "0", ...keysyms.map(hex)]),
   };
 }
 
