@@ -117,7 +117,7 @@ export class KeysymPool {
     const spare = [];
     for (const [keycode, row] of keymap) {
       if (row.every((keysym) => keysym === 0)) spare.push(keycode);
-      else if (!ours.has(keycode)) typable.add(row[0]).add(row[1]); // Plain or with Shift.
+      else if (!ours.has(keycode)) row.slice(0, 2).forEach((keysym) => typable.add(keysym)); // Plain or Shift.
     }
     const needsPool = (keysym) => !typable.has(keysym);
     const room = Math.min(this.#capacity, this.#bound.size + spare.length - this.#reserve);

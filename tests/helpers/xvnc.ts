@@ -161,13 +161,12 @@ export async function eventWindow(x: XServer): Promise<EventWindow> {
     await reading.catch(() => {});
   };
   try {
-    let windowId = "";
     const deadline = Date.now() + 5000;
-    while (windowId === "") {
-      // Only a mapped (viewable) window can take the focus.
-      windowId = (await x.run("xdotool", ["search", "--onlyvisible", "--name", "alien3-xev"]).catch(() => ""))
-        .trim().split("\n")[0];
-      if (windowId !== "") break;
+    // Only a mapped (viewable) window can take the focus; `xdotool search` fails until there is one.
+    const search = () =>
+      x.run("xdotool", ["search", "--onlyvisible", "--name", "alien3-xev"]).catch(() => "");
+    let windowId = "";
+    while ((windowId = (await search()).trim().split("\n")[0]) === "") {
       if (Date.now() > deadline) throw new Error("Cannot open the xev window: it was not mapped within 5 s");
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
