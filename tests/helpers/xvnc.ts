@@ -14,14 +14,35 @@ export interface XServer {
 /** The colour the root window is set to. */
 export const ROOT_COLOUR = { hex: "#1f7a3c", rgb: [0x1f, 0x7a, 0x3c] } as const;
 
+const DISPLAY_TRIES = 50;
+
 /**
- * Starts Xvnc at 1280×800 on a display number the server picks itself (`-displayfd`: it takes the first
- * free one under its own lock and writes it to stdout once it accepts clients), so tests running in
- * parallel never collide. `-rfbport -1`: no VNC port, so no TCP port can collide either.
+ * Starts Xvnc at 1280×800. The server decides whether a display is free: asked for `:N`, it refuses one
+ * that another server listens on, and the next number is tried; with `-displayfd 1` it prints the number
+ * once it accepts clients, so nothing polls. Numbers start at a random point in 1–100, so parallel tests
+ * rarely ask for the same one. Display :0 is only used when asked for (`display: 0`): it is a desktop's
+ * display, and the one robotjs falls back to, so a helper elsewhere on the machine that does not name its
+ * display would drive the test's server. `-rfbport -1`: no VNC port, so no TCP port can collide either.
  */
-export async function startXServer(): Promise<XServer> {
+export async function startXServer(options: { display?: number } = {}): Promise<XServer> {
+  if (options.display !== undefined) {
+    const server = await launch(options.display);
+    if (server === null) throw new Error(`Cannot start Xvnc on :${options.display}: the display is taken`);
+    return server;
+  }
+  const first = 1 + Math.floor(Math.random() * 100);
+  for (let number = first; number < first + DISPLAY_TRIES; number++) {
+    const server = await launch(number);
+    if (server !== null) return server;
+  }
+  throw new Error(`Cannot start Xvnc: displays :${first} to :${first + DISPLAY_TRIES - 1} are all taken`);
+}
+
+/** Starts Xvnc on `:number`; null if another X server has that display. */
+async function launch(number: number): Promise<XServer | null> {
   const child = new Deno.Command("Xvnc", {
     args: [
+      `:${number}`,
       "-displayfd",
       "1",
       "-rfbport",
@@ -46,24 +67,27 @@ export async function startXServer(): Promise<XServer> {
     }
   })();
   const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  // A server that never names its display is killed, which ends its stdout and the loop below.
+  // A server that never says it is ready is killed, which ends its stdout and the loop below.
   const timer = setTimeout(() => send(child, "SIGKILL"), 10_000);
-  let number = "";
-  while (!number.includes("\n")) {
+  let ready = "";
+  while (!ready.includes("\n")) {
     const { value, done } = await stdout.read();
     if (done) break;
-    number += value;
+    ready += value;
   }
   clearTimeout(timer);
-  if (!number.includes("\n")) {
+  if (!ready.includes("\n")) {
     await child.status;
     await logging;
-    throw new Error(`Cannot start Xvnc: it exited without naming a display within 10 s: ${log.trim()}`);
+    if (/server already running/.test(log)) return null;
+    throw new Error(
+      `Cannot start Xvnc on :${number}: it exited or hung for 10 s before it was ready: ${log.trim()}`,
+    );
   }
   const reading = (async () => {
     while (!(await stdout.read()).done) { /* Drain: Xvnc says nothing more here. */ }
   })();
-  const display = `:${number.trim()}`;
+  const display = `:${number}`;
   const run = async (command: string, args: string[]) => {
     const output = await new Deno.Command(command, {
       args,
