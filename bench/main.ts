@@ -10,6 +10,7 @@ const BENCHES = [
   "action_bench.ts",
   "restart_bench.ts",
   "dag_flow_bench.ts",
+  "typing_bench.ts",
 ];
 
 async function exists(path: string): Promise<boolean> {

@@ -160,7 +160,8 @@ export class HelperProcess {
             continue;
           }
           if (message.id === 0) {
-            started.resolve();
+            if (message.ok) started.resolve();
+            else started.reject(new HelperError(message.error!.code, message.error!.message, false));
             continue;
           }
           const pending = this.#pending.get(message.id);

@@ -1,5 +1,4 @@
 // The helper's operations, each validating its input and failing with a coded error, never crashing.
-import { spawnSync } from "node:child_process";
 import { resolveKeys } from "./keys.js";
 
 /** An error with a wire code. */
@@ -19,7 +18,10 @@ function int(value, name) {
   return value;
 }
 
-export function actions({ robot, sharp }) {
+export function actions({ robot, sharp, keysyms }) {
+  // robotjs opens ":0.0" first and reads DISPLAY only if that fails: name the display, or a machine
+  // that also has a display :0 gets the input there.
+  if (process.platform === "linux" && process.env.DISPLAY) robot.setXDisplayName(process.env.DISPLAY);
   robot.setMouseDelay(0);
   robot.setKeyboardDelay(0);
   const screen = () => robot.getScreenSize();
@@ -66,14 +68,9 @@ export function actions({ robot, sharp }) {
       if (typeof text !== "string" || text.length === 0) {
         throw new CodedError("schema-violation", "Cannot type: text is empty");
       }
-      // robotjs types ASCII reliably; other characters go through xdotool on X11.
+      // robotjs types printable ASCII reliably; other text goes through the keysym pool on X11.
       if (/^[\x20-\x7e]*$/.test(text) || process.platform !== "linux") robot.typeString(text);
-      else {
-        const typed = spawnSync("xdotool", ["type", "--delay", "1", "--", text], { encoding: "utf8" });
-        if (typed.status !== 0) {
-          throw new CodedError("action-failed", `Cannot type text: xdotool: ${typed.stderr || typed.error}`);
-        }
-      }
+      else keysyms.type(text);
       return { characters: [...text].length };
     },
     key: ({ keys }) => {

@@ -5,6 +5,7 @@
 import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
 import { actions } from "./actions.js";
+import { KeysymPool } from "./keymap.js";
 
 const require = createRequire(import.meta.url);
 const robot = require("robotjs");
@@ -12,7 +13,9 @@ const robot = require("robotjs");
 // would drive (and die with) that one. The display the client was given is the one to use.
 if (process.platform === "linux" && process.env.DISPLAY) robot.setXDisplayName(process.env.DISPLAY);
 const sharp = (await import("sharp")).default;
-const run = actions({ robot, sharp });
+const capacity = poolCapacity(process.env.ALIEN3_KEYSYM_POOL);
+const keysyms = new KeysymPool({ capacity });
+const run = actions({ robot, sharp, keysyms });
 
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
 let pending = 0;
@@ -23,13 +26,36 @@ lines.on("line", async (line) => {
     await handle(line);
   } finally {
     pending--;
-    if (closing && pending === 0) process.exit(0);
+    if (closing && pending === 0) shutdown();
   }
 });
 lines.on("close", () => {
   closing = true;
-  if (pending === 0) process.exit(0);
+  if (pending === 0) shutdown();
 });
+process.on("SIGTERM", shutdown);
+process.on("SIGINT", shutdown);
+
+// A clean exit leaves the keyboard map as it found it.
+function shutdown() {
+  try {
+    keysyms.release();
+  } catch {
+    // The X server is gone: nothing left to restore.
+  }
+  process.exit(0);
+}
+
+// How many keysyms the typing pool keeps bound (ALIEN3_KEYSYM_POOL, default 16).
+function poolCapacity(raw) {
+  if (raw === undefined || raw === "") return 16;
+  const value = Number(raw);
+  if (Number.isInteger(value) && value >= 1 && value <= 200) return value;
+  const message =
+    `Cannot start the input helper: ALIEN3_KEYSYM_POOL must be a whole number from 1 to 200, got "${raw}"`;
+  reply({ id: 0, ok: false, error: { code: "schema-violation", message } });
+  process.exit(2);
+}
 
 async function handle(line) {
   let request;

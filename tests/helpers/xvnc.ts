@@ -14,14 +14,39 @@ export interface XServer {
 /** The colour the root window is set to. */
 export const ROOT_COLOUR = { hex: "#1f7a3c", rgb: [0x1f, 0x7a, 0x3c] } as const;
 
-/** Starts Xvnc on a free display number at 1280×800. */
-export async function startXServer(): Promise<XServer> {
-  let number = 40 + Math.floor(Math.random() * 200);
-  while (await exists(`/tmp/.X11-unix/X${number}`) || await exists(`/tmp/.X${number}-lock`)) number++;
-  const display = `:${number}`;
+const DISPLAY_TRIES = 50;
+
+/**
+ * Starts Xvnc at 1280×800. The server decides whether a display is free: asked for `:N`, it refuses one
+ * that another server listens on, and the next number is tried; with `-displayfd 1` it prints the number
+ * once it accepts clients, so nothing polls. Numbers start at a random point in 1–100, so parallel tests
+ * rarely ask for the same one. Display :0 is only used when asked for (`display: 0`): it is a desktop's
+ * display, and the one robotjs falls back to, so a helper elsewhere on the machine that does not name its
+ * display would drive the test's server. `-rfbport -1`: no VNC port, so no TCP port can collide either.
+ */
+export async function startXServer(options: { display?: number } = {}): Promise<XServer> {
+  if (options.display !== undefined) {
+    const server = await launch(options.display);
+    if (server === null) throw new Error(`Cannot start Xvnc on :${options.display}: the display is taken`);
+    return server;
+  }
+  const first = 1 + Math.floor(Math.random() * 100);
+  for (let number = first; number < first + DISPLAY_TRIES; number++) {
+    const server = await launch(number);
+    if (server !== null) return server;
+  }
+  throw new Error(`Cannot start Xvnc: displays :${first} to :${first + DISPLAY_TRIES - 1} are all taken`);
+}
+
+/** Starts Xvnc on `:number`; null if another X server has that display. */
+async function launch(number: number): Promise<XServer | null> {
   const child = new Deno.Command("Xvnc", {
     args: [
-      display,
+      `:${number}`,
+      "-displayfd",
+      "1",
+      "-rfbport",
+      "-1",
       "-geometry",
       "1280x800",
       "-depth",
@@ -32,14 +57,37 @@ export async function startXServer(): Promise<XServer> {
       "-nolisten",
       "tcp",
     ],
-    stdout: "null",
-    stderr: "null",
+    stdout: "piped",
+    stderr: "piped",
   }).spawn();
-  const deadline = Date.now() + 10_000;
-  while (!(await exists(`/tmp/.X11-unix/X${number}`))) {
-    if (Date.now() > deadline) throw new Error(`Xvnc ${display} did not start`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  let log = "";
+  const logging = (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      log = (log + chunk).slice(-2000);
+    }
+  })();
+  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  // A server that never says it is ready is killed, which ends its stdout and the loop below.
+  const timer = setTimeout(() => send(child, "SIGKILL"), 10_000);
+  let ready = "";
+  while (!ready.includes("\n")) {
+    const { value, done } = await stdout.read();
+    if (done) break;
+    ready += value;
   }
+  clearTimeout(timer);
+  if (!ready.includes("\n")) {
+    await child.status;
+    await logging;
+    if (/server already running/.test(log)) return null;
+    throw new Error(
+      `Cannot start Xvnc on :${number}: it exited or hung for 10 s before it was ready: ${log.trim()}`,
+    );
+  }
+  const reading = (async () => {
+    while (!(await stdout.read()).done) { /* Drain: Xvnc says nothing more here. */ }
+  })();
+  const display = `:${number}`;
   const run = async (command: string, args: string[]) => {
     const output = await new Deno.Command(command, {
       args,
@@ -51,27 +99,27 @@ export async function startXServer(): Promise<XServer> {
     if (output.code !== 0) throw new Error(`${command} failed: ${new TextDecoder().decode(output.stderr)}`);
     return new TextDecoder().decode(output.stdout);
   };
-  await run("xsetroot", ["-solid", ROOT_COLOUR.hex]);
-  return {
+  const server = {
     display,
     run,
     async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // Gone.
-      }
+      send(child, "SIGTERM");
       await child.status;
+      await Promise.all([logging, reading]).catch(() => {});
     },
   };
+  await run("xsetroot", ["-solid", ROOT_COLOUR.hex]).catch(async (error) => {
+    await server.stop();
+    throw error;
+  });
+  return server;
 }
 
-async function exists(path: string): Promise<boolean> {
+function send(child: Deno.ChildProcess, signal: Deno.Signal): void {
   try {
-    await Deno.stat(path);
-    return true;
+    child.kill(signal);
   } catch {
-    return false;
+    // Gone.
   }
 }
 
@@ -81,10 +129,32 @@ export async function pointer(x: XServer): Promise<{ x: number; y: number }> {
   return { x: Number(/X=(\d+)/.exec(text)![1]), y: Number(/Y=(\d+)/.exec(text)![1]) };
 }
 
-/** An `xev` window that logs the events it receives; `events()` returns what it printed so far. */
-export async function eventWindow(
-  x: XServer,
-): Promise<{ events(): string; close(): Promise<void>; windowId: string }> {
+/** A key press as `xev` reports it: the modifier state and the keysym it looked up. */
+export interface KeyPress {
+  state: number;
+  keysym: string;
+}
+
+/** An `xev` window holding the keyboard focus, logging the events it receives. */
+export interface EventWindow {
+  windowId: string;
+  /** What xev printed so far. */
+  events(): string;
+  /** Key presses logged after `from` (an `events().length`), modifier keys left out. */
+  keyPresses(from?: number): KeyPress[];
+  /** Stops and resumes xev, like an application too busy to read its events. */
+  pause(): void;
+  resume(): void;
+  close(): Promise<void>;
+}
+
+const MODIFIER_KEYSYM = /^(Shift|Control|Alt|Meta|Super|Hyper)_[LR]$|^ISO_Level3_Shift$/;
+
+/**
+ * Opens an `xev` window and gives it the keyboard focus; resolves once xev itself reports FocusIn, and
+ * fails naming the step that did not happen.
+ */
+export async function eventWindow(x: XServer): Promise<EventWindow> {
   const child = new Deno.Command("xev", {
     args: [
       "-geometry",
@@ -97,6 +167,8 @@ export async function eventWindow(
       "button",
       "-event",
       "mouse",
+      "-event",
+      "focus",
     ],
     env: { DISPLAY: x.display },
     stdout: "piped",
@@ -106,27 +178,48 @@ export async function eventWindow(
   const reading = (async () => {
     for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) text += chunk;
   })();
-  let windowId = "";
-  const deadline = Date.now() + 5000;
-  while (windowId === "") {
-    windowId = (await x.run("xdotool", ["search", "--name", "alien3-xev"]).catch(() =>
-      ""
-    )).trim().split("\n")[0];
-    if (Date.now() > deadline) throw new Error("the xev window did not appear");
-    if (windowId === "") await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  await x.run("xdotool", ["windowfocus", "--sync", windowId]).catch(() => "");
-  return {
-    windowId,
-    events: () => text,
-    async close() {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // Gone.
-      }
-      await child.status;
-      await reading.catch(() => {});
-    },
+  const close = async () => {
+    send(child, "SIGCONT");
+    send(child, "SIGTERM");
+    await child.status;
+    await reading.catch(() => {});
   };
+  try {
+    const deadline = Date.now() + 5000;
+    // Only a mapped (viewable) window can take the focus; `xdotool search` fails until there is one.
+    const search = () =>
+      x.run("xdotool", ["search", "--onlyvisible", "--name", "alien3-xev"]).catch(() => "");
+    let windowId = "";
+    while ((windowId = (await search()).trim().split("\n")[0]) === "") {
+      if (Date.now() > deadline) throw new Error("Cannot open the xev window: it was not mapped within 5 s");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await x.run("xdotool", ["windowfocus", windowId]).catch((error) => {
+      throw new Error(`Cannot focus the xev window ${windowId}: ${error.message}`);
+    });
+    while (!/FocusIn event/.test(text)) {
+      if (Date.now() > deadline) {
+        throw new Error(`Cannot focus the xev window ${windowId}: xev saw no FocusIn`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return {
+      windowId,
+      events: () => text,
+      keyPresses: (from = 0) =>
+        [
+          ...text.slice(from).matchAll(
+            /KeyPress event[\s\S]*?state 0x([0-9a-f]+), keycode \d+ \(keysym 0x[0-9a-f]+, ([^)]+)\)/g,
+          ),
+        ]
+          .map((m) => ({ state: parseInt(m[1], 16), keysym: m[2] }))
+          .filter((press) => !MODIFIER_KEYSYM.test(press.keysym)),
+      pause: () => send(child, "SIGSTOP"),
+      resume: () => send(child, "SIGCONT"),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }

@@ -7,8 +7,10 @@ const source = new URL("../../client/helper/", import.meta.url).pathname;
 
 Deno.test("the client installs the helper's npm packages on first run, then uses it", live, async () => {
   const dir = await Deno.makeTempDir({ prefix: "alien3-helper-" });
-  for (const file of ["package.json", "package-lock.json", "main.js", "actions.js", "keys.js"]) {
-    await Deno.copyFile(`${source}/${file}`, `${dir}/${file}`);
+  for await (const entry of Deno.readDir(source)) {
+    if (entry.isFile && /\.js$|^package(-lock)?\.json$/.test(entry.name)) {
+      await Deno.copyFile(`${source}/${entry.name}`, `${dir}/${entry.name}`);
+    }
   }
   const x = await startXServer();
   const helper = new HelperProcess({ dir, env: { DISPLAY: x.display } });
