@@ -8,6 +8,7 @@ const BENCHES = [
   "capture_bench.ts",
   "scheduler_bench.ts",
   "action_bench.ts",
+  "http_bench.ts",
 ];
 
 async function exists(path: string): Promise<boolean> {

@@ -14,16 +14,26 @@ export interface ServerProcess {
   child: Deno.ChildProcess;
   /** The process's resident set size in bytes (Linux, from /proc). */
   rssBytes(): Promise<number>;
+  /** Whether the process has exited. */
+  exited(): boolean;
   /** SIGTERM, wait, remove the data dir. */
   stop(): Promise<void>;
 }
 
 /** Starts `server/main.ts` on a free loopback port; extra flags are appended. */
-export async function startServerProcess(flags: string[] = []): Promise<ServerProcess> {
+export async function startServerProcess(
+  flags: string[] = [],
+  options: { fileDescriptorLimit?: number } = {},
+): Promise<ServerProcess> {
   const dataDir = await Deno.makeTempDir({ prefix: "alien3-proc-" });
   const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
+  // With a descriptor limit, bash sets it and then becomes the server (exec): same process id.
+  const limit = options.fileDescriptorLimit;
+  const command = limit === undefined ? Deno.execPath() : "bash";
+  const prefix = limit === undefined ? [] : ["-c", `ulimit -n ${limit} && exec "$0" "$@"`, Deno.execPath()];
+  const child = new Deno.Command(command, {
     args: [
+      ...prefix,
       "run",
       "-A",
       serverMain,
@@ -52,12 +62,15 @@ export async function startServerProcess(flags: string[] = []): Promise<ServerPr
   void (async () => {
     while (!(await reader.read()).done) { /* keep the pipe drained */ }
   })().catch(() => {});
+  let exited = false;
+  void child.status.then(() => exited = true);
   if (operatorToken === undefined) throw new Error(`no operator token in the server's output: ${text}`);
   return {
     port,
     url: `http://127.0.0.1:${port}`,
     operatorToken,
     child,
+    exited: () => exited,
     async rssBytes() {
       const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
       return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
