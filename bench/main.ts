@@ -11,6 +11,7 @@ const BENCHES = [
   "restart_bench.ts",
   "dag_flow_bench.ts",
   "typing_bench.ts",
+  "http_bench.ts",
 ];
 
 async function exists(path: string): Promise<boolean> {

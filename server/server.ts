@@ -13,6 +13,7 @@ import { KNOWN_DEVICES_MIGRATIONS, KnownDevices } from "./store/known_devices.ts
 import { DeviceGateway } from "./gateway/gateway.ts";
 import { createApp, DEVICE_PATH } from "./http/app.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { recordDeviceEvents } from "./orion/device_events.ts";
 import { EVENT_LOG_MIGRATIONS, EventLog } from "./orion/event_log.ts";
 import { NodeRunner } from "./orion/node_runner.ts";
 import { ORION_MIGRATIONS, OrionService } from "./orion/service.ts";
@@ -97,10 +98,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const tasks = new TaskChannel(gateway);
   const runner = new NodeRunner({ gateway, dispatcher, tasks, now });
   const events = new EventLog(db);
+  // Before the Orion service subscribes: a device's own event precedes the transitions it causes.
+  const stopDeviceEvents = recordDeviceEvents({ gateway, log: events, now });
+  const eventStreams = new AbortController();
   const stopEarly = async () => {
     health.close();
     tasks.close();
     dispatcher.close();
+    stopDeviceEvents();
     await gateway.close();
     keys.close();
     db.close();
@@ -154,7 +159,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       "/devices": deviceRoutes({ gateway, dispatcher }),
       "/keys": keyRoutes(keys),
       "/dags": dagRoutes({ orion, store, now }),
-      "/events": eventRoutes(events),
+      "/events": eventRoutes(events, { keys, signal: eventStreams.signal }),
     },
   });
   const tls = config.tlsCert && config.tlsKey
@@ -184,6 +189,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       tasks.close();
       dispatcher.close();
       await gateway.close();
+      stopDeviceEvents();
+      eventStreams.abort();
       await server.shutdown();
       keys.close();
       db.close();

@@ -53,15 +53,25 @@ export function validateRelativePath(path: string): Result<string[], ProtocolErr
   return ok(segments);
 }
 
-/** Checks that a DAG id or artifact name is safe as one file name: letters, digits, `.`, `_`, `-`, no leading dot. */
+/**
+ * The one name rule for artifacts and the DAG ids they are stored under, used by DAG validation and by
+ * the artifact store alike: 1-64 letters, digits, `.`, `_` or `-`, not starting with `.`. The leading-dot
+ * ban keeps out `.` and `..` and the store's own entries (`.meta/` beside a DAG's artifacts, `.partial/`
+ * beside the DAGs); nothing else the store writes can collide with such a name.
+ */
+export const SEGMENT_NAME_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
+
+/** Why `name` breaks the name rule (`SEGMENT_NAME_PATTERN`), or null when it keeps it. */
+export function segmentNameProblem(name: string): string | null {
+  if (SEGMENT_NAME_PATTERN.test(name)) return null;
+  const shown = JSON.stringify(name.length > 70 ? `${name.slice(0, 67)}...` : name);
+  return `name ${shown} must be 1-64 letters, digits, '.', '_' or '-', not starting with '.'`;
+}
+
+/** Checks a DAG id or artifact name against the name rule (`SEGMENT_NAME_PATTERN`). */
 export function validateSegmentName(name: string): Result<string, ProtocolError> {
-  if (/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/.test(name)) return ok(name);
-  return err(
-    protocolError(
-      "schema-violation",
-      `name ${JSON.stringify(name)} must be 1-128 letters, digits, '.', '_' or '-', not starting with '.'`,
-    ),
-  );
+  const problem = segmentNameProblem(name);
+  return problem === null ? ok(name) : err(protocolError("schema-violation", problem));
 }
 
 /** What a receiver knows when a transfer begins. */

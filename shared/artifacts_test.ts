@@ -4,9 +4,11 @@ import {
   ChunkAssembly,
   isRetryableTransferError,
   MAX_CHUNK_FRAME_BYTES,
+  SEGMENT_NAME_PATTERN,
   validateRelativePath,
   validateSegmentName,
 } from "./artifacts.ts";
+import { ArtifactFileSchema } from "./dag/schema.ts";
 import { encodeArtifactChunk } from "./protocol/binary_payloads.ts";
 import { encodeMessage } from "./protocol/codec.ts";
 
@@ -148,4 +150,26 @@ Deno.test("MAX_CHUNK_FRAME_BYTES is the size of the largest ARTIFACT_CHUNK frame
     0,
   );
   assert.equal(frame.byteLength, MAX_CHUNK_FRAME_BYTES);
+});
+
+Deno.test("DAG validation and the artifact store share one name rule", () => {
+  const names = [
+    "report",
+    "x.partial",
+    "a..b",
+    "-x",
+    ".meta",
+    ".partial",
+    "..",
+    ".",
+    "",
+    "a/b",
+    "é",
+    "x".repeat(64),
+  ];
+  for (const name of [...names, "x".repeat(65)]) {
+    const dagAccepts = ArtifactFileSchema.safeParse({ artifact: name, file: "f" }).success;
+    assert.equal(dagAccepts, validateSegmentName(name).ok, JSON.stringify(name));
+    assert.equal(dagAccepts, SEGMENT_NAME_PATTERN.test(name), JSON.stringify(name));
+  }
 });

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { type DagError, validateDag, validateEdit } from "../../shared/dag/validate.ts";
 import type { ArtifactStore } from "../artifacts/store.ts";
 import type { AuthVariables } from "../http/auth.ts";
+import { DAG_BODY_LIMIT_BYTES, readJson } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
 import type { OrionService } from "../orion/service.ts";
 import { dagMetrics } from "../scheduler/metrics.ts";
@@ -12,18 +13,6 @@ import type { DagState } from "../scheduler/types.ts";
 class DagRejected extends HttpError {
   constructor(status: 400 | 409, readonly details: DagError[]) {
     super(status, details[0].code, `Cannot accept DAG: ${details.map((d) => d.message).join("; ")}`);
-  }
-}
-
-async function readJson(request: Request): Promise<unknown> {
-  const text = await request.text();
-  if (text.length > 16 * 1024 * 1024) {
-    throw new HttpError(413, "body-too-large", "Cannot read body: over 16 MiB");
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new HttpError(400, "invalid-body", `Cannot parse body: ${(error as Error).message}`);
   }
 }
 
@@ -73,7 +62,7 @@ export function dagRoutes(deps: { orion: OrionService; store: ArtifactStore; now
   };
 
   routes.post("/", async (c) => {
-    const valid = validateDag(await readJson(c.req.raw));
+    const valid = validateDag(await readJson(c, DAG_BODY_LIMIT_BYTES));
     if (!valid.ok) throw new DagRejected(400, valid.error);
     const id = crypto.randomUUID();
     deps.orion.submit({
@@ -99,7 +88,7 @@ export function dagRoutes(deps: { orion: OrionService; store: ArtifactStore; now
     if (dag.status !== "running") {
       throw new HttpError(409, "dag-finished", `Cannot edit: DAG ${dag.id} is ${dag.status}`);
     }
-    const body = await readJson(c.req.raw) as { add?: unknown; remove?: unknown };
+    const body = await readJson(c, DAG_BODY_LIMIT_BYTES) as { add?: unknown; remove?: unknown };
     if (
       typeof body !== "object" || body === null || (body.add !== undefined && !Array.isArray(body.add)) ||
       (body.remove !== undefined &&

@@ -147,7 +147,10 @@ export class DeviceGateway implements Gateway {
     const record = this.#devices.get(deviceId);
     if (record === undefined) return;
     record.busy = busy;
-    if (record.state === "ready" || record.state === "busy") record.state = busy ? "busy" : "ready";
+    if (record.state !== "ready" && record.state !== "busy") return;
+    const before = record.state;
+    record.state = busy ? "busy" : "ready";
+    if (record.state !== before) this.#emit((listener) => listener.deviceBusy?.(viewOf(record), busy));
   }
 
   subscribe(listener: GatewayListener): () => void {

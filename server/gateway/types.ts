@@ -20,6 +20,8 @@ export interface DeviceView {
 export interface GatewayListener {
   /** A device finished its handshake (or resumed) and may receive work. */
   deviceReady?(device: DeviceView): void;
+  /** A ready device became busy with GUI work, or ready again (`setBusy` changed its state). */
+  deviceBusy?(device: DeviceView, busy: boolean): void;
   /** A device went offline (socket lost past the grace window, heartbeat timeout, revoked, BYE). */
   deviceOffline?(device: DeviceView, reason: string): void;
   /** A post-handshake message from a READY device, after de-duplication. */

@@ -1,25 +1,84 @@
-/** Reads and validates a JSON request body with zod: 400 `invalid-body` naming the field at fault. */
+/**
+ * The one request-body reader of every route. The limit is in bytes: a declared `Content-Length` over it
+ * is refused before anything is read; otherwise bytes are counted as they stream in (chunked bodies
+ * included) and reading stops at the limit, so memory never holds more than the limit. Over the limit →
+ * 413 `body-too-large`; not UTF-8 JSON → 400 `invalid-body`; failing the schema → 400 `invalid-body`
+ * naming the field at fault.
+ *
+ * Hono's `hono/body-limit` also streams and counts bytes, but on overflow it leaves the body's reader
+ * locked and unread, which on Deno 2.9 keeps a chunked upload's connection open with nobody reading it;
+ * here the reader is cancelled, so the runtime discards the rest.
+ */
 import type { Context } from "hono";
 import type { z } from "zod";
 import { HttpError } from "./errors.ts";
 
-/** Parses the body against `schema`. */
-export async function readBody<S extends z.ZodType>(
-  c: Context,
-  schema: S,
-  maxBytes = 1024 * 1024,
-): Promise<z.output<S>> {
-  const text = await c.req.text();
-  if (text.length > maxBytes) {
-    throw new HttpError(413, "body-too-large", `Cannot read body: over ${maxBytes} bytes`);
+/** The limit of routes that do not name their own (1 MiB). */
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+/** The limit of DAG submissions and edits (16 MiB). */
+export const DAG_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+
+function tooLarge(maxBytes: number, detail: string): HttpError {
+  return new HttpError(413, "body-too-large", `Cannot read body: ${detail}, the limit is ${maxBytes} bytes`);
+}
+
+/** Reads a request body of at most `maxBytes` bytes. */
+export async function readBodyBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBytes) {
+    throw tooLarge(maxBytes, `Content-Length is ${declared}`);
   }
-  let json: unknown;
+  if (request.body === null) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let byteLength = 0;
   try {
-    json = JSON.parse(text);
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      byteLength += value.byteLength;
+      if (byteLength > maxBytes) {
+        await reader.cancel("body too large").catch(() => {});
+        throw tooLarge(maxBytes, `over ${maxBytes} bytes arrived`);
+      }
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  if (chunks.length === 1) return chunks[0];
+  const bytes = new Uint8Array(byteLength);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/** Reads a JSON body of at most `maxBytes` UTF-8 bytes. */
+export async function readJson(c: Context, maxBytes = DEFAULT_BODY_LIMIT_BYTES): Promise<unknown> {
+  const bytes = await readBodyBytes(c.req.raw, maxBytes);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new HttpError(400, "invalid-body", "Cannot parse body: it is not valid UTF-8");
+  }
+  try {
+    return JSON.parse(text);
   } catch (error) {
     throw new HttpError(400, "invalid-body", `Cannot parse body: ${(error as Error).message}`);
   }
-  const parsed = schema.safeParse(json);
+}
+
+/** Reads a JSON body of at most `maxBytes` bytes and validates it against `schema`. */
+export async function readBody<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  maxBytes = DEFAULT_BODY_LIMIT_BYTES,
+): Promise<z.output<S>> {
+  const parsed = schema.safeParse(await readJson(c, maxBytes));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue.path.length ? `${issue.path.join(".")}: ` : "";

@@ -1,7 +1,9 @@
 /**
  * The durable history of every transition: appended in the same transaction as the state change it
- * describes, numbered by an increasing id, replayed to SSE clients from any `Last-Event-ID`.
+ * describes, numbered by an increasing id, replayed to SSE clients from any `Last-Event-ID`. Device state
+ * changes share the table and the id sequence; they carry no DAG, so a per-DAG query never returns them.
  */
+import type { DeviceState } from "../gateway/types.ts";
 import type { Database, Migration } from "../store/db.ts";
 
 /** The transitions table. */
@@ -25,6 +27,25 @@ export interface LoggedEvent {
   data: Record<string, unknown>;
 }
 
+/** The `dag_id` of device events: no DAG has it, so `since(afterId, dagId)` leaves them out. */
+const NO_DAG = "";
+
+/** A device state change as logged: `from` is null the first time this server run sees the device. */
+export interface DeviceEventData {
+  kind: "device";
+  deviceId: string;
+  name: string;
+  from: DeviceState | null;
+  to: DeviceState;
+  /** Why a device went offline (`connection-lost`, `heartbeat-timeout`, `key-revoked`, `bye`, …). */
+  reason?: string;
+}
+
+/** Whether a logged event is a device state change rather than a DAG or node transition. */
+export function isDeviceEvent(event: LoggedEvent): boolean {
+  return event.dagId === NO_DAG && event.data.kind === "device";
+}
+
 /** Appends transitions and streams them to subscribers. */
 export class EventLog {
   readonly #db: Database;
@@ -43,6 +64,19 @@ export class EventLog {
         JSON.stringify(data),
       );
     return { id: Number(result.lastInsertRowid), dagId, atMs, data };
+  }
+
+  /** Appends one device state change, in the same id sequence as transitions; returns it with its id. */
+  appendDevice(atMs: number, data: DeviceEventData): LoggedEvent {
+    return this.append(NO_DAG, atMs, { ...data });
+  }
+
+  /** The id of the newest event ever appended (0 when none), even if older rows were since removed. */
+  newestId(): number {
+    const row = this.#db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'orion_transitions'").get() as
+      | { seq: number }
+      | undefined;
+    return row === undefined ? 0 : Number(row.seq);
   }
 
   /** Tells subscribers about events already committed. */

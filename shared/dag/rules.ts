@@ -57,6 +57,11 @@ export function schemaErrors(input: unknown, issues: readonly Issue[], nodesKey 
     const message = `${where ? `${where}: ` : ""}${issue.message}`;
     const node = typeof id === "string" ? id : undefined;
     if (issue.params?.pathEscape) return dagError("path-escape", "relative-paths", message, node);
+    if (issue.params?.artifactName) {
+      const field = nodeIndex === undefined ? where : path.slice(2).map(String).join(".");
+      const named = node === undefined ? `Field ${field}` : `Node ${node}, field ${field}`;
+      return dagError("invalid-dag", "artifact-names", `${named}: ${issue.message}`, node);
+    }
     if (issue.code === "too_big") return dagError("limit-exceeded", "limits", message, node);
     return dagError("invalid-dag", "schema", message, node);
   });

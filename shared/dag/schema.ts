@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { StepSchema } from "../actions.ts";
-import { validateRelativePath } from "../artifacts.ts";
+import { segmentNameProblem, validateRelativePath } from "../artifacts.ts";
 
 /** Documented limits of a DAG; a DAG past any of them is refused with rule `limits`. */
 export const DAG_LIMITS = {
@@ -26,10 +26,19 @@ export const DAG_LIMITS = {
   defaultTimeoutMs: 600_000,
 } as const;
 
-/** Node ids and artifact names: 1-64 letters, digits, `.`, `_` or `-`. */
+/** Node ids: 1-64 letters, digits, `.`, `_` or `-`. */
 export const ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 const Id = z.string().regex(ID_PATTERN, "ids use 1-64 letters, digits, '.', '_' or '-'");
+
+/**
+ * An artifact name: the artifact store's own rule (`SEGMENT_NAME_PATTERN` in shared/artifacts.ts), so a
+ * DAG can never name an artifact the store would refuse to keep.
+ */
+export const ArtifactNameSchema = z.string().superRefine((name, ctx) => {
+  const problem = segmentNameProblem(name);
+  if (problem !== null) ctx.addIssue({ code: "custom", message: problem, params: { artifactName: true } });
+});
 
 /**
  * A file path relative to the device's files directory: no absolute path, drive letter, `..` or `.`
@@ -43,7 +52,8 @@ export const RelativeFileSchema = z.string().max(DAG_LIMITS.maxFilePathLength).s
 });
 
 /** An artifact bound to a file on the device. */
-export const ArtifactFileSchema = z.object({ artifact: Id, file: RelativeFileSchema }).strict();
+export const ArtifactFileSchema = z.object({ artifact: ArtifactNameSchema, file: RelativeFileSchema })
+  .strict();
 /** An artifact bound to a file on the device. */
 export type ArtifactFile = z.infer<typeof ArtifactFileSchema>;
 
@@ -75,7 +85,7 @@ export type Retry = z.infer<typeof RetrySchema>;
 
 /** A server-side operation: wait until an artifact has arrived, or sleep. */
 export const ServerOpSchema = z.union([
-  z.object({ waitFor: Id }).strict(),
+  z.object({ waitFor: ArtifactNameSchema }).strict(),
   z.object({ sleepMs: z.number().int().min(0).max(DAG_LIMITS.maxTimeoutMs) }).strict(),
 ]);
 /** A server-side operation. */

@@ -204,3 +204,37 @@ Deno.test("validateDag() handles 10,000-node chains, wide and provenance-heavy D
   const looped = chain.map((n, i) => i === 0 ? { ...n, after: ["n9999"] } : n);
   assert.deepEqual(refused({ name: "loop", nodes: looped }).map((e) => e[0]), ["cycle"]);
 });
+
+Deno.test("validateDag() refuses artifact names the artifact store refuses, naming the node and the field", () => {
+  for (const bad of [".meta", "..", ".", ".partial", ".hidden", "a/b", "x".repeat(65)]) {
+    const outputs = refused({
+      name: "d",
+      nodes: [script("make", { outputs: [{ artifact: bad, file: "f" }] })],
+    });
+    assert.deepEqual(outputs, [["invalid-dag", "make", "artifact-names"]], bad);
+    assert.match(
+      messages({ name: "d", nodes: [script("make", { outputs: [{ artifact: bad, file: "f" }] })] })[0],
+      /^Node make, field outputs\.0\.artifact: name ".*" must be 1-64 letters, digits, '\.', '_' or '-', not starting with '\.'$/,
+    );
+  }
+  const inputs = messages({
+    name: "d",
+    nodes: [script("use", { inputs: [{ artifact: "ok", file: "f" }, { artifact: ".meta", file: "g" }] })],
+  });
+  assert.match(inputs[0], /^Node use, field inputs\.1\.artifact: name "\.meta"/);
+  const waitFor = refused({ name: "d", nodes: [{ id: "w", kind: "server", op: { waitFor: ".partial" } }] });
+  assert.deepEqual(waitFor, [["invalid-dag", "w", "artifact-names"]]);
+});
+
+Deno.test("validateDag() accepts artifact names that only look like the store's own files", () => {
+  for (const name of ["x.partial", "x.part", "report.json", "meta", "a..b", "-x", "_"]) {
+    const result = validateDag({
+      name: "d",
+      nodes: [
+        script("make", { outputs: [{ artifact: name, file: "f" }] }),
+        { id: "w", kind: "server", after: ["make"], op: { waitFor: name } },
+      ],
+    });
+    assert.ok(result.ok, `${name}: ${JSON.stringify(!result.ok && result.error)}`);
+  }
+});
