@@ -42,7 +42,7 @@ try {
         .then((r) => r.arrayBuffer()),
   );
   const http = await time(N, () => server.api("/healthz", { token: null }).then((r) => r.arrayBuffer()));
-  const ws = await time(N, () => server.gateway.probe(deviceId));
+  const ws = await time(N, () => server.gateway.ping(deviceId));
   const helperHop = await time(N, (i) => helper.request("move", { x: 100 + (i % 500), y: 200 }));
   const p50 = pct(full, 0.5);
   const shares = { http: pct(http, 0.5), ws: pct(ws, 0.5), helper: pct(helperHop, 0.5) };

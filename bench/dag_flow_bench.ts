@@ -33,7 +33,7 @@ async function runOnce(limit: number | null, display: string): Promise<Run> {
     env: { DISPLAY: display },
   });
   let deviceMessages = 0;
-  const unsubscribe = server.gateway.subscribe({ message: () => void deviceMessages++ });
+  const unsubscribe = server.gateway.router.tap(() => void deviceMessages++);
   try {
     await until(
       () => server.gateway.devices().some((d) => d.state === "ready" && d.capabilities.input.mouse),

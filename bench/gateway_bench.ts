@@ -4,7 +4,7 @@
  * 2. Memory per idle connection with 1,000 devices connected.
  */
 import { encodeMessage } from "../shared/protocol/mod.ts";
-import { startGateway } from "../tests/helpers/gateway_harness.ts";
+import { startGatewayServer as startGateway } from "../tests/helpers/gateway_harness.ts";
 import { RawDevice } from "../tests/helpers/raw_device.ts";
 
 const ROUND_TRIPS = 5000;
@@ -34,10 +34,10 @@ async function gatewayRoundTrips() {
     const deviceId = (await device.handshake(h.deviceKey.secret, "bench")).ready.payload.deviceId;
     device.received.length = 0;
     const pings = device.received;
-    for (let i = 0; i < WARMUP; i++) await h.gateway.probe(deviceId);
+    for (let i = 0; i < WARMUP; i++) await h.gateway.ping(deviceId);
     const samples: number[] = [];
     const started = performance.now();
-    for (let i = 0; i < ROUND_TRIPS; i++) samples.push((await h.gateway.probe(deviceId))!);
+    for (let i = 0; i < ROUND_TRIPS; i++) samples.push((await h.gateway.ping(deviceId))!);
     const total = performance.now() - started;
     pings.length = 0;
     return summarise(samples, total);

@@ -17,7 +17,7 @@ for (let i = 0; i < Number(countText); i++) {
   device.send("REGISTER_CAPABILITIES", { ...testCapabilities(`sim-${i}`), tags: ["sim"], maxTasks: 1024 });
   await device.next("READY");
   device.received.length = 0;
-  device.socket.addEventListener("message", () => {
+  device.onMessage = () => {
     for (const message of device.received.splice(0)) {
       if (message.type === "EXECUTE_TASK") {
         if (lastResultAt > 0) latencies.push(performance.now() - lastResultAt);
@@ -27,7 +27,7 @@ for (let i = 0; i < Number(countText); i++) {
         device.sendReliable("RESULT", { taskId: message.payload.taskId, ok: true });
       }
     }
-  });
+  };
   devices.push(device);
 }
 console.log("ready");

@@ -1,129 +1,264 @@
 import assert from "node:assert/strict";
-import { systemClock } from "../shared/clock.ts";
-import { decodeFrame, encodeMessage, type Message, type MessageType } from "../shared/protocol/mod.ts";
-import { startGateway, until } from "../tests/helpers/gateway_harness.ts";
+import {
+  decodeFrame,
+  encodeMessage,
+  type Message,
+  type MessageType,
+  type PayloadInputOf,
+} from "../shared/protocol/mod.ts";
+import { type FakeClock, fakeClock } from "../shared/testing/fake_clock.ts";
+import { memoryPair, type MemoryTransport } from "../shared/transport/memory.ts";
+import type { Transport } from "../shared/transport/transport.ts";
+import { type Harness, startGateway, tickUntil, until } from "../tests/helpers/gateway_harness.ts";
 import { testCapabilities } from "../tests/helpers/raw_device.ts";
-import { DeviceConnection } from "./connection.ts";
+import { DeviceConnection, type StopReason } from "./connection.ts";
 
-const live = { sanitizeResources: false, sanitizeOps: false };
+/** What the server wrote to a device, decoded (its end of the pair keeps every frame sent). */
+function fromServer(transports: MemoryTransport[]): Message[] {
+  return transports.flatMap((t) => t.peer!.sent).map((frame) => decodeFrame(frame)).flatMap((d) =>
+    d.ok ? [d.value] : []
+  );
+}
 
-/** A connection whose socket reports every frame the server sent. */
-function connect(url: string, key: string, fromServer: Message[]) {
+/** A real DeviceConnection to a gateway harness over in-memory transports; records the transports it got. */
+function deviceFor(h: Harness, received: Message[] = []) {
+  const transports: MemoryTransport[] = [];
   const connection = new DeviceConnection({
-    url,
+    url: "memory:",
+    key: h.deviceKey.secret,
+    clientVersion: "test/1",
+    clock: h.clock,
+    random: () => 0.5,
+    connect: () => {
+      const transport = h.transport();
+      transports.push(transport);
+      return Promise.resolve(transport);
+    },
+    capabilities: () => Promise.resolve(testCapabilities("paced")),
+    onMessage: (message) => received.push(message),
+  });
+  connection.start();
+  return { connection, transports };
+}
+
+Deno.test("DeviceConnection paces itself to the announced rate: 150 reliable messages at 50/s all arrive in order and none is refused", async () => {
+  const h = startGateway({ limits: { maxFrameBytes: 65536, maxJsonBytes: 16384, maxMessagesPerSecond: 50 } });
+  const { connection, transports } = deviceFor(h);
+  try {
+    await connection.ready;
+    for (let i = 1; i <= 150; i++) connection.send("RESULT", { actionId: `a${i}`, ok: true });
+    assert.ok(connection.queuedMessages > 0, "what exceeds the rate waits in the client");
+    await tickUntil(h.clock, () => h.delivered.length === 150, "150 messages delivered", { stepMs: 50 });
+    assert.ok(
+      h.clock.now() - 1_700_000_000_000 >= 2000,
+      "at 50/s with a burst of 50 they took over two seconds",
+    );
+    assert.deepEqual(
+      h.delivered.map((d) => (d.message.payload as { actionId: string }).actionId),
+      Array.from({ length: 150 }, (_, i) => `a${i + 1}`),
+    );
+    await tickUntil(
+      h.clock,
+      () => fromServer(transports).some((m) => m.type === "SEQ_ACK" && m.payload.seq === 150),
+      "the last SEQ_ACK",
+    );
+    assert.deepEqual(
+      fromServer(transports).filter((m) => m.type === "ERROR").map((m) => m.payload),
+      [],
+      "no refusal",
+    );
+  } finally {
+    connection.stop();
+    await h.clock.tickAsync(1000);
+    await connection.stopped;
+    await h.close();
+  }
+});
+
+/** A hand-played server on the other end of an in-memory pair. */
+function fakeServer(clock: FakeClock, onMessage: (message: Message, send: Send) => void) {
+  const served: MemoryTransport[] = [];
+  const connect = (): Promise<Transport> => {
+    const [device, server] = memoryPair();
+    served.push(server);
+    const send: Send = (type, payload) => server.send(encodeMessage(type, payload as never, clock.now()));
+    void (async () => {
+      for await (const frame of server) {
+        if (typeof frame === "string") continue;
+        const decoded = decodeFrame(frame);
+        if (decoded.ok) onMessage(decoded.value, send);
+      }
+    })();
+    return Promise.resolve(device);
+  };
+  return { connect, served };
+}
+type Send = <T extends MessageType>(type: T, payload: PayloadInputOf<T>) => void;
+
+function ack(resumed = false, lastSeq = 0): PayloadInputOf<"ACK"> {
+  return {
+    sessionId: "s1",
+    protocolVersion: 1,
+    heartbeatIntervalMs: 10_000,
+    heartbeatTimeoutMs: 30_000,
+    limits: { maxFrameBytes: 65536, maxJsonBytes: 16384, maxMessagesPerSecond: 1000 },
+    resumed,
+    lastSeq,
+  };
+}
+
+function connectionTo(clock: FakeClock, connect: () => Promise<Transport>, key = "k") {
+  const connection = new DeviceConnection({
+    url: "memory:",
     key,
     clientVersion: "test/1",
-    clock: systemClock,
-    capabilities: () => Promise.resolve(testCapabilities("paced")),
+    clock,
+    random: () => 0.5,
+    connect,
+    capabilities: () => Promise.resolve(testCapabilities("hand-played")),
     onMessage: () => {},
-    openSocket: (target) => {
-      const socket = new WebSocket(target);
-      socket.addEventListener("message", (event) => {
-        const decoded = decodeFrame(new Uint8Array(event.data as ArrayBuffer));
-        if (decoded.ok) fromServer.push(decoded.value);
-      });
-      return socket;
-    },
   });
   connection.start();
   return connection;
 }
 
-Deno.test(
-  "DeviceConnection paces itself to the announced rate: 150 reliable messages at 50/s all arrive in order and none is refused",
-  live,
-  async () => {
-    const h = startGateway({
-      limits: { maxFrameBytes: 65536, maxJsonBytes: 16384, maxMessagesPerSecond: 50 },
-    });
-    const fromServer: Message[] = [];
-    const connection = connect(h.url, h.deviceKey.secret, fromServer);
-    try {
-      await connection.ready;
-      for (let i = 1; i <= 150; i++) connection.send("RESULT", { actionId: `a${i}`, ok: true });
-      assert.ok(connection.queuedMessages > 0, "what exceeds the rate waits in the client");
-      await until(() => h.delivered.length === 150, "150 messages delivered", 10_000);
-      assert.deepEqual(
-        h.delivered.map((d) => (d.message.payload as { actionId: string }).actionId),
-        Array.from({ length: 150 }, (_, i) => `a${i + 1}`),
-      );
-      await until(
-        () => fromServer.some((m) => m.type === "SEQ_ACK" && m.payload.seq === 150),
-        "the last SEQ_ACK",
-      );
-      assert.deepEqual(fromServer.filter((m) => m.type === "ERROR").map((m) => m.payload), [], "no refusal");
-    } finally {
-      connection.stop();
-      await connection.stopped;
-      await h.close();
+Deno.test("DeviceConnection refused with rate-limited waits retryAfterMs, then resends the refused seq and every later one, in order", async () => {
+  const clock = fakeClock();
+  const arrivals: Array<{ seq: number; atMs: number }> = [];
+  let refusedAtMs = 0;
+  let discarding: number | null = null;
+  const server = fakeServer(clock, (message, send) => {
+    if (message.type === "CONNECT") send("ACK", ack());
+    else if (message.type === "REGISTER_CAPABILITIES") send("READY", { deviceId: "dev_1", name: "paced" });
+    else if (message.type === "RESULT") {
+      const seq = message.payload.seq;
+      // This server plays the rule: refuse seq 3 once, discard what follows until 3 comes again.
+      if (seq === 3 && refusedAtMs === 0) {
+        refusedAtMs = clock.now();
+        discarding = 3;
+        send("ERROR", {
+          code: "rate-limited",
+          message: "Cannot accept message: rate limit exceeded",
+          ref: "3",
+          retryAfterMs: 150,
+        });
+        return;
+      }
+      if (discarding !== null && seq > discarding) return;
+      if (seq === discarding) discarding = null;
+      arrivals.push({ seq, atMs: clock.now() });
     }
-  },
-);
+  });
+  const connection = connectionTo(clock, server.connect);
+  try {
+    await connection.ready;
+    for (let i = 1; i <= 5; i++) connection.send("RESULT", { actionId: `a${i}`, ok: true });
+    await until(() => refusedAtMs > 0, "the refusal");
+    await clock.tickAsync(140);
+    assert.deepEqual(arrivals.map((a) => a.seq), [1, 2], "nothing resent before retryAfterMs");
+    await tickUntil(clock, () => arrivals.length === 5, "five RESULTs accepted");
+    assert.deepEqual(arrivals.map((a) => a.seq), [1, 2, 3, 4, 5], "each once, in order");
+    assert.ok(
+      arrivals[2].atMs - refusedAtMs >= 150,
+      `resent after ${arrivals[2].atMs - refusedAtMs} ms, asked 150`,
+    );
+    connection.send("RESULT", { actionId: "a6", ok: true });
+    await tickUntil(clock, () => arrivals.length === 6, "a new message after the resend");
+    assert.equal(arrivals[5].seq, 6);
+  } finally {
+    connection.stop();
+    await clock.tickAsync(1000);
+    await connection.stopped;
+  }
+});
 
-Deno.test(
-  "DeviceConnection refused with rate-limited waits retryAfterMs, then resends the refused seq and every later one, in order",
-  live,
-  async () => {
-    const arrivals: Array<{ seq: number; atMs: number }> = [];
-    let refusedAtMs = 0;
-    let discarding: number | null = null;
-    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
-      const { socket, response } = Deno.upgradeWebSocket(request);
-      socket.binaryType = "arraybuffer";
-      const send = (type: MessageType, payload: unknown) =>
-        socket.send(encodeMessage(type, payload as never, Date.now()));
-      socket.onmessage = (event) => {
-        const decoded = decodeFrame(new Uint8Array(event.data as ArrayBuffer));
-        if (!decoded.ok) return;
-        const message = decoded.value;
-        if (message.type === "CONNECT") {
-          send("ACK", {
-            sessionId: "s1",
-            protocolVersion: 1,
-            heartbeatIntervalMs: 10_000,
-            heartbeatTimeoutMs: 30_000,
-            limits: { maxFrameBytes: 65536, maxJsonBytes: 16384, maxMessagesPerSecond: 1000 },
-            resumed: false,
-            lastSeq: 0,
-          });
-        } else if (message.type === "REGISTER_CAPABILITIES") {
-          send("READY", { deviceId: "dev_1", name: "paced" });
-        } else if (message.type === "RESULT") {
-          const seq = message.payload.seq;
-          // This server plays the rule: refuse seq 3 once, discard what follows until 3 comes again.
-          if (seq === 3 && refusedAtMs === 0) {
-            refusedAtMs = Date.now();
-            discarding = 3;
-            send("ERROR", {
-              code: "rate-limited",
-              message: "Cannot accept message: rate limit exceeded",
-              ref: "3",
-              retryAfterMs: 150,
-            });
-            return;
-          }
-          if (discarding !== null && seq > discarding) return;
-          if (seq === discarding) discarding = null;
-          arrivals.push({ seq, atMs: Date.now() });
-        }
-      };
-      return response;
+Deno.test("DeviceConnection reconnects after a drop with backoff, resumes its session, and loses or doubles nothing", async () => {
+  const h = startGateway();
+  const received: Message[] = [];
+  const { connection, transports } = deviceFor(h, received);
+  try {
+    await connection.ready;
+    const deviceId = connection.deviceId!;
+    h.gateway.send(deviceId, "ACTION_MOVE", { actionId: "m1", x: 1, y: 1 });
+    await until(() => received.length === 1, "the first action");
+    transports[0].close(1006, "cut");
+    await until(() => h.gateway.device(deviceId)?.state === "connecting", "the grace state");
+    connection.send("RESULT", { actionId: "while-away", ok: true });
+    h.gateway.send(deviceId, "ACTION_MOVE", { actionId: "m2", x: 2, y: 2 });
+    await h.clock.tickAsync(100);
+    assert.equal(transports.length, 1, "backoff: no reconnect at once");
+    await tickUntil(
+      h.clock,
+      () => transports.length === 2 && h.gateway.device(deviceId)?.state === "ready",
+      "the resume",
+    );
+    await until(() => received.length === 2, "the action sent while away");
+    h.gateway.send(deviceId, "ACTION_MOVE", { actionId: "marker", x: 3, y: 3 });
+    await until(() => received.length === 3, "the marker");
+    assert.deepEqual(received.map((m) => (m.payload as { actionId: string }).actionId), [
+      "m1",
+      "m2",
+      "marker",
+    ]);
+    assert.deepEqual(
+      h.delivered.map((d) => (d.message.payload as { actionId: string }).actionId),
+      ["while-away"],
+      "the result written while away arrived once",
+    );
+    assert.deepEqual(h.offline, [], "the device never went offline");
+  } finally {
+    connection.stop();
+    await h.clock.tickAsync(1000);
+    await connection.stopped;
+    await h.close();
+  }
+});
+
+Deno.test("DeviceConnection's watchdog drops a silent server after the heartbeat timeout and reconnects", async () => {
+  const clock = fakeClock();
+  let connects = 0;
+  const server = fakeServer(clock, (message, send) => {
+    if (message.type === "CONNECT") {
+      connects++;
+      send("ACK", { ...ack(), heartbeatTimeoutMs: 1000 });
+    } else if (message.type === "REGISTER_CAPABILITIES") send("READY", { deviceId: "dev_1", name: "x" });
+  });
+  const connection = connectionTo(clock, server.connect);
+  try {
+    await connection.ready;
+    await clock.tickAsync(900);
+    assert.equal(server.served[0].isOpen, true, "still connected inside the timeout");
+    await tickUntil(clock, () => connects === 2, "a new connection after the silence");
+    const closed = await server.served[0].closed;
+    assert.equal(closed.code, 4004);
+  } finally {
+    connection.stop();
+    await clock.tickAsync(1000);
+    await connection.stopped;
+  }
+});
+
+Deno.test("DeviceConnection stops for good on a refused key, and when the server was never reachable", async (t) => {
+  await t.step("unauthorized is fatal", async () => {
+    const clock = fakeClock();
+    const server = fakeServer(clock, (message, send) => {
+      if (message.type === "CONNECT") send("ERROR", { code: "unauthorized", message: "Cannot authenticate" });
     });
-    const connection = connect(`ws://127.0.0.1:${server.addr.port}/v1/device`, "k", []);
-    try {
-      await connection.ready;
-      for (let i = 1; i <= 5; i++) connection.send("RESULT", { actionId: `a${i}`, ok: true });
-      await until(() => arrivals.length === 5, "five RESULTs accepted", 5000);
-      assert.deepEqual(arrivals.map((a) => a.seq), [1, 2, 3, 4, 5], "each once, in order");
-      const resent = arrivals.find((a) => a.seq === 3)!;
-      assert.ok(resent.atMs - refusedAtMs >= 150, `resent after ${resent.atMs - refusedAtMs} ms, asked 150`);
-      connection.send("RESULT", { actionId: "a6", ok: true });
-      await until(() => arrivals.length === 6, "a new message after the resend", 5000);
-      assert.equal(arrivals[5].seq, 6);
-    } finally {
-      connection.stop();
-      await connection.stopped;
-      await server.shutdown();
-    }
-  },
-);
+    const connection = connectionTo(clock, server.connect);
+    await clock.tickAsync(1100);
+    const reason: StopReason = await connection.stopped;
+    assert.deepEqual([reason.kind, reason.code], ["fatal", "unauthorized"]);
+  });
+  await t.step("three failed first attempts end as unreachable", async () => {
+    const clock = fakeClock();
+    let attempts = 0;
+    const connection = connectionTo(clock, () => {
+      attempts++;
+      return Promise.reject(new Error("Cannot connect to memory: connection closed (1006)"));
+    });
+    await tickUntil(clock, () => attempts === 3, "three attempts");
+    const reason = await connection.stopped;
+    assert.equal(reason.kind, "unreachable");
+    assert.match(reason.message, /Cannot reach memory:/);
+  });
+});

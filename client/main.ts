@@ -4,6 +4,7 @@
  * through the Node helper (or joins headless without a display), and exits cleanly on SIGINT/SIGTERM.
  */
 import { systemClock } from "../shared/clock.ts";
+import { connectWebSocket } from "../shared/transport/websocket.ts";
 import { ArtifactClient } from "./artifacts.ts";
 import { DeviceConnection } from "./connection.ts";
 import { createBody } from "./body.ts";
@@ -40,6 +41,7 @@ async function main(): Promise<number> {
     key: options.key,
     clientVersion: CLIENT_VERSION,
     clock: systemClock,
+    connect: (url) => connectWebSocket(url),
     capabilities: () => body.capabilities(),
     onMessage: (message) => runtime?.handle(message),
     onStatus: (status, detail) => {

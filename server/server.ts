@@ -1,5 +1,6 @@
 /** Starts a whole server from a config: store, keys, gateway, dispatcher, HTTP. Used by main.ts and tests. */
 import { systemClock, type Timers } from "../shared/clock.ts";
+import { type IdSource, randomIds } from "../shared/ids.ts";
 import { dagRoutes } from "./api/dags.ts";
 import { deviceRoutes } from "./api/devices.ts";
 import { eventRoutes } from "./api/events.ts";
@@ -48,6 +49,8 @@ export interface StartOptions {
   storeRetryMaxMs?: number;
   /** Scheduler inputs between snapshots (default 10,000). */
   snapshotEveryInputs?: number;
+  /** Ids of sessions and actions; default random UUIDs. */
+  newId?: IdSource;
 }
 
 /** Every module's migrations, in one list. */
@@ -92,20 +95,21 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     },
     log,
     known: devices.known(),
+    newId: options.newId,
   });
   const now = () => clock.now();
-  const dispatcher = new ActionDispatcher({ gateway, now, newId: () => crypto.randomUUID() });
+  const dispatcher = new ActionDispatcher({ gateway, clock, newId: options.newId ?? randomIds });
   const tasks = new TaskChannel(gateway);
-  const runner = new NodeRunner({ gateway, dispatcher, tasks, now });
+  const runner = new NodeRunner({ gateway, dispatcher, tasks, clock });
   const events = new EventLog(db);
   // Before the Orion service subscribes: a device's own event precedes the transitions it causes.
-  const stopDeviceEvents = recordDeviceEvents({ gateway, log: events, now });
+  const deviceEvents = recordDeviceEvents({ gateway, log: events, now });
   const eventStreams = new AbortController();
   const stopEarly = async () => {
     health.close();
     tasks.close();
     dispatcher.close();
-    stopDeviceEvents();
+    deviceEvents.stop();
     await gateway.close();
     keys.close();
     db.close();
@@ -128,6 +132,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       file,
       snapshotEveryInputs: options.snapshotEveryInputs,
     });
+    deviceEvents.followBusy(orion.events);
     orion.start();
   } catch (error) {
     await stopEarly();
@@ -154,9 +159,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       if (failure !== null) health.failed(failure);
       return failure;
     },
-    acceptDeviceSocket: (socket) => gateway.accept(socket),
+    acceptDevice: (transport) => gateway.accept(transport),
     api: {
-      "/devices": deviceRoutes({ gateway, dispatcher }),
+      "/devices": deviceRoutes({ gateway, dispatcher, orion }),
       "/keys": keyRoutes(keys),
       "/dags": dagRoutes({ orion, store, now }),
       "/events": eventRoutes(events, { keys, signal: eventStreams.signal }),
@@ -189,7 +194,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       tasks.close();
       dispatcher.close();
       await gateway.close();
-      stopDeviceEvents();
+      deviceEvents.stop();
       eventStreams.abort();
       await server.shutdown();
       keys.close();

@@ -12,7 +12,6 @@ import { DeviceConnection } from "../client/connection.ts";
 import { ArtifactStore } from "../server/artifacts/store.ts";
 import { type ArtifactAuthorizer, ArtifactTransfers } from "../server/artifacts/transfer.ts";
 import { CHUNK_BYTES, MAX_CHUNK_FRAME_BYTES } from "../shared/artifacts.ts";
-import { systemClock } from "../shared/clock.ts";
 import {
   decodeArtifactChunk,
   encodeArtifactChunk,
@@ -21,7 +20,7 @@ import {
   type MessageOf,
 } from "../shared/protocol/mod.ts";
 import { type Harness, startGateway, until } from "./helpers/gateway_harness.ts";
-import { RawDevice, testCapabilities } from "./helpers/raw_device.ts";
+import { testCapabilities } from "./helpers/raw_device.ts";
 
 const MiB = 1024 * 1024;
 const MAX_ARTIFACT_BYTES = 2 * MiB;
@@ -65,7 +64,7 @@ async function startServer(
   const h = startGateway({
     limits: { maxFrameBytes: MAX_CHUNK_FRAME_BYTES, maxJsonBytes: 16 * 1024, maxMessagesPerSecond: 5000 },
   });
-  const store = await ArtifactStore.open({ dataDir, clock: systemClock });
+  const store = await ArtifactStore.open({ dataDir, clock: h.clock });
   const grants = new Grants();
   const stored: Server["stored"] = [];
   const transfers = new ArtifactTransfers({
@@ -75,6 +74,7 @@ async function startServer(
     maxArtifactBytes: MAX_ARTIFACT_BYTES,
     idleTimeoutMs: 3000,
     bufferedBytes: options.bufferedBytes,
+    clock: h.clock,
     onStored: (dagId, artifact, meta) => stored.push({ dagId, artifact, sha256: meta.sha256 }),
   });
   return {
@@ -116,11 +116,12 @@ async function startDevice(
   // `client` is created below; the connection delivers nothing before start().
   const deliver = (message: Message) => client.handle(message);
   const connection = new DeviceConnection({
-    url: server.h.url,
+    url: "memory:",
+    connect: () => Promise.resolve(server.h.transport()),
     key: server.h.deviceKey.secret,
     clientVersion: "test/1",
     capabilities: () => Promise.resolve(testCapabilities(name)),
-    clock: systemClock,
+    clock: server.h.clock,
     onMessage: (message) => {
       received.push(message);
       if (wrap.inbox) wrap.inbox(message, deliver);
@@ -131,6 +132,7 @@ async function startDevice(
     link: wrap.link ? wrap.link(connection) : connection,
     filesDir,
     idleTimeoutMs: 3000,
+    clock: server.h.clock,
   });
   connection.start();
   await connection.ready;
@@ -264,7 +266,7 @@ Deno.test("two uploads from one device run concurrently and both are stored", as
 
 Deno.test("an upload whose declared SHA-256 is wrong is refused with checksum-mismatch", async () => {
   const server = await startServer();
-  const raw = await RawDevice.open(server.h.url);
+  const raw = server.h.device();
   try {
     const { ready } = await raw.handshake(server.h.deviceKey.secret, "raw");
     server.grants.allowUpload(ready.payload.deviceId, "t", "report", "dag-1", "n");
@@ -305,7 +307,7 @@ Deno.test("an upload whose declared SHA-256 is wrong is refused with checksum-mi
 
 Deno.test("over-size and overrunning uploads are refused", async (t) => {
   const server = await startServer();
-  const raw = await RawDevice.open(server.h.url);
+  const raw = server.h.device();
   const a = await startDevice(server, "device-a");
   try {
     const { ready } = await raw.handshake(server.h.deviceKey.secret, "raw");
@@ -329,11 +331,10 @@ Deno.test("over-size and overrunning uploads are refused", async (t) => {
         encodeArtifactChunk({ transferId: "big-1", offset: 0, data: new Uint8Array(10) }),
       );
       raw.sendReliable("ARTIFACT_END", { transferId: "big-1" });
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.ok(
-        !raw.received.some((m) => m.type === "ERROR"),
-        "stray chunks of a refused transfer are dropped",
-      );
+      // A marker after them: an END for a transfer nobody began is answered; anything about big-1 came first.
+      raw.sendReliable("ARTIFACT_END", { transferId: "marker-1" });
+      const next = await raw.next("ERROR");
+      assert.equal(next.payload.ref, "marker-1", "stray chunks of a refused transfer are dropped unanswered");
       assert.equal(await server.store.has("dag-1", "big"), false);
     });
 
@@ -563,7 +564,7 @@ Deno.test("a transfer that loses a chunk is retried whole with a new transfer id
 
 Deno.test("a device going offline mid-upload leaves no partial file", async () => {
   const server = await startServer();
-  const raw = await RawDevice.open(server.h.url);
+  const raw = server.h.device();
   try {
     const { ready } = await raw.handshake(server.h.deviceKey.secret, "raw");
     server.grants.allowUpload(ready.payload.deviceId, "t", "report", "dag-1", "n");
@@ -594,7 +595,7 @@ Deno.test(
   "ArtifactTransfers.close() abandons uploads in flight and deletes their partial files",
   async () => {
     const server = await startServer();
-    const raw = await RawDevice.open(server.h.url);
+    const raw = server.h.device();
     try {
       const { ready } = await raw.handshake(server.h.deviceKey.secret, "raw");
       server.grants.allowUpload(ready.payload.deviceId, "t", "report", "dag-1", "n");
@@ -642,9 +643,10 @@ Deno.test("both senders hold chunks back while the socket buffer is above 4 MiB"
     await t.step("the device's upload waits for its socket to drain", async () => {
       const upload = a.client.uploadOutputs("ta", [{ artifact: "report", file: "r.bin" }]);
       await until(() => fromDevice(server, a.id, "ARTIFACT_BEGIN").length === 1, "BEGIN");
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await server.h.clock.tickAsync(100);
       assert.equal(fromDevice(server, a.id, "ARTIFACT_CHUNK").length, 0, "no chunk while backed up");
       deviceBacklog = 0;
+      await server.h.clock.tickAsync(10);
       await upload;
       assert.equal(fromDevice(server, a.id, "ARTIFACT_CHUNK").length, 2);
     });
@@ -653,9 +655,10 @@ Deno.test("both senders hold chunks back while the socket buffer is above 4 MiB"
       const input = { artifact: "report", file: "r.bin", size: bytes.byteLength, sha256: sha256(bytes) };
       const fetched = b.client.fetchInputs("tb", [input]);
       await until(() => b.received.some((m) => m.type === "ARTIFACT_BEGIN"), "BEGIN");
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await server.h.clock.tickAsync(100);
       assert.ok(!b.received.some((m) => m.type === "ARTIFACT_CHUNK"), "no chunk while backed up");
       serverBacklog = 0;
+      await server.h.clock.tickAsync(10);
       await fetched;
       assert.deepEqual(await Deno.readFile(join(b.filesDir, "r.bin")), bytes);
     });
@@ -668,7 +671,7 @@ Deno.test("both senders hold chunks back while the socket buffer is above 4 MiB"
 
 Deno.test("a device that gives up on an upload makes the server drop its partial file", async () => {
   const server = await startServer();
-  const raw = await RawDevice.open(server.h.url);
+  const raw = server.h.device();
   try {
     const { ready } = await raw.handshake(server.h.deviceKey.secret, "raw");
     server.grants.allowUpload(ready.payload.deviceId, "t", "report", "dag-1", "n");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startGateway, until } from "./helpers/gateway_harness.ts";
+import { startGatewayServer as startGateway, until } from "./helpers/gateway_harness.ts";
 import { freePort } from "./helpers/ports.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };

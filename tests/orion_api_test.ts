@@ -149,7 +149,7 @@ Deno.test(
           });
           await until(() => doomed.tasks.length === 1, "the task to reach the doomed device", 5000);
           await join("healthy", () => "ok", ["kill-me"]);
-          doomed.device.socket.close();
+          doomed.device.transport.close();
           let dag: DagView | null = null;
           await until(
             () => dag?.state === "succeeded" || dag?.state === "failed",

@@ -4,17 +4,18 @@ import { z } from "zod";
 import { DeviceActionSchema, FrameActionSchema } from "../../shared/actions.ts";
 import type { ActionDispatcher, ActionOutcome } from "../gateway/action_dispatcher.ts";
 import type { DeviceView, Gateway } from "../gateway/types.ts";
+import type { OrionService } from "../orion/service.ts";
 import type { AuthVariables } from "../http/auth.ts";
 import { readBody } from "../http/body.ts";
 import { HttpError, statusForCode } from "../http/errors.ts";
 
-/** A device as `GET /api/devices` shows it. */
-export function publicDevice(device: DeviceView) {
+/** A device as `GET /api/devices` shows it; `busy` (a GUI node holds its screen) is the scheduler's fact. */
+export function publicDevice(device: DeviceView, busy: boolean) {
   const { id, name, state, rttMs, lastSeen, capabilities } = device;
   return {
     id,
     name,
-    state,
+    state: state === "ready" && busy ? "busy" : state,
     rttMs: rttMs === null ? null : Math.round(rttMs * 1000) / 1000,
     lastSeen,
     capabilities,
@@ -33,7 +34,13 @@ const FrameQuerySchema = z.object({
 });
 
 /** Routes under /api/devices. */
-export function deviceRoutes(deps: { gateway: Gateway; dispatcher: ActionDispatcher }) {
+export function deviceRoutes(
+  deps: {
+    gateway: Gateway;
+    dispatcher: ActionDispatcher;
+    orion: Pick<OrionService, "isBusy" | "operatorActive">;
+  },
+) {
   const routes = new Hono<{ Variables: AuthVariables }>();
   const find = (id: string) => {
     const device = deps.gateway.device(id);
@@ -41,12 +48,22 @@ export function deviceRoutes(deps: { gateway: Gateway; dispatcher: ActionDispatc
     return device;
   };
 
-  routes.get("/", (c) => c.json({ devices: deps.gateway.devices().map(publicDevice) }));
-  routes.get("/:id", (c) => c.json(publicDevice(find(c.req.param("id")))));
+  const view = (device: DeviceView) => publicDevice(device, deps.orion.isBusy(device.id));
+  routes.get("/", (c) => c.json({ devices: deps.gateway.devices().map(view) }));
+  routes.get("/:id", (c) => c.json(view(find(c.req.param("id")))));
 
   routes.post("/:id/actions", async (c) => {
     const device = find(c.req.param("id"));
     const action = await readBody(c, DeviceActionSchema);
+    // A capture only reads the screen; anything else would fight the GUI node that holds it.
+    if (action.type !== "frame" && deps.orion.isBusy(device.id)) {
+      throw new HttpError(
+        409,
+        "device-busy",
+        `Cannot start work: device is busy: ${device.name} runs a task`,
+      );
+    }
+    if (action.type !== "frame") deps.orion.operatorActive(device.id);
     const outcome = await deps.dispatcher.execute(device.id, action);
     if (!outcome.ok) failed(outcome);
     const { actionId, output, timings } = outcome;
@@ -57,6 +74,20 @@ export function deviceRoutes(deps: { gateway: Gateway; dispatcher: ActionDispatc
       timings: timings ?? null,
       rttMs: outcome.answeredAtMs - outcome.sentAtMs,
     });
+  });
+
+  routes.post("/:id/ping", async (c) => {
+    const device = find(c.req.param("id"));
+    if (device.state !== "ready") {
+      throw new HttpError(
+        409,
+        "device-offline",
+        `Cannot reach device: it is ${device.state}: ${device.name}`,
+      );
+    }
+    const rttMs = await deps.gateway.ping(device.id);
+    if (rttMs === null) throw new HttpError(504, "timeout", `Stopped: no PONG from ${device.name} in time`);
+    return c.json({ id: device.id, rttMs: Math.round(rttMs * 1000) / 1000 });
   });
 
   routes.get("/:id/frame", async (c) => {

@@ -90,7 +90,7 @@ export class ArtifactTransfers {
   readonly #active = new Map<string, Upload | Download>();
   /** Transfers already refused: their remaining chunks and END are dropped without another ERROR. */
   readonly #refused = new Set<string>();
-  readonly #unsubscribe: () => void;
+  readonly #unsubscribe: Array<() => void>;
   readonly #sweeper: unknown;
   #closed = false;
 
@@ -99,10 +99,13 @@ export class ArtifactTransfers {
     this.#clock = options.clock ?? systemClock;
     this.#maxBytes = options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES;
     this.#idleMs = options.idleTimeoutMs ?? 60_000;
-    this.#unsubscribe = options.gateway.subscribe({
-      message: (deviceId, message) => this.#receive(deviceId, message),
-      deviceOffline: (device) => this.#dropDevice(device.id),
-    });
+    this.#unsubscribe = [
+      options.gateway.router.own(
+        ["ARTIFACT_BEGIN", "ARTIFACT_CHUNK", "ARTIFACT_END", "ARTIFACT_REQUEST", "ERROR"],
+        (deviceId, message) => this.#receive(deviceId, message),
+      ),
+      options.gateway.events.on("device-offline", (device) => this.#dropDevice(device.id)),
+    ];
     this.#sweeper = this.#clock.setInterval(
       () => this.#sweep(),
       Math.max(10, Math.min(5000, this.#idleMs / 4)),
@@ -117,7 +120,7 @@ export class ArtifactTransfers {
   /** Stops listening, abandons every transfer and deletes their partial files. */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#unsubscribe();
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#clock.clearInterval(this.#sweeper);
     const pending = [...this.#active.values()].map((transfer) => this.#abandon(transfer));
     await Promise.all(pending);

@@ -9,10 +9,11 @@ import {
   decodeStreamFrame,
   type ErrorCode,
   type FrameMeta,
-  type Message,
   type MessageOf,
   protocolError,
 } from "../../shared/protocol/mod.ts";
+import type { Timers } from "../../shared/clock.ts";
+import type { IdSource } from "../../shared/ids.ts";
 import type { Gateway } from "./types.ts";
 
 /** A failure as data; `retryable` tells the retry policy whether another try may help. */
@@ -38,10 +39,12 @@ export type ActionOutcome =
 /** Options of one dispatch. */
 export interface DispatchOptions {
   taskId?: string;
-  timeoutMs?: number;
+  /**
+   * How long the device gets to answer (default `defaultTimeoutMs`); null waits until `signal` aborts
+   * (a scheduled step: its node's deadline is the scheduler's, which aborts the attempt).
+   */
+  timeoutMs?: number | null;
   signal?: AbortSignal;
-  /** Allow sending to a device the scheduler marked busy (the scheduler's own steps). */
-  allowBusy?: boolean;
 }
 
 interface Pending {
@@ -54,8 +57,8 @@ interface Pending {
 /** Dependencies of the dispatcher. */
 export interface ActionDispatcherOptions {
   gateway: Gateway;
-  now: () => number;
-  newId: () => string;
+  clock: Timers;
+  newId: IdSource;
   /** Default time a device gets to answer (30 s). */
   defaultTimeoutMs?: number;
 }
@@ -64,20 +67,21 @@ export interface ActionDispatcherOptions {
 export class ActionDispatcher {
   readonly #options: ActionDispatcherOptions;
   readonly #pending = new Map<string, Pending>();
-  readonly #unsubscribe: () => void;
+  readonly #unsubscribe: Array<() => void>;
 
   constructor(options: ActionDispatcherOptions) {
     this.#options = options;
-    this.#unsubscribe = options.gateway.subscribe({
-      message: (deviceId, message) => this.#onMessage(deviceId, message),
-      deviceOffline: (device) => this.#failDevice(device.id),
-    });
+    this.#unsubscribe = [
+      options.gateway.router.own(["RESULT:action"], (deviceId, message) => this.#onResult(deviceId, message)),
+      options.gateway.router.own(["STREAM_FRAME"], (deviceId, message) => this.#onFrame(deviceId, message)),
+      options.gateway.events.on("device-offline", (device) => this.#failDevice(device.id)),
+    ];
   }
 
   /** Sends `action` to `deviceId` and resolves with its outcome; never rejects. */
   execute(deviceId: string, action: DeviceAction, options: DispatchOptions = {}): Promise<ActionOutcome> {
     const actionId = this.#options.newId();
-    const sentAtMs = this.#options.now();
+    const sentAtMs = this.#options.clock.now();
     const failure = (code: ErrorCode, retryable: boolean, detail?: string) =>
       this.#failure(actionId, { deviceId, sentAtMs }, code, retryable, detail);
     const fail = (code: ErrorCode, retryable: boolean, detail?: string) =>
@@ -87,9 +91,6 @@ export class ActionDispatcher {
     if (device.state === "offline" || device.state === "connecting") {
       return fail("device-offline", true, device.name);
     }
-    if (device.state === "busy" && !options.allowBusy) {
-      return fail("device-busy", true, `${device.name} runs a task`);
-    }
     const { type: _type, ...fields } = action;
     const sent = this.#options.gateway.send(deviceId, ACTION_MESSAGE[action.type], {
       ...fields,
@@ -98,8 +99,11 @@ export class ActionDispatcher {
     } as never);
     if (!sent) return fail("send-refused", true, device.name);
     return new Promise((resolve) => {
-      const timeoutMs = options.timeoutMs ?? this.#options.defaultTimeoutMs ?? 30_000;
-      const timer = setTimeout(
+      const clock = this.#options.clock;
+      const timeoutMs = options.timeoutMs === undefined
+        ? this.#options.defaultTimeoutMs ?? 30_000
+        : options.timeoutMs;
+      const timer = timeoutMs === null ? undefined : clock.setTimeout(
         () => settle(failure("timeout", true, `no answer from ${device.name} within ${timeoutMs} ms`)),
         timeoutMs,
       );
@@ -108,7 +112,7 @@ export class ActionDispatcher {
       const settle = (outcome: ActionOutcome) => {
         if (!this.#pending.has(actionId)) return;
         this.#pending.delete(actionId);
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         options.signal?.removeEventListener("abort", onAbort);
         resolve(outcome);
       };
@@ -123,16 +127,14 @@ export class ActionDispatcher {
 
   /** Stops listening; pending actions fail as cancelled. */
   close(): void {
-    this.#unsubscribe();
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
     for (const [actionId, pending] of this.#pending) {
       pending.settle(this.#failure(actionId, pending, "cancelled", false, "server shutting down"));
     }
   }
 
-  #onMessage(deviceId: string, message: Message): void {
-    if (message.type === "STREAM_FRAME") return this.#onFrame(deviceId, message);
-    if (message.type !== "RESULT" || message.payload.actionId === undefined) return;
-    const actionId = message.payload.actionId;
+  #onResult(deviceId: string, message: MessageOf<"RESULT">): void {
+    const actionId = message.payload.actionId!;
     const pending = this.#pending.get(actionId);
     if (pending === undefined || pending.deviceId !== deviceId) {
       this.#options.gateway.send(
@@ -142,7 +144,7 @@ export class ActionDispatcher {
       );
       return;
     }
-    const base = { actionId, deviceId, sentAtMs: pending.sentAtMs, answeredAtMs: this.#options.now() };
+    const base = { actionId, deviceId, sentAtMs: pending.sentAtMs, answeredAtMs: this.#options.clock.now() };
     const result = message.payload;
     if (result.ok) {
       pending.settle({
@@ -193,7 +195,7 @@ export class ActionDispatcher {
       actionId,
       deviceId: pending.deviceId,
       sentAtMs: pending.sentAtMs,
-      answeredAtMs: this.#options.now(),
+      answeredAtMs: this.#options.clock.now(),
       error: { code, message, retryable },
     };
   }

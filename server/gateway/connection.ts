@@ -1,10 +1,11 @@
 /**
- * One device socket: decodes frames, enforces limits and the message rate (see `inbound_flow.ts`), counts
- * protocol errors and disconnects repeat offenders, writes frames with backpressure. It knows nothing of
- * sessions: decoded messages go to the handler the gateway supplies.
+ * One device transport: decodes frames, enforces the size limits and the message rate (see
+ * `inbound_flow.ts`), counts protocol errors and disconnects repeat offenders, writes frames. It knows
+ * nothing of sessions: decoded messages and the close go to the handler the gateway supplies.
  */
 import type { Clock } from "../../shared/clock.ts";
 import {
+  CloseCodes,
   decodeFrame,
   encodeMessage,
   type Limits,
@@ -16,7 +17,7 @@ import {
   RELIABLE_TYPES,
   TYPE_BY_CODE,
 } from "../../shared/protocol/mod.ts";
-import { CloseCodes } from "../../shared/protocol/mod.ts";
+import type { Incoming, Transport } from "../../shared/transport/transport.ts";
 import { InboundFlow } from "./inbound_flow.ts";
 import { WindowCounter } from "./rate_limiter.ts";
 
@@ -30,8 +31,6 @@ export interface ConnectionOptions {
   /** Protocol errors within `errorWindowMs` that get a connection closed. */
   maxErrors: number;
   errorWindowMs: number;
-  /** Socket buffer above which droppable frames are dropped. */
-  maxBufferedBytes: number;
 }
 
 /** What a connection reports to its owner. */
@@ -40,23 +39,19 @@ export interface ConnectionHandler {
   closed(connection: Connection, code: number, reason: string): void;
 }
 
-let nextConnectionNumber = 1;
-
-/** A device socket and its protocol bookkeeping. */
+/** A device transport and its protocol bookkeeping. */
 export class Connection {
-  readonly number = nextConnectionNumber++;
   phase: ConnectionPhase = "awaiting-connect";
   readonly openedAtMs: number;
   lastHeardAtMs: number;
-  /** Set once CONNECT authenticated: the key and the session this socket serves. */
+  /** Set once CONNECT authenticated: the key and the session this transport serves. */
   keyId: string | null = null;
   sessionId: string | null = null;
-  droppedFrames = 0;
   readonly #flow: InboundFlow;
   readonly #errors: WindowCounter;
 
   constructor(
-    readonly socket: WebSocket,
+    readonly transport: Transport,
     readonly options: ConnectionOptions,
     readonly handler: ConnectionHandler,
   ) {
@@ -65,30 +60,23 @@ export class Connection {
     this.lastHeardAtMs = now;
     this.#flow = new InboundFlow(options.limits.maxMessagesPerSecond, now);
     this.#errors = new WindowCounter(options.errorWindowMs);
-    socket.binaryType = "arraybuffer";
-    socket.onmessage = (event) => this.#receive(event.data);
-    socket.onclose = (event) => this.#onClosed(event.code, event.reason);
-    socket.onerror = () => {};
+    void this.#read();
   }
 
-  /** Encodes and writes a message. Droppable messages are dropped when the peer falls behind. */
-  send<T extends MessageType>(type: T, payload: PayloadInputOf<T>, droppable = false): boolean {
-    if (this.phase === "closed" || this.socket.readyState !== WebSocket.OPEN) return false;
-    if (droppable && this.socket.bufferedAmount > this.options.maxBufferedBytes) {
-      this.droppedFrames++;
-      return false;
-    }
-    this.socket.send(encodeMessage(type, payload, this.options.clock.now()));
+  /** Encodes and writes a message now; false once closed. */
+  send<T extends MessageType>(type: T, payload: PayloadInputOf<T>): boolean {
+    if (this.phase === "closed" || !this.transport.isOpen) return false;
+    this.transport.send(encodeMessage(type, payload, this.options.clock.now()));
     return true;
   }
 
-  /** Sends an ERROR; with `closeCode`, closes the socket after it. */
+  /** Sends an ERROR; with `closeCode`, closes the transport after it. */
   fail(error: ProtocolError, closeCode?: number): void {
     this.send("ERROR", error);
     if (closeCode !== undefined) this.close(closeCode, error.code);
   }
 
-  /** Answers a protocol error that does not close by itself; closes the socket past the limit. */
+  /** Answers a protocol error that does not close by itself; closes the transport past the limit. */
   recordError(error: ProtocolError): void {
     const count = this.#errors.record(this.options.clock.now());
     if (count >= this.options.maxErrors) {
@@ -99,29 +87,27 @@ export class Connection {
     }
   }
 
-  /** Closes the socket; the close handler runs once. */
+  /** Closes the transport; the close handler runs once. */
   close(code: number, reason: string): void {
     if (this.phase === "closed") return;
-    try {
-      this.socket.close(code, reason.slice(0, 120));
-    } catch {
-      // Already closing: the close event still arrives.
-    }
+    this.transport.close(code, reason);
     this.#onClosed(code, reason);
   }
 
-  #receive(data: unknown): void {
+  async #read(): Promise<void> {
+    for await (const frame of this.transport) this.#receive(frame);
+    const { code, reason } = await this.transport.closed;
+    this.#onClosed(code, reason);
+  }
+
+  #receive(frame: Incoming): void {
     if (this.phase === "closed") return;
     const now = this.options.clock.now();
     this.lastHeardAtMs = now;
-    if (typeof data === "string") return this.recordError(protocolError("text-frame"));
-    if (!(data instanceof ArrayBuffer)) {
-      return this.recordError(protocolError("bad-header", "not a binary frame"));
-    }
-    const bytes = new Uint8Array(data);
-    const decoded = decodeFrame(bytes, this.options.limits);
+    if (typeof frame === "string") return this.recordError(protocolError("text-frame"));
+    const decoded = decodeFrame(frame, this.options.limits);
     if (!decoded.ok) {
-      const reliable = decoded.error.code === "frame-too-large" ? reliableTypeOf(bytes) : null;
+      const reliable = decoded.error.code === "frame-too-large" ? reliableTypeOf(frame) : null;
       if (reliable !== null) {
         // Undecoded, so its seq is unknown: going on could skip a reliable message without anyone knowing.
         return this.fail({ ...decoded.error, ref: reliable }, CloseCodes.frameTooLarge);

@@ -1,18 +1,14 @@
 import assert from "node:assert/strict";
 import type { MessageOf } from "../../shared/protocol/mod.ts";
-import { startGateway, until } from "../../tests/helpers/gateway_harness.ts";
-import { RawDevice } from "../../tests/helpers/raw_device.ts";
-
-const live = { sanitizeResources: false, sanitizeOps: false };
+import { startGateway, tickUntil, until } from "../../tests/helpers/gateway_harness.ts";
 
 Deno.test(
   "a raw device sending reliable messages faster than the limit is refused with retryAfterMs; resending from the refused seq delivers each exactly once, in order",
-  live,
   async () => {
     const h = startGateway({
       limits: { maxFrameBytes: 65536, maxJsonBytes: 16384, maxMessagesPerSecond: 20 },
     });
-    const device = await RawDevice.open(h.url);
+    const device = h.device();
     try {
       device.autoAck = false;
       const { ready } = await device.handshake(h.deviceKey.secret, "flooder");
@@ -27,7 +23,7 @@ Deno.test(
         const error = (await device.next("ERROR", 5000)).payload;
         assert.equal(error.code, "rate-limited", error.message);
         assert.ok(error.retryAfterMs !== undefined && error.retryAfterMs > 0, "the ERROR says when to retry");
-        await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs));
+        await h.clock.tickAsync(error.retryAfterMs!);
         // A dropped PONG names its type; a refused reliable message names its seq: resend from it.
         if (!/^\d+$/.test(error.ref ?? "")) continue;
         refusals.push(error);
@@ -44,14 +40,14 @@ Deno.test(
         Array.from({ length: TOTAL }, (_, i) => [deviceId, i + 1]),
         "every message delivered once, in order",
       );
-      await until(
+      await tickUntil(
+        h.clock,
         () => device.received.some((m) => m.type === "SEQ_ACK" && m.payload.seq === TOTAL),
         "the SEQ_ACK covering the last message",
       );
       assert.equal(device.closeCode, null, "refusals the device acted on never closed it");
       assert.equal(h.gateway.device(deviceId)?.state, "ready");
     } finally {
-      await device.close();
       await h.close();
     }
   },

@@ -1,63 +1,291 @@
 /**
- * A device session: outlives its socket for the resume grace window, so reliable messages in either
- * direction survive a dropped connection exactly once and in order.
+ * Device sessions: the handshake (CONNECT → ACK → REGISTER_CAPABILITIES → READY), resume after a dropped
+ * socket within the grace window, heartbeats, and the end of a session. A session outlives its socket, so
+ * reliable messages in either direction survive a drop exactly once and in order (its `ReliableChannel`).
+ * Inputs arrive as `handleX()` calls; what a device becomes (ready, offline, its RTT) is told to the
+ * registry, which reports it as events.
  */
-import { createHash } from "node:crypto";
-import { type Capabilities, ReliableInbox, ReliableOutbox } from "../../shared/protocol/mod.ts";
+import type { Timers } from "../../shared/clock.ts";
+import type { IdSource } from "../../shared/ids.ts";
+import {
+  type Capabilities,
+  CloseCodes,
+  Heartbeat,
+  type Limits,
+  type Message,
+  MIN_PROTOCOL_VERSION,
+  type PayloadInputOf,
+  type PayloadOf,
+  PROTOCOL_VERSION,
+  protocolError,
+  ReliableChannel,
+} from "../../shared/protocol/mod.ts";
+import type { KeyVerifier } from "../auth/types.ts";
 import type { Connection } from "./connection.ts";
-import type { DeviceState, DeviceView } from "./types.ts";
-
-/** A known device; kept after it goes offline so operators and the scheduler still see it. */
-export interface DeviceRecord {
-  id: string;
-  name: string;
-  keyId: string;
-  capabilities: Capabilities;
-  state: DeviceState;
-  busy: boolean;
-  rttMs: number | null;
-  lastSeen: number;
-  sessionId: string | null;
-}
-
-/** Heartbeat bookkeeping of a ready session. */
-export interface Heartbeat {
-  nextPingId: number;
-  nextPingAtMs: number;
-  pending: { id: number; sentAtMs: number } | null;
-}
+import { deviceIdFor, type DeviceRegistry } from "./registry.ts";
 
 /** One device session. */
 export class Session {
-  readonly outbox = new ReliableOutbox();
-  readonly inbox = new ReliableInbox();
+  readonly channel: ReliableChannel;
+  readonly heartbeat: Heartbeat;
   connection: Connection | null = null;
-  device: DeviceRecord | null = null;
+  /** The device, once registered. */
+  deviceId: string | null = null;
   /** When the socket dropped; null while connected. */
   detachedAtMs: number | null = null;
-  /** A pending cumulative SEQ_ACK. */
-  ackTimer: ReturnType<typeof setTimeout> | undefined;
-  heartbeat: Heartbeat = { nextPingId: 1, nextPingAtMs: 0, pending: null };
-  /** On-demand PINGs awaiting their PONG: id → start time (high resolution) and resolver. */
-  readonly probes = new Map<number, { startedAt: number; resolve: (rttMs: number | null) => void }>();
+  /** On-demand PINGs (`ping`) awaiting their PONG, by id. */
+  readonly probes = new Map<number, (pongAtMs: number | null) => void>();
+  nextProbeId = 1_000_000_000;
 
-  constructor(readonly id: string, readonly keyId: string) {}
+  constructor(readonly id: string, readonly keyId: string, timers: Timers, heartbeatIntervalMs: number) {
+    this.channel = new ReliableChannel({ timers, ackDelayMs: 0 });
+    this.heartbeat = new Heartbeat(heartbeatIntervalMs, timers.now());
+  }
 }
 
-/** The stable device id for a key and a device name: the same pair always gives the same id. */
-export function deviceIdFor(keyId: string, name: string): string {
-  return "dev_" + createHash("sha256").update(`${keyId}\u0000${name}`).digest("hex").slice(0, 20);
+/** Session settings. */
+export interface SessionOptions {
+  keys: KeyVerifier;
+  timers: Timers;
+  newId: IdSource;
+  registry: DeviceRegistry;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  resumeGraceMs: number;
+  handshakeTimeoutMs: number;
+  limits: Limits;
+  log: { info(message: string, fields?: Record<string, unknown>): void };
+  /** A high-resolution time source for on-demand round trips (default `performance.now`). */
+  preciseNow?: () => number;
 }
 
-/** The operator's view of a device record. */
-export function viewOf(record: DeviceRecord): DeviceView {
-  return {
-    id: record.id,
-    name: record.name,
-    state: record.state,
-    rttMs: record.rttMs,
-    lastSeen: record.lastSeen,
-    capabilities: record.capabilities,
-    keyId: record.keyId,
-  };
+/** Every session, by id and by device. */
+export class SessionManager {
+  readonly #options: SessionOptions;
+  readonly #sessions = new Map<string, Session>();
+
+  constructor(options: SessionOptions) {
+    this.#options = options;
+  }
+
+  /** The live session of a device, if any. */
+  ofDevice(deviceId: string): Session | undefined {
+    const sessionId = this.#options.registry.get(deviceId)?.sessionId;
+    return sessionId ? this.#sessions.get(sessionId) : undefined;
+  }
+
+  /** The session a connection serves. */
+  ofConnection(connection: Connection): Session | undefined {
+    const session = this.#sessions.get(connection.sessionId ?? "");
+    return session?.connection === connection ? session : undefined;
+  }
+
+  /** CONNECT: checks the version and the key, then opens a session or resumes one. */
+  handleConnect(connection: Connection, hello: PayloadOf<"CONNECT">): void {
+    if (hello.protocolVersion < MIN_PROTOCOL_VERSION || hello.protocolVersion > PROTOCOL_VERSION) {
+      const detail =
+        `client speaks ${hello.protocolVersion}, server supports ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}`;
+      return connection.fail(protocolError("version-unsupported", detail), CloseCodes.versionUnsupported);
+    }
+    const key = this.#options.keys.verify(hello.token);
+    if (key === null) return connection.fail(protocolError("unauthorized"), CloseCodes.unauthorized);
+    if (key.scope !== "device") {
+      const detail = `a ${key.scope} key cannot connect a device`;
+      return connection.fail(protocolError("wrong-scope", detail), CloseCodes.unauthorized);
+    }
+    connection.keyId = key.id;
+    const resumable = hello.resume && this.#sessions.get(hello.resume.sessionId);
+    if (resumable && resumable.keyId === key.id && resumable.deviceId !== null) {
+      return this.#resume(connection, resumable, hello.resume!.lastSeq);
+    }
+    const { timers, heartbeatIntervalMs } = this.#options;
+    const session = new Session(this.#options.newId(), key.id, timers, heartbeatIntervalMs);
+    this.#sessions.set(session.id, session);
+    session.connection = connection;
+    connection.sessionId = session.id;
+    connection.phase = "awaiting-capabilities";
+    connection.send("ACK", this.#ack(session, false));
+  }
+
+  /** REGISTER_CAPABILITIES: the device joins (replacing an older session of the same device). */
+  handleRegister(connection: Connection, capabilities: Capabilities): void {
+    const session = this.#sessions.get(connection.sessionId!)!;
+    const { registry } = this.#options;
+    const deviceId = deviceIdFor(session.keyId, capabilities.name);
+    const stale = this.ofDevice(deviceId);
+    if (stale !== undefined && stale !== session) {
+      this.end(stale, "session-replaced", CloseCodes.sessionReplaced);
+    }
+    session.channel.attach(connection.transport);
+    session.deviceId = deviceId;
+    session.heartbeat.restart(this.#options.timers.now());
+    connection.phase = "ready";
+    // READY goes out before anyone hears of the device, so work sent on `device-ready` follows it.
+    connection.send("READY", { deviceId, name: capabilities.name });
+    registry.register(session.keyId, capabilities, session.id);
+    this.#options.log.info("device ready", { deviceId, name: capabilities.name });
+  }
+
+  /**
+   * A message from a READY connection: heartbeat answers, acknowledgements and goodbyes are handled here;
+   * the rest comes back (with the device id) to be routed, duplicates excepted. Null when consumed.
+   */
+  handleMessage(connection: Connection, message: Message): { deviceId: string; message: Message } | null {
+    const session = this.ofConnection(connection);
+    if (session === undefined || session.deviceId === null) return null;
+    const deviceId = session.deviceId;
+    this.#options.registry.heard(deviceId);
+    switch (message.type) {
+      case "PONG": {
+        const probe = session.probes.get(message.payload.id);
+        if (probe !== undefined) {
+          session.probes.delete(message.payload.id);
+          probe(this.#preciseNow());
+          return null;
+        }
+        const rttMs = session.heartbeat.pong(message.payload.id, this.#options.timers.now());
+        if (rttMs !== null) this.#options.registry.rtt(deviceId, rttMs);
+        return null;
+      }
+      case "BYE":
+        this.end(session, "bye", CloseCodes.normal);
+        return null;
+    }
+    return session.channel.receive(message) === "deliver" ? { deviceId, message } : null;
+  }
+
+  /** The connection closed: its session waits for a resume, or ends (protocol closes, no device yet). */
+  handleClosed(connection: Connection, code: number, reason: string): void {
+    const session = this.ofConnection(connection);
+    if (session === undefined) return;
+    session.connection = null;
+    session.channel.detach();
+    if (session.deviceId === null) {
+      this.#sessions.delete(session.id);
+      return;
+    }
+    if (code >= 4000 && code < 4100) return this.end(session, reason);
+    session.detachedAtMs = this.#options.timers.now();
+    this.#options.registry.detached(session.deviceId);
+    this.#options.log.info("device socket lost", { deviceId: session.deviceId, code, reason });
+  }
+
+  /** Periodic duties at `nowMs`: expired grace windows, silent devices, due PINGs. */
+  handleTick(nowMs: number): void {
+    const { heartbeatTimeoutMs, resumeGraceMs } = this.#options;
+    for (const session of [...this.#sessions.values()]) {
+      if (session.detachedAtMs !== null) {
+        if (nowMs - session.detachedAtMs > resumeGraceMs) this.end(session, "connection-lost");
+        continue;
+      }
+      const connection = session.connection;
+      if (connection === null || connection.phase !== "ready") continue;
+      const silentMs = nowMs - connection.lastHeardAtMs;
+      if (silentMs > heartbeatTimeoutMs) {
+        connection.fail(protocolError("heartbeat-timeout", `silent for ${silentMs} ms`));
+        this.end(session, "heartbeat-timeout", CloseCodes.heartbeatTimeout);
+        continue;
+      }
+      const ping = session.heartbeat.due(nowMs);
+      if (ping !== null) connection.send("PING", ping);
+    }
+  }
+
+  /**
+   * Sends a PING now and resolves with the round-trip time in ms (high resolution), or null when the
+   * device is not connected or no PONG comes within `timeoutMs`.
+   */
+  ping(deviceId: string, timeoutMs: number): Promise<number | null> {
+    const session = this.ofDevice(deviceId);
+    const connection = session?.connection;
+    if (session === undefined || connection == null || connection.phase !== "ready") {
+      return Promise.resolve(null);
+    }
+    const id = session.nextProbeId++;
+    const timers = this.#options.timers;
+    return new Promise((resolve) => {
+      const startedAt = this.#preciseNow();
+      const timer = timers.setTimeout(() => settle(null), timeoutMs);
+      const settle = (pongAt: number | null) => {
+        timers.clearTimeout(timer);
+        session.probes.delete(id);
+        resolve(pongAt === null ? null : pongAt - startedAt);
+      };
+      session.probes.set(id, settle);
+      connection.send("PING", { id, sentAtMs: timers.now() });
+    });
+  }
+
+  /** Ends every session of a revoked key (their devices go offline). */
+  revoke(keyId: string): void {
+    for (const session of [...this.#sessions.values()]) {
+      if (session.keyId !== keyId) continue;
+      session.connection?.fail(protocolError("key-revoked"));
+      this.end(session, "key-revoked", CloseCodes.keyRevoked);
+    }
+  }
+
+  /** Ends a session: its connection closes (with `closeCode`), its device goes offline. */
+  end(session: Session, reason: string, closeCode?: number): void {
+    if (this.#sessions.get(session.id) !== session) return;
+    this.#sessions.delete(session.id);
+    session.channel.close();
+    for (const probe of [...session.probes.values()]) probe(null);
+    const connection = session.connection;
+    session.connection = null;
+    if (connection !== null && closeCode !== undefined) connection.close(closeCode, reason);
+    if (session.deviceId === null) return;
+    this.#options.log.info("device offline", { deviceId: session.deviceId, reason });
+    this.#options.registry.offline(session.deviceId, session.id, reason);
+  }
+
+  /** Drops every session without telling anyone (the server is stopping; devices resume or re-register). */
+  dispose(): void {
+    for (const session of this.#sessions.values()) {
+      session.channel.close();
+      for (const probe of [...session.probes.values()]) probe(null);
+    }
+    this.#sessions.clear();
+  }
+
+  #preciseNow(): number {
+    return (this.#options.preciseNow ?? (() => performance.now()))();
+  }
+
+  #resume(connection: Connection, session: Session, peerLastSeq: number): void {
+    const previous = session.connection;
+    if (previous !== null && previous !== connection) {
+      previous.sessionId = null;
+      previous.fail(
+        protocolError("session-replaced", "the device resumed on a new socket"),
+        CloseCodes.sessionReplaced,
+      );
+    }
+    const record = this.#options.registry.get(session.deviceId!)!;
+    session.connection = connection;
+    session.detachedAtMs = null;
+    connection.sessionId = session.id;
+    connection.phase = "ready";
+    connection.send("ACK", this.#ack(session, true));
+    connection.send("READY", { deviceId: record.id, name: record.name });
+    session.channel.attach(connection.transport);
+    session.channel.replayAfter(peerLastSeq);
+    session.heartbeat.restart(this.#options.timers.now());
+    this.#options.registry.online(record, session.id);
+    this.#options.log.info("device resumed", { deviceId: record.id, sessionId: session.id });
+  }
+
+  #ack(session: Session, resumed: boolean): PayloadInputOf<"ACK"> {
+    const ack: PayloadInputOf<"ACK"> = {
+      sessionId: session.id,
+      protocolVersion: PROTOCOL_VERSION,
+      heartbeatIntervalMs: this.#options.heartbeatIntervalMs,
+      heartbeatTimeoutMs: this.#options.heartbeatTimeoutMs,
+      limits: this.#options.limits,
+      resumed,
+      lastSeq: session.channel.lastSeq,
+    };
+    if (resumed && session.deviceId !== null) ack.deviceId = session.deviceId;
+    return ack;
+  }
 }

@@ -1,14 +1,20 @@
-/** The gateway's public face: what the REST API, the scheduler and the action API use. */
-import type { Capabilities, Message, MessageType, PayloadInputOf } from "../../shared/protocol/mod.ts";
+/** The gateway's public face: what the REST API, the scheduler, the Brain and the transfers use. */
+import type { Emitter } from "../../shared/emitter.ts";
+import type { Capabilities, MessageType, PayloadInputOf } from "../../shared/protocol/mod.ts";
+import type { Router } from "./router.ts";
 
-/** A device's state as operators see it. */
+/**
+ * A device's connection state as the gateway knows it. `busy` is not the gateway's fact (the scheduler
+ * owns who uses a screen); the REST API shows it by combining both.
+ */
 export type DeviceState = "connecting" | "ready" | "busy" | "offline";
 
-/** A device as listed by `GET /api/devices`. */
+/** A device as the gateway knows it. */
 export interface DeviceView {
   id: string;
   name: string;
   state: DeviceState;
+  /** Round-trip time of the last heartbeat, in ms; null before the first one. */
   rttMs: number | null;
   lastSeen: number;
   capabilities: Capabilities;
@@ -16,30 +22,30 @@ export interface DeviceView {
   keyId: string;
 }
 
-/** Events the gateway emits to the rest of the server. */
-export interface GatewayListener {
+/** What the gateway reports, as typed events. */
+export type GatewayEvents = {
   /** A device finished its handshake (or resumed) and may receive work. */
-  deviceReady?(device: DeviceView): void;
-  /** A ready device became busy with GUI work, or ready again (`setBusy` changed its state). */
-  deviceBusy?(device: DeviceView, busy: boolean): void;
+  "device-ready": [device: DeviceView];
   /** A device went offline (socket lost past the grace window, heartbeat timeout, revoked, BYE). */
-  deviceOffline?(device: DeviceView, reason: string): void;
-  /** A post-handshake message from a READY device, after de-duplication. */
-  message?(deviceId: string, message: Message): void;
-}
+  "device-offline": [device: DeviceView, reason: string];
+  /** A ready device's round-trip time moved noticeably (see `registry.ts`). */
+  "device-updated": [device: DeviceView];
+};
 
-/** Sends to devices and reports on them. */
+/** Sends to devices, reports on them, and routes what they send to each message's one owner. */
 export interface Gateway {
-  /** Sends a message to a READY device. Reliable types get their `seq` here; returns false if not sendable. */
+  /** Sends a message to a READY device. Reliable types get their `seq` here; false if not sendable. */
   send<T extends MessageType>(deviceId: string, type: T, payload: Omit<PayloadInputOf<T>, "seq">): boolean;
   /** Every known device, online or not. */
   devices(): DeviceView[];
-  /** One device by id. */
-  device(id: string): DeviceView | undefined;
-  /** Marks a ready device busy or back to ready (the scheduler's view of GUI work). */
-  setBusy(deviceId: string, busy: boolean): void;
+  /** One device by id, or by name when no id matches. */
+  device(idOrName: string): DeviceView | undefined;
+  /** A PING now: the round-trip time in ms (high resolution), or null when offline or unanswered. */
+  ping(deviceId: string, timeoutMs?: number): Promise<number | null>;
   /** Bytes queued on the device's socket, for senders of bulk data (0 when not connected). */
   bufferedBytes(deviceId: string): number;
-  /** Subscribes to device events; returns an unsubscribe function. */
-  subscribe(listener: GatewayListener): () => void;
+  /** Device arrivals, losses and updates. */
+  readonly events: Emitter<GatewayEvents>;
+  /** Where messages from READY devices go: each type to the one handler that owns it. */
+  readonly router: Router;
 }

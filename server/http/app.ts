@@ -1,5 +1,7 @@
 /** The HTTP surface: health check, the device WebSocket endpoint, and the operator REST API. */
 import { Hono } from "hono";
+import type { Transport } from "../../shared/transport/transport.ts";
+import { webSocketTransport } from "../../shared/transport/websocket.ts";
 import type { KeyStore } from "../auth/key_store.ts";
 import type { Logger } from "../log.ts";
 import { type AuthVariables, requireScope } from "./auth.ts";
@@ -10,7 +12,7 @@ export interface AppDeps {
   keys: KeyStore;
   log: Logger;
   /** Takes over an upgraded device socket (the gateway). */
-  acceptDeviceSocket(socket: WebSocket): void;
+  acceptDevice(transport: Transport): void;
   /** Operator routes, mounted under /api at their prefix. */
   api: Record<string, Hono<{ Variables: AuthVariables }>>;
   /** What `GET /healthz` reports: 200 when `status` is "ok", else 503 with the report (default ok). */
@@ -34,7 +36,7 @@ export function createApp(deps: AppDeps): Hono {
       throw new HttpError(426, "upgrade-required", "Cannot serve device endpoint: use a WebSocket upgrade");
     }
     const { socket, response } = Deno.upgradeWebSocket(c.req.raw, { idleTimeout: 0 });
-    deps.acceptDeviceSocket(socket);
+    deps.acceptDevice(webSocketTransport(socket));
     return response;
   });
   const api = new Hono<{ Variables: AuthVariables }>();

@@ -1,20 +1,34 @@
 /**
  * Logs device state changes as events: ready (online), busy and ready again around GUI work, offline with
  * its reason. They are appended to the event log and published at once, so SSE clients see them live
- * and can replay them with Last-Event-ID.
+ * and can replay them with Last-Event-ID. Readiness and loss come from the gateway, busy from the
+ * scheduler (it owns who uses a screen).
  */
+import type { Emitter } from "../../shared/emitter.ts";
 import type { DeviceState, DeviceView, Gateway } from "../gateway/types.ts";
 import type { EventLog } from "./event_log.ts";
+import type { OrionEvents } from "./service.ts";
 
 /** What the recorder needs. */
 export interface DeviceEventDeps {
-  gateway: Pick<Gateway, "subscribe">;
+  gateway: Pick<Gateway, "events" | "device">;
   log: EventLog;
   now: () => number;
 }
 
-/** Starts logging device state changes; returns a function that stops it. */
-export function recordDeviceEvents(deps: DeviceEventDeps): () => void {
+/** A running recorder. */
+export interface DeviceEventRecorder {
+  /** Also records busy changes the scheduler reports. */
+  followBusy(events: Emitter<OrionEvents>): void;
+  /** Stops recording. */
+  stop(): void;
+}
+
+/**
+ * Starts logging device state changes. Start it before anything else listens to the gateway, so a
+ * device's own event precedes the transitions it causes.
+ */
+export function recordDeviceEvents(deps: DeviceEventDeps): DeviceEventRecorder {
   const last = new Map<string, DeviceState>();
   const record = (device: DeviceView, to: DeviceState, reason?: string) => {
     const from = last.get(device.id) ?? null;
@@ -31,9 +45,19 @@ export function recordDeviceEvents(deps: DeviceEventDeps): () => void {
     });
     deps.log.publish([event]);
   };
-  return deps.gateway.subscribe({
-    deviceReady: (device) => record(device, device.state),
-    deviceBusy: (device, busy) => record(device, busy ? "busy" : "ready"),
-    deviceOffline: (device, reason) => record(device, "offline", reason),
-  });
+  const unsubscribe = [
+    deps.gateway.events.on("device-ready", (device) => record(device, "ready")),
+    deps.gateway.events.on("device-offline", (device, reason) => record(device, "offline", reason)),
+  ];
+  return {
+    followBusy(events) {
+      unsubscribe.push(events.on("device-busy", (deviceId, busy) => {
+        const device = deps.gateway.device(deviceId);
+        if (device !== undefined && device.state !== "offline") record(device, busy ? "busy" : "ready");
+      }));
+    },
+    stop() {
+      for (const stop of unsubscribe) stop();
+    },
+  };
 }

@@ -4,6 +4,7 @@
  * Where the next step comes from is pluggable: a script's list now, the Brain's decisions later.
  */
 import type { Step } from "../../shared/actions.ts";
+import { sleep, type Timers } from "../../shared/clock.ts";
 import { type ErrorCode, type MessageOf, protocolError } from "../../shared/protocol/mod.ts";
 import type { ActionDispatcher, ActionFailure, ActionOutcome } from "../gateway/action_dispatcher.ts";
 import type { Gateway } from "../gateway/types.ts";
@@ -51,9 +52,7 @@ export interface NodeRunnerDeps {
   gateway: Gateway;
   dispatcher: ActionDispatcher;
   tasks: TaskChannel;
-  now: () => number;
-  /** Waits `ms` unless aborted; injected so tests control time. */
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  clock: Timers;
 }
 
 class RunStopped extends Error {
@@ -66,7 +65,11 @@ function failure(code: ErrorCode, retryable: boolean, detail?: string): ActionFa
   return { code, message: protocolError(code, detail).message, retryable };
 }
 
-/** Runs node attempts on devices. */
+/**
+ * Runs node attempts on devices. The attempt's deadline and the loss of its device are the scheduler's
+ * facts: it aborts `signal` (with the failure's code as the reason), and the runner stops and tells the
+ * device to cancel.
+ */
 export class NodeRunner {
   constructor(readonly deps: NodeRunnerDeps) {}
 
@@ -87,15 +90,10 @@ export class NodeRunner {
       inbox.push(message);
       wake();
     });
-    const unsubscribe = this.deps.gateway.subscribe({
-      deviceOffline: (device) => device.id === deviceId && halt(failure("device-lost", true, device.name)),
-    });
     const onAbort = () => halt(failure("cancelled", false, String(signal.reason ?? "cancelled")));
+    if (signal.aborted) onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
-    const deadline = setTimeout(
-      () => halt(failure("timeout", true, `node ${task.nodeId} passed its deadline`)),
-      Math.max(0, task.deadlineMs - this.deps.now()),
-    );
+    const now = () => this.deps.clock.now();
     const next = async <T extends TaskMessage["type"]>(
       type: T,
     ): Promise<Extract<TaskMessage, { type: T }>> => {
@@ -123,20 +121,19 @@ export class NodeRunner {
         if (stopReason) throw new RunStopped(stopReason);
         const step = await spec.source.next(previous);
         if (step === null) break;
-        const startedAtMs = this.deps.now();
+        const startedAtMs = now();
         if (step.type === "wait") {
-          await (this.deps.sleep ?? abortableSleep)(step.ms, stop.signal);
-          steps.push({ index, step, ok: true, startedAtMs, endedAtMs: this.deps.now() });
+          await sleep(this.deps.clock, step.ms, stop.signal);
+          steps.push({ index, step, ok: true, startedAtMs, endedAtMs: now() });
           previous = null;
           continue;
         }
         previous = await this.deps.dispatcher.execute(deviceId, step, {
           taskId: task.taskId,
-          allowBusy: true,
           signal: stop.signal,
-          timeoutMs: Math.max(1, task.deadlineMs - startedAtMs),
+          timeoutMs: null,
         });
-        const record: StepRecord = { index, step, ok: previous.ok, startedAtMs, endedAtMs: this.deps.now() };
+        const record: StepRecord = { index, step, ok: previous.ok, startedAtMs, endedAtMs: now() };
         if (!previous.ok) record.error = previous.error;
         steps.push(record);
         if (!previous.ok) throw new RunStopped(stopReason ?? previous.error);
@@ -147,27 +144,13 @@ export class NodeRunner {
       return { ok: true, artifacts: result.payload.artifacts ?? [], steps };
     } catch (error) {
       const reason = error instanceof RunStopped ? error.failure : failure("internal", true, String(error));
-      if (reason.code === "cancelled" || reason.code === "timeout") {
+      if (reason.code === "cancelled") {
         this.deps.gateway.send(deviceId, "CANCEL_TASK", { taskId: task.taskId, reason: reason.message });
       }
       return { ok: false, failure: reason, steps };
     } finally {
-      clearTimeout(deadline);
       signal.removeEventListener("abort", onAbort);
-      unsubscribe();
       close();
     }
   }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

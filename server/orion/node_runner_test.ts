@@ -1,26 +1,27 @@
 import assert from "node:assert/strict";
-import { startGateway, until } from "../../tests/helpers/gateway_harness.ts";
-import { RawDevice } from "../../tests/helpers/raw_device.ts";
+import { sequentialIds } from "../../shared/ids.ts";
+import { startGateway, tickUntil, until } from "../../tests/helpers/gateway_harness.ts";
 import { ActionDispatcher } from "../gateway/action_dispatcher.ts";
 import { NodeRunner, type RunSpec, scriptSteps } from "./node_runner.ts";
 import { TaskChannel } from "./task_channel.ts";
 
-const live = { sanitizeResources: false, sanitizeOps: false };
-
 async function setup() {
   const h = startGateway();
-  let ids = 0;
-  const dispatcher = new ActionDispatcher({ gateway: h.gateway, now: Date.now, newId: () => `act${++ids}` });
+  const dispatcher = new ActionDispatcher({
+    gateway: h.gateway,
+    clock: h.clock,
+    newId: sequentialIds("act"),
+  });
   const tasks = new TaskChannel(h.gateway);
-  const runner = new NodeRunner({ gateway: h.gateway, dispatcher, tasks, now: Date.now });
-  const device = await RawDevice.open(h.url);
+  const runner = new NodeRunner({ gateway: h.gateway, dispatcher, tasks, clock: h.clock });
+  const device = h.device();
   const deviceId = (await device.handshake(h.deviceKey.secret, "worker")).ready.payload.deviceId;
   return {
     h,
     runner,
     device,
     deviceId,
-    spec(steps: RunSpec["source"], deadlineMs = Date.now() + 5000): RunSpec {
+    spec(steps: RunSpec["source"], deadlineMs = h.clock.now() + 5000): RunSpec {
       return {
         deviceId,
         source: steps,
@@ -39,7 +40,6 @@ async function setup() {
     async close() {
       dispatcher.close();
       tasks.close();
-      await device.close();
       await h.close();
     },
   };
@@ -47,7 +47,6 @@ async function setup() {
 
 Deno.test(
   "NodeRunner runs EXECUTE_TASK, each step awaiting its RESULT, then FINISH_TASK and the task RESULT",
-  live,
   async () => {
     const s = await setup();
     try {
@@ -71,6 +70,12 @@ Deno.test(
       const click = await s.device.next("ACTION_CLICK");
       assert.deepEqual([click.payload.x, click.payload.y, click.payload.taskId], [5, 6, "t1"]);
       s.device.sendReliable("RESULT", { actionId: click.payload.actionId, taskId: "t1", ok: true });
+      // The wait step runs on the fake clock: FINISH_TASK comes once 10 ms have passed.
+      await tickUntil(
+        s.h.clock,
+        () => s.device.received.some((m) => m.type === "FINISH_TASK"),
+        "FINISH_TASK",
+      );
       await s.device.next("FINISH_TASK");
       const sha256 = "a".repeat(64);
       s.device.sendReliable("RESULT", {
@@ -91,7 +96,7 @@ Deno.test(
   },
 );
 
-Deno.test("NodeRunner fails the attempt with the device's error when a step fails", live, async () => {
+Deno.test("NodeRunner fails the attempt with the device's error when a step fails", async () => {
   const s = await setup();
   try {
     const run = s.runner.run(
@@ -116,7 +121,7 @@ Deno.test("NodeRunner fails the attempt with the device's error when a step fail
   }
 });
 
-Deno.test("NodeRunner fails the attempt when the task's own RESULT reports a failure", live, async () => {
+Deno.test("NodeRunner fails the attempt when the task's own RESULT reports a failure", async () => {
   const s = await setup();
   try {
     const run = s.runner.run(s.spec(scriptSteps([])), new AbortController().signal);
@@ -133,54 +138,41 @@ Deno.test("NodeRunner fails the attempt when the task's own RESULT reports a fai
   }
 });
 
-Deno.test("NodeRunner reports device-lost when the device goes away mid-node", live, async () => {
+Deno.test("NodeRunner stops when the scheduler aborts it and tells the device to cancel", async (t) => {
   const s = await setup();
   try {
-    const run = s.runner.run(
-      s.spec(scriptSteps([{ type: "move", x: 1, y: 1 }])),
-      new AbortController().signal,
-    );
-    await s.device.next("EXECUTE_TASK");
-    s.device.send("BYE", { reason: "unplugged" });
-    const outcome = await run;
-    assert.ok(!outcome.ok);
-    assert.deepEqual([outcome.failure.code, outcome.failure.retryable], ["device-lost", true]);
-  } finally {
-    await s.close();
-  }
-});
-
-Deno.test("NodeRunner cancels on the device when aborted, and on its deadline", live, async (t) => {
-  const s = await setup();
-  try {
-    await t.step("abort", async () => {
+    await t.step("an operator's cancel", async () => {
       const controller = new AbortController();
       const run = s.runner.run(s.spec(scriptSteps([{ type: "wait", ms: 60_000 }])), controller.signal);
       await s.device.next("EXECUTE_TASK");
       s.device.sendReliable("TASK_ACCEPTED", { taskId: "t1" });
-      await until(() => s.h.delivered.some((d) => d.message.type === "TASK_ACCEPTED"), "acceptance");
-      controller.abort("operator cancelled");
+      await until(() => s.h.clock.pendingCount() > 0, "the wait step under way");
+      controller.abort("cancelled");
       const outcome = await run;
       assert.ok(!outcome.ok);
       assert.equal(outcome.failure.code, "cancelled");
       assert.equal((await s.device.next("CANCEL_TASK")).payload.taskId, "t1");
     });
-    await t.step("deadline", async () => {
-      const run = s.runner.run(s.spec(scriptSteps([]), Date.now() + 100), new AbortController().signal);
+    await t.step("the scheduler's deadline (its timer is the only one: the runner arms none)", async () => {
+      const timersBefore = s.h.clock.pendingCount();
+      const controller = new AbortController();
+      const run = s.runner.run(s.spec(scriptSteps([]), s.h.clock.now() + 100), controller.signal);
       await s.device.next("EXECUTE_TASK");
+      assert.equal(s.h.clock.pendingCount(), timersBefore, "no deadline timer of the runner's own");
+      controller.abort("timeout");
       const outcome = await run;
       assert.ok(!outcome.ok);
-      assert.deepEqual([outcome.failure.code, outcome.failure.retryable], ["timeout", true]);
-      await s.device.next("CANCEL_TASK");
+      assert.match(outcome.failure.message, /timeout/);
+      assert.match((await s.device.next("CANCEL_TASK")).payload.reason, /timeout/);
     });
   } finally {
     await s.close();
   }
 });
 
-Deno.test("a device cannot answer for a task assigned to another device", live, async () => {
+Deno.test("a device cannot answer for a task assigned to another device", async () => {
   const s = await setup();
-  const intruder = await RawDevice.open(s.h.url);
+  const intruder = s.h.device();
   try {
     await intruder.handshake(s.h.deviceKey.secret, "intruder");
     const run = s.runner.run(s.spec(scriptSteps([])), new AbortController().signal);
@@ -196,7 +188,6 @@ Deno.test("a device cannot answer for a task assigned to another device", live, 
     s.device.sendReliable("RESULT", { taskId: "t1", ok: true });
     assert.ok((await run).ok, "the real device's answers still count");
   } finally {
-    await intruder.close();
     await s.close();
   }
 });

@@ -5,8 +5,8 @@
  * commands: runs attempts on devices, cancels them, arms timers. After a restart it rebuilds the state
  * from the store (snapshot + tail) and lets the core resolve what was in flight.
  */
-import type { Clock } from "../../shared/clock.ts";
-import { isGuiNode } from "../../shared/dag/schema.ts";
+import type { Timers } from "../../shared/clock.ts";
+import { Emitter } from "../../shared/emitter.ts";
 import type { DagNode } from "../../shared/dag/schema.ts";
 import type { ErrorCode } from "../../shared/protocol/mod.ts";
 import type { ArtifactAuthorizer } from "../artifacts/transfer.ts";
@@ -31,7 +31,6 @@ interface InFlight {
   attempt: number;
   deviceId: string;
   controller: AbortController;
-  gui: boolean;
 }
 
 /** Dependencies of the service. */
@@ -41,9 +40,11 @@ export interface OrionDeps {
   gateway: Gateway;
   runner: NodeRunner;
   store: ArtifactStore;
-  clock: Clock;
+  clock: Timers;
   logger: Logger;
   devices: KnownDevices;
+  /** How long a device counts as in use after an operator's last action on it (default 2 s). */
+  operatorIdleMs?: number;
   health: StoreHealth;
   /** The data dir and the store file, for messages. */
   dataDir: string;
@@ -54,18 +55,31 @@ export interface OrionDeps {
   maxPendingInputs?: number;
 }
 
+/** What the service reports, as typed events. */
+export type OrionEvents = {
+  /** A device's screen was taken by a GUI node, or given back. */
+  "device-busy": [deviceId: string, busy: boolean];
+};
+
 /** Runs DAGs. */
 export class OrionService {
+  readonly events: Emitter<OrionEvents>;
   readonly #deps: OrionDeps;
   readonly #durable: DurableScheduler;
-  readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #timers = new Map<string, unknown>();
   readonly #inFlight = new Map<string, InFlight>();
-  readonly #guiLoad = new Map<string, number>();
-  #unsubscribe: () => void = () => {};
+  /** Busy as last reported per device, so `device-busy` fires on changes only. */
+  readonly #busyShown = new Map<string, boolean>();
+  /** Devices an operator drives now: the idle timer that hands them back to placement. */
+  readonly #operatorIdle = new Map<string, unknown>();
+  #unsubscribe: Array<() => void> = [];
   #closed = false;
 
   constructor(deps: OrionDeps) {
     this.#deps = deps;
+    this.events = new Emitter<OrionEvents>((error) =>
+      deps.logger.warn("orion listener failed", { error: String(error) })
+    );
     this.#durable = new DurableScheduler({
       db: deps.db,
       store: new OrionStore({ db: deps.db, devices: deps.devices, file: deps.file, dataDir: deps.dataDir }),
@@ -93,10 +107,19 @@ export class OrionService {
       dags: Object.keys(loaded.state.dags).length,
       replayedInputs: loaded.tailInputs,
     });
-    this.#unsubscribe = this.#deps.gateway.subscribe({
-      deviceReady: (device) => this.#ready(device),
-      deviceOffline: (device) => this.#durable.record({ type: "device-offline", deviceId: device.id }),
-    });
+    const events = this.#deps.gateway.events;
+    this.#unsubscribe = [
+      events.on("device-ready", (device) => this.#ready(device)),
+      events.on(
+        "device-offline",
+        (device) => this.#durable.record({ type: "device-offline", deviceId: device.id }),
+      ),
+      events.on(
+        "device-updated",
+        (device) =>
+          this.#durable.record({ type: "device-updated", deviceId: device.id, rttMs: device.rttMs }),
+      ),
+    ];
     if (loaded.hasHistory) this.#durable.record({ type: "server-restarted" });
     else this.#announceDevices();
   }
@@ -114,6 +137,29 @@ export class OrionService {
   /** Every DAG's summary, archived and live, in submission order. */
   dags(): DagSummary[] {
     return this.#durable.dags();
+  }
+
+  /** Whether a GUI node holds the device's screen now (operators' actions are refused meanwhile). */
+  isBusy(deviceId: string): boolean {
+    return (this.#durable.state.devices[deviceId]?.gui ?? 0) > 0;
+  }
+
+  /**
+   * An operator acts on the device now: placement keeps GUI nodes off it until `operatorIdleMs` after the
+   * last such call (one `device-updated` when it starts, one when it ends).
+   */
+  operatorActive(deviceId: string): void {
+    const clock = this.#deps.clock;
+    const idle = this.#operatorIdle.get(deviceId);
+    if (idle === undefined) this.#durable.record({ type: "device-updated", deviceId, busy: true });
+    clock.clearTimeout(idle);
+    this.#operatorIdle.set(
+      deviceId,
+      clock.setTimeout(() => {
+        this.#operatorIdle.delete(deviceId);
+        this.#durable.record({ type: "device-updated", deviceId, busy: false });
+      }, this.#deps.operatorIdleMs ?? 2000),
+    );
   }
 
   /** Server-observed inputs waiting for the store. */
@@ -163,7 +209,9 @@ export class OrionService {
    */
   close(): void {
     this.#closed = true;
-    this.#unsubscribe();
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    for (const idle of this.#operatorIdle.values()) this.#deps.clock.clearTimeout(idle);
+    this.#operatorIdle.clear();
     this.#stopEverything("server shutting down");
     this.#durable.close();
   }
@@ -184,7 +232,7 @@ export class OrionService {
 
   /** Clears the shell's timers and aborts its attempts: a recovery re-arms and retries from the state. */
   #stopEverything(reason: string): void {
-    for (const timer of this.#timers.values()) clearTimeout(timer);
+    for (const timer of this.#timers.values()) this.#deps.clock.clearTimeout(timer);
     this.#timers.clear();
     for (const flight of this.#inFlight.values()) flight.controller.abort(reason);
   }
@@ -200,6 +248,17 @@ export class OrionService {
   #executeAll(commands: SchedulerCommand[], input: Input): void {
     for (const command of commands) this.#execute(command);
     if (input.type === "server-restarted" && !this.#closed) this.#announceDevices();
+    this.#reportBusy();
+  }
+
+  /** Emits `device-busy` for each device whose GUI state changed with the last input. */
+  #reportBusy(): void {
+    for (const [id, device] of Object.entries(this.#durable.state.devices)) {
+      const busy = device.gui > 0;
+      if ((this.#busyShown.get(id) ?? false) === busy) continue;
+      this.#busyShown.set(id, busy);
+      this.events.emit("device-busy", id, busy);
+    }
   }
 
   #execute(command: SchedulerCommand): void {
@@ -217,11 +276,12 @@ export class OrionService {
         }
         return;
       case "start-timer": {
-        clearTimeout(this.#timers.get(command.timerId));
-        const delayMs = Math.max(0, command.atMs - this.#deps.clock.now());
+        const clock = this.#deps.clock;
+        clock.clearTimeout(this.#timers.get(command.timerId));
+        const delayMs = Math.max(0, command.atMs - clock.now());
         this.#timers.set(
           command.timerId,
-          setTimeout(() => {
+          clock.setTimeout(() => {
             this.#timers.delete(command.timerId);
             this.#durable.record({ type: "timer-fired", timerId: command.timerId });
           }, delayMs),
@@ -229,7 +289,7 @@ export class OrionService {
         return;
       }
       case "cancel-timer":
-        clearTimeout(this.#timers.get(command.timerId));
+        this.#deps.clock.clearTimeout(this.#timers.get(command.timerId));
         this.#timers.delete(command.timerId);
         return;
       case "record":
@@ -247,13 +307,10 @@ export class OrionService {
       attempt,
       deviceId,
       controller: new AbortController(),
-      gui: isGuiNode(node),
     };
     this.#inFlight.set(taskId, flight);
-    if (flight.gui) this.#setGui(deviceId, +1);
     const ended = (ok: boolean, failure?: { code: ErrorCode; message: string; retryable: boolean }) => {
       this.#inFlight.delete(taskId);
-      if (flight.gui) this.#setGui(deviceId, -1);
       this.#durable.record({ type: "attempt-ended", dagId, nodeId, attempt, ok, failure });
     };
     try {
@@ -298,11 +355,5 @@ export class OrionService {
       this.#deps.logger.error("attempt failed unexpectedly", { taskId, error: String(error) });
       ended(false, { code: "internal", message: String(error), retryable: true });
     }
-  }
-
-  #setGui(deviceId: string, delta: number): void {
-    const load = Math.max(0, (this.#guiLoad.get(deviceId) ?? 0) + delta);
-    this.#guiLoad.set(deviceId, load);
-    this.#deps.gateway.setBusy(deviceId, load > 0);
   }
 }

@@ -21,7 +21,10 @@ export class TaskChannel {
 
   constructor(gateway: Gateway) {
     this.#gateway = gateway;
-    this.#unsubscribe = gateway.subscribe({ message: (deviceId, message) => this.#route(deviceId, message) });
+    this.#unsubscribe = gateway.router.own(
+      ["TASK_ACCEPTED", "PROGRESS", "RESULT:task"],
+      (deviceId, message) => this.#route(deviceId, message),
+    );
   }
 
   /** Registers the runner of `taskId` on `deviceId`; returns an unregister function. */
@@ -39,12 +42,8 @@ export class TaskChannel {
     this.#tasks.clear();
   }
 
-  #route(deviceId: string, message: Message): void {
-    let taskId: string;
-    if (message.type === "TASK_ACCEPTED" || message.type === "PROGRESS") taskId = message.payload.taskId;
-    else if (message.type === "RESULT" && message.payload.actionId === undefined) {
-      taskId = message.payload.taskId!;
-    } else return;
+  #route(deviceId: string, message: TaskMessage): void {
+    const taskId = message.payload.taskId!;
     const registration = this.#tasks.get(taskId);
     if (registration === undefined) {
       this.#gateway.send(deviceId, "ERROR", protocolError("unknown-task", `task ${taskId}`, taskId));

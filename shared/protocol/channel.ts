@@ -54,6 +54,9 @@ export class ReliableChannel {
   #queuedAck: Outgoing | null = null;
   /** Highest reliable seq written on the current transport. */
   #writtenThrough = 0;
+  /** While held, new reliable messages are only kept; the first seq kept that way. */
+  #held = false;
+  #heldFrom: number | null = null;
 
   constructor(options: ChannelOptions) {
     this.#options = options;
@@ -91,6 +94,25 @@ export class ReliableChannel {
     this.#transport = transport;
   }
 
+  /**
+   * Keeps new reliable messages without writing them (the peer cannot take them yet, as during a
+   * handshake) until `release`; unreliable ones are not sent meanwhile. `write` is not affected.
+   */
+  hold(): void {
+    this.#held = true;
+  }
+
+  /** Ends a hold: writes, in order, the reliable messages kept during it that no replay wrote. */
+  release(): void {
+    this.#held = false;
+    const from = this.#heldFrom;
+    this.#heldFrom = null;
+    if (from === null) return;
+    for (const pending of this.#outbox.replayAfter(0)) {
+      if (pending.seq >= from) this.write(pending.type, pending.payload as never);
+    }
+  }
+
   /** The transport is gone: writes stop (reliable messages stay kept for the next one). */
   detach(): void {
     this.#resetWrites();
@@ -103,6 +125,7 @@ export class ReliableChannel {
   reset(): void {
     this.#outbox = new ReliableOutbox();
     this.#inbox = new ReliableInbox();
+    this.#heldFrom = null;
   }
 
   /** Meters writes to `ratePerSecond` (paced channels; null writes at once). */
@@ -117,10 +140,11 @@ export class ReliableChannel {
   send<T extends MessageType>(type: T, payload: Omit<PayloadInputOf<T>, "seq">): boolean {
     if (RELIABLE_TYPES.has(type)) {
       const stamped = this.#outbox.stamp(type, payload);
-      this.write(type, stamped);
+      if (this.#held) this.#heldFrom ??= (stamped as { seq: number }).seq;
+      else this.write(type, stamped);
       return true;
     }
-    return this.write(type, payload as PayloadInputOf<T>);
+    return !this.#held && this.write(type, payload as PayloadInputOf<T>);
   }
 
   /** Writes a message as it is (no numbering) if attached; false when it could not be written. */
@@ -167,6 +191,7 @@ export class ReliableChannel {
 
   /** After a resume: drops what the peer has (`peerLastSeq`) and writes the rest again, in order. */
   replayAfter(peerLastSeq: number): void {
+    this.#heldFrom = null;
     for (const pending of this.#outbox.replayAfter(peerLastSeq)) {
       this.write(pending.type, pending.payload as never);
     }

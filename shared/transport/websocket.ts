@@ -10,39 +10,45 @@ export function webSocketTransport(socket: WebSocket): Transport {
   const incoming = new IncomingQueue();
   const closed = Promise.withResolvers<CloseInfo>();
   let done = false;
+  /** Our own close: nothing more is read or sent, but `closed` waits for the socket's close handshake. */
+  let closing: CloseInfo | null = null;
   const finish = (info: CloseInfo) => {
-    if (done) return;
     done = true;
     incoming.end();
-    closed.resolve(info);
+    closed.resolve(closing ?? info);
   };
   socket.onmessage = (event) => {
     const data = event.data;
     if (data instanceof ArrayBuffer) incoming.push(new Uint8Array(data));
     else if (typeof data === "string") incoming.push(data);
   };
-  socket.onclose = (event) => finish({ code: event.code, reason: event.reason });
+  socket.onclose = (event) => {
+    if (!done) finish({ code: event.code, reason: event.reason });
+  };
   socket.onerror = () => {};
   return {
     send(bytes) {
-      if (!done && socket.readyState === WebSocket.OPEN) socket.send(bytes);
+      if (!done && closing === null && socket.readyState === WebSocket.OPEN) socket.send(bytes);
     },
     close(code = 1000, reason = "") {
-      if (done) return;
+      if (done || closing !== null) return;
+      closing = { code, reason };
+      // Readers stop at once; `closed` settles when the close handshake is over, so what was sent just
+      // before (a BYE) reaches the peer first.
+      incoming.end();
       try {
         socket.close(code, reason.slice(0, 120));
       } catch {
         // Already closing: the close event still arrives.
       }
-      // Readers learn of the close at once; the network handshake finishes on its own.
-      finish({ code, reason });
+      if (socket.readyState === WebSocket.CLOSED) finish(closing);
     },
     closed: closed.promise,
     get bufferedAmount() {
       return socket.bufferedAmount;
     },
     get isOpen() {
-      return !done && socket.readyState === WebSocket.OPEN;
+      return !done && closing === null && socket.readyState === WebSocket.OPEN;
     },
     [Symbol.asyncIterator]: () => incoming[Symbol.asyncIterator](),
   };

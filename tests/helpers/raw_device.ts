@@ -1,6 +1,7 @@
 /**
  * A device that speaks the wire protocol by hand, for tests: it sends exactly what a test says (even
- * out-of-order or broken frames) and records every decoded message the server sends back.
+ * out-of-order or broken frames) and records every decoded message the server sends back. It runs over
+ * any transport: a real WebSocket (`open`) or one end of an in-memory pair (`over`).
  */
 import {
   decodeFrame,
@@ -11,6 +12,9 @@ import {
   type PayloadInputOf,
   PROTOCOL_VERSION,
 } from "../../shared/protocol/mod.ts";
+import type { MemoryTransport } from "../../shared/transport/memory.ts";
+import type { Transport } from "../../shared/transport/transport.ts";
+import { webSocketTransport } from "../../shared/transport/websocket.ts";
 
 /** Capabilities of a plain headless test device. */
 export function testCapabilities(name: string): PayloadInputOf<"REGISTER_CAPABILITIES"> {
@@ -25,7 +29,7 @@ export function testCapabilities(name: string): PayloadInputOf<"REGISTER_CAPABIL
   };
 }
 
-/** A raw protocol device over a real WebSocket. */
+/** A raw protocol device. */
 export class RawDevice {
   readonly received: Message[] = [];
   readonly rawReceived: Uint8Array[] = [];
@@ -35,50 +39,24 @@ export class RawDevice {
   autoPong = true;
   /** Acknowledge reliable messages automatically (on by default). */
   autoAck = true;
+  /** Called after each decoded message is recorded in `received`. */
+  onMessage: ((message: Message) => void) | null = null;
   #seq = 0;
+  #ackSeq = 0;
+  #ackPending = false;
   #waiters: Array<() => void> = [];
   readonly closed: Promise<void>;
 
-  private constructor(readonly socket: WebSocket) {
-    socket.binaryType = "arraybuffer";
-    this.closed = new Promise((resolve) => {
-      socket.addEventListener("close", (event) => {
-        this.closeCode = event.code;
-        this.closeReason = event.reason;
-        this.#wake();
-        resolve();
-      });
-    });
-    socket.addEventListener("message", (event) => {
-      if (!(event.data instanceof ArrayBuffer)) return;
-      const bytes = new Uint8Array(event.data);
-      this.rawReceived.push(bytes);
-      const decoded = decodeFrame(bytes);
-      if (decoded.ok) {
-        const message = decoded.value;
-        this.received.push(message);
-        if (message.type === "PING" && this.autoPong) this.send("PONG", { id: message.payload.id });
-        const seq = (message.payload as { seq?: number }).seq;
-        if (this.autoAck && typeof seq === "number") this.#ackSoon(seq);
-      }
+  private constructor(readonly transport: Transport, readonly sendText: (text: string) => void) {
+    this.closed = transport.closed.then(({ code, reason }) => {
+      this.closeCode = code;
+      this.closeReason = reason;
       this.#wake();
     });
+    void this.#read();
   }
 
-  #ackSeq = 0;
-  #ackTimer: ReturnType<typeof setTimeout> | undefined;
-
-  /** Acknowledges cumulatively after this turn, as the real peers do. */
-  #ackSoon(seq: number): void {
-    this.#ackSeq = Math.max(this.#ackSeq, seq);
-    if (this.#ackTimer !== undefined) return;
-    this.#ackTimer = setTimeout(() => {
-      this.#ackTimer = undefined;
-      if (this.socket.readyState === WebSocket.OPEN) this.send("SEQ_ACK", { seq: this.#ackSeq });
-    }, 0);
-  }
-
-  /** Opens a socket to `url` and waits until it is open. */
+  /** Opens a real WebSocket to `url` and waits until it is open. */
   static async open(url: string): Promise<RawDevice> {
     const socket = new WebSocket(url);
     await new Promise<void>((resolve, reject) => {
@@ -86,17 +64,48 @@ export class RawDevice {
       socket.addEventListener(
         "error",
         (e) => reject(new Error(`WebSocket failed: ${(e as ErrorEvent).message}`)),
-        {
-          once: true,
-        },
+        { once: true },
       );
     });
-    return new RawDevice(socket);
+    return new RawDevice(webSocketTransport(socket), (text) => socket.send(text));
+  }
+
+  /** A device on one end of an in-memory pair (text frames are delivered to the peer as text). */
+  static over(transport: MemoryTransport): RawDevice {
+    return new RawDevice(transport, (text) => transport.peer?.deliver(text));
+  }
+
+  async #read(): Promise<void> {
+    for await (const frame of this.transport) {
+      if (typeof frame === "string") continue;
+      this.rawReceived.push(frame);
+      const decoded = decodeFrame(frame);
+      if (decoded.ok) {
+        const message = decoded.value;
+        this.received.push(message);
+        if (message.type === "PING" && this.autoPong) this.send("PONG", { id: message.payload.id });
+        const seq = (message.payload as { seq?: number }).seq;
+        if (this.autoAck && typeof seq === "number") this.#ackSoon(seq);
+        this.onMessage?.(message);
+      }
+      this.#wake();
+    }
+  }
+
+  /** Acknowledges cumulatively after this turn (a microtask later), as the real peers do. */
+  #ackSoon(seq: number): void {
+    this.#ackSeq = Math.max(this.#ackSeq, seq);
+    if (this.#ackPending) return;
+    this.#ackPending = true;
+    queueMicrotask(() => {
+      this.#ackPending = false;
+      if (this.transport.isOpen) this.send("SEQ_ACK", { seq: this.#ackSeq });
+    });
   }
 
   /** Encodes and sends a message now. */
   send<T extends MessageType>(type: T, payload: PayloadInputOf<T>): void {
-    this.socket.send(encodeMessage(type, payload, Date.now()));
+    this.transport.send(encodeMessage(type, payload, Date.now()));
   }
 
   /** Sends a reliable message with the next sequence number; returns that number. */
@@ -113,7 +122,8 @@ export class RawDevice {
 
   /** Sends raw bytes or text, bypassing the codec. */
   sendRaw(data: Uint8Array | string): void {
-    this.socket.send(data);
+    if (typeof data === "string") this.sendText(data);
+    else this.transport.send(data);
   }
 
   /** Waits for the next message of `type` not yet consumed, removing it from `received`. */
@@ -123,18 +133,18 @@ export class RawDevice {
       const index = this.received.findIndex((m) => m.type === type);
       if (index >= 0) return this.received.splice(index, 1)[0] as MessageOf<T>;
       if (this.closeCode !== null) {
-        throw new Error(`socket closed (${this.closeCode}) before ${type} arrived`);
+        throw new Error(`transport closed (${this.closeCode}) before ${type} arrived`);
       }
       if (Date.now() > deadline) throw new Error(`no ${type} within ${timeoutMs} ms`);
       await this.#wait(deadline - Date.now());
     }
   }
 
-  /** Waits until the socket closes; returns its close code. */
+  /** Waits until the transport closes; returns its close code. */
   async waitClosed(timeoutMs = 3000): Promise<number> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`socket still open after ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => reject(new Error(`transport still open after ${timeoutMs} ms`)), timeoutMs);
     });
     try {
       await Promise.race([this.closed, timeout]);
@@ -154,16 +164,17 @@ export class RawDevice {
   async handshake(
     token: string,
     name: string,
+    capabilities: Partial<PayloadInputOf<"REGISTER_CAPABILITIES">> = {},
   ): Promise<{ ack: MessageOf<"ACK">; ready: MessageOf<"READY"> }> {
     const ack = await this.connect(token);
-    this.send("REGISTER_CAPABILITIES", testCapabilities(name));
+    this.send("REGISTER_CAPABILITIES", { ...testCapabilities(name), ...capabilities });
     return { ack, ready: await this.next("READY") };
   }
 
-  /** Closes the socket and waits for it to be closed. */
+  /** Closes the transport and waits for it to be closed. */
   async close(): Promise<void> {
     if (this.closeCode === null) {
-      this.socket.close();
+      this.transport.close();
       await this.closed;
     }
   }
