@@ -12,7 +12,7 @@ import { isRetryableTransferError, MAX_TRANSFER_ATTEMPTS } from "../shared/artif
 import { systemClock, type Timers } from "../shared/clock.ts";
 import {
   decodeArtifactChunk,
-  type ErrorCode,
+  FailureError,
   type Message,
   type MessageOf,
   type MessageType,
@@ -49,14 +49,6 @@ type TaskOutput = MessageOf<"EXECUTE_TASK">["payload"]["outputs"][number];
 /** An uploaded output as the task's RESULT lists it. */
 export type UploadedArtifact = TaskInput;
 
-/** A failed input fetch or output upload, as the task's failure. */
-export class ArtifactTransferError extends Error {
-  constructor(readonly code: ErrorCode, message: string, readonly retryable: boolean) {
-    super(message);
-    this.name = "ArtifactTransferError";
-  }
-}
-
 interface Transfer {
   transferId: string;
   kind: "download" | "upload";
@@ -85,13 +77,17 @@ export class ArtifactClient implements TaskFiles {
     this.#clock = options.clock ?? systemClock;
   }
 
-  /** Fetches each input into its `file`; throws an `ArtifactTransferError` naming the input on failure. */
+  /** Fetches each input into its `file`; throws a `FailureError` naming the input on failure. */
   async fetchInputs(taskId: string, inputs: readonly TaskInput[]): Promise<void> {
     for (const input of inputs) {
       const target = await resolveInFilesDir(this.#options.filesDir, input.file, { createParents: true });
       const what = `Cannot fetch input ${input.artifact} into ${input.file}`;
       if (!target.ok) {
-        throw new ArtifactTransferError("path-escape", `${what}: ${target.error.message}`, false);
+        throw new FailureError({
+          code: "path-escape",
+          message: `${what}: ${target.error.message}`,
+          retryable: false,
+        });
       }
       await this.#withRetries(what, () => this.#downloadOnce(taskId, input, target.value));
     }
@@ -103,11 +99,17 @@ export class ArtifactClient implements TaskFiles {
     for (const output of outputs) {
       const what = `Cannot upload output ${output.artifact} from ${output.file}`;
       const path = await resolveInFilesDir(this.#options.filesDir, output.file);
-      if (!path.ok) throw new ArtifactTransferError("path-escape", `${what}: ${path.error.message}`, false);
+      if (!path.ok) {
+        throw new FailureError({
+          code: "path-escape",
+          message: `${what}: ${path.error.message}`,
+          retryable: false,
+        });
+      }
       let digest = await digestFile(path.value);
       if (digest === null) {
         const detail = `${what}: file ${output.file} does not exist in the files directory`;
-        throw new ArtifactTransferError("action-failed", detail, false);
+        throw new FailureError({ code: "action-failed", message: detail, retryable: false });
       }
       await this.#withRetries(what, async (attempt) => {
         if (attempt > 1) digest = (await digestFile(path.value)) ?? digest;
@@ -156,7 +158,11 @@ export class ArtifactClient implements TaskFiles {
       const retryable = isRetryableTransferError(error.code);
       if (!retryable || attempt >= maxAttempts) {
         const tries = retryable ? ` (after ${attempt} attempts)` : "";
-        throw new ArtifactTransferError(error.code, `${what}: ${error.message}${tries}`, retryable);
+        throw new FailureError({
+          code: error.code,
+          message: `${what}: ${error.message}${tries}`,
+          retryable: retryable,
+        });
       }
     }
   }

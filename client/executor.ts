@@ -2,7 +2,8 @@
 import type { DeviceAction } from "../shared/actions.ts";
 import { appLauncher, type Launcher } from "./apps.ts";
 import { decodeBase64 } from "./base64.ts";
-import { HelperError, type HelperProcess } from "./helper_process.ts";
+import type { HelperProcess } from "./helper_process.ts";
+import { FailureError } from "../shared/protocol/mod.ts";
 import type { ActionExecutor, ExecutionOutcome } from "./runtime.ts";
 
 interface Capture {
@@ -72,9 +73,7 @@ export class HelperExecutor implements ActionExecutor {
       const output = await this.helper.request(type, args);
       return { ok: true, output };
     } catch (error) {
-      if (error instanceof HelperError) {
-        return { ok: false, error: { code: error.code, message: error.message, retryable: error.retryable } };
-      }
+      if (error instanceof FailureError) return { ok: false, error: error.failure };
       return { ok: false, error: { code: "action-failed", message: String(error), retryable: true } };
     }
   }

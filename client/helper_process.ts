@@ -3,15 +3,7 @@
  * Installs its npm packages on first run, and restarts it if it dies: requests in flight then fail
  * with a retryable error, and the next request goes to the new process.
  */
-import type { ErrorCode } from "../shared/protocol/mod.ts";
-
-/** A failure reported by (or about) the helper. */
-export class HelperError extends Error {
-  constructor(readonly code: ErrorCode, message: string, readonly retryable: boolean) {
-    super(message);
-    this.name = "HelperError";
-  }
-}
+import { type ErrorCode, FailureError } from "../shared/protocol/mod.ts";
 
 /** Settings of the helper process. */
 export interface HelperOptions {
@@ -27,7 +19,7 @@ export interface HelperOptions {
 
 interface Pending {
   resolve(value: unknown): void;
-  reject(error: HelperError): void;
+  reject(error: FailureError): void;
   timer: ReturnType<typeof setTimeout>;
 }
 
@@ -56,10 +48,14 @@ export class HelperProcess {
     return this.#child?.pid ?? null;
   }
 
-  /** Sends one request and resolves with its result, or rejects with a HelperError. */
+  /** Sends one request and resolves with its result, or rejects with a FailureError. */
   async request<T = unknown>(op: string, args: Record<string, unknown> = {}, timeoutMs?: number): Promise<T> {
     if (this.#closed) {
-      throw new HelperError("action-failed", "Cannot run action: the helper is closed", false);
+      throw new FailureError({
+        code: "action-failed",
+        message: "Cannot run action: the helper is closed",
+        retryable: false,
+      });
     }
     await this.#start();
     const id = this.#nextId++;
@@ -69,7 +65,11 @@ export class HelperProcess {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         reject(
-          new HelperError("timeout", `Cannot run ${op}: the helper did not answer within ${limit} ms`, true),
+          new FailureError({
+            code: "timeout",
+            message: `Cannot run ${op}: the helper did not answer within ${limit} ms`,
+            retryable: true,
+          }),
         );
       }, limit);
       this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
@@ -130,7 +130,13 @@ export class HelperProcess {
       this.#child = null;
       this.#writer = null;
       this.#ready = null;
-      started.reject(new HelperError("action-failed", "Cannot start the input helper: it exited", true));
+      started.reject(
+        new FailureError({
+          code: "action-failed",
+          message: "Cannot start the input helper: it exited",
+          retryable: true,
+        }),
+      );
       if (this.#closed) return;
       this.restarts++;
       this.#failAll("the input helper died; it restarts on the next action", true);
@@ -161,7 +167,13 @@ export class HelperProcess {
           }
           if (message.id === 0) {
             if (message.ok) started.resolve();
-            else started.reject(new HelperError(message.error!.code, message.error!.message, false));
+            else {started.reject(
+                new FailureError({
+                  code: message.error!.code,
+                  message: message.error!.message,
+                  retryable: false,
+                }),
+              );}
             continue;
           }
           const pending = this.#pending.get(message.id);
@@ -169,7 +181,13 @@ export class HelperProcess {
           this.#pending.delete(message.id);
           clearTimeout(pending.timer);
           if (message.ok) pending.resolve(message.result);
-          else pending.reject(new HelperError(message.error!.code, message.error!.message, false));
+          else {pending.reject(
+              new FailureError({
+                code: message.error!.code,
+                message: message.error!.message,
+                retryable: false,
+              }),
+            );}
         }
       }
     } catch {
@@ -192,18 +210,24 @@ export class HelperProcess {
     }).output();
     if (output.code !== 0) {
       const detail = new TextDecoder().decode(output.stderr).trim().split("\n").at(-1);
-      throw new HelperError(
-        "action-failed",
-        `Cannot install the input helper: npm install failed: ${detail}`,
-        false,
-      );
+      throw new FailureError({
+        code: "action-failed",
+        message: `Cannot install the input helper: npm install failed: ${detail}`,
+        retryable: false,
+      });
     }
   }
 
   #failAll(reason: string, retryable: boolean): void {
     for (const [id, pending] of this.#pending) {
       clearTimeout(pending.timer);
-      pending.reject(new HelperError("action-failed", `Cannot finish action: ${reason}`, retryable));
+      pending.reject(
+        new FailureError({
+          code: "action-failed",
+          message: `Cannot finish action: ${reason}`,
+          retryable: retryable,
+        }),
+      );
       this.#pending.delete(id);
     }
   }

@@ -8,13 +8,14 @@
 import { ACTION_MESSAGE, type DeviceAction, DeviceActionSchema } from "../shared/actions.ts";
 import {
   encodeStreamFrame,
-  type ErrorCode,
-  ErrorCodes,
+  type Failure,
+  failure,
   type FrameMeta,
   type Message,
   type MessageOf,
   type MessageType,
   type PayloadInputOf,
+  toFailure,
 } from "../shared/protocol/mod.ts";
 import type { Clock } from "../shared/clock.ts";
 
@@ -28,7 +29,7 @@ export interface ActionTimings {
 /** The outcome of one action on the device. */
 export type ExecutionOutcome =
   | { ok: true; output?: unknown; frame?: { meta: Omit<FrameMeta, "actionId">; image: Uint8Array } }
-  | { ok: false; error: { code: PayloadInputOf<"ERROR">["code"]; message: string; retryable?: boolean } };
+  | { ok: false; error: Failure };
 
 /** Runs actions on this device (the Node helper, or nothing on a headless device). */
 export interface ActionExecutor {
@@ -128,9 +129,9 @@ export class DeviceRuntime {
       const parsed = DeviceActionSchema.safeParse({ type, ...fields });
       let outcome: ExecutionOutcome;
       if (taskId !== undefined && this.#cancelled.has(taskId as string)) {
-        outcome = { ok: false, error: { code: "cancelled", message: "Stopped: the task was cancelled" } };
+        outcome = { ok: false, error: failure("cancelled") };
       } else if (!parsed.success) {
-        outcome = { ok: false, error: { code: "schema-violation", message: parsed.error.issues[0].message } };
+        outcome = { ok: false, error: failure("schema-violation", parsed.error.issues[0].message) };
       } else {
         outcome = await this.deps.executor.execute(parsed.data);
       }
@@ -172,7 +173,9 @@ export class DeviceRuntime {
       try {
         await this.deps.files.fetchInputs(task.taskId, task.inputs);
       } catch (error) {
-        if (!running.cancelled) this.#endTask(task.taskId, { ok: false, error: toFailure(error) });
+        if (!running.cancelled) {
+          this.#endTask(task.taskId, { ok: false, error: toFailure(error, "action-failed") });
+        }
         return;
       }
       // Cancelled while its inputs were fetched: the cancellation already answered for it.
@@ -187,7 +190,7 @@ export class DeviceRuntime {
     try {
       result = { ok: true, artifacts: await this.deps.files.uploadOutputs(taskId, task.outputs) };
     } catch (error) {
-      result = { ok: false, error: toFailure(error) };
+      result = { ok: false, error: toFailure(error, "action-failed") };
     }
     if (!task.cancelled) this.#endTask(taskId, result);
   }
@@ -238,13 +241,4 @@ export class DeviceRuntime {
     Object.assign(this.status, change);
     this.deps.onStatus?.(this.status);
   }
-}
-
-function toFailure(error: unknown): { code: ErrorCode; message: string; retryable: boolean } {
-  const coded = error as { code?: unknown; retryable?: unknown; message?: unknown };
-  const code = typeof coded.code === "string" && coded.code in ErrorCodes
-    ? coded.code as ErrorCode
-    : "action-failed";
-  const retryable = typeof coded.retryable === "boolean" ? coded.retryable : code !== "path-escape";
-  return { code, message: typeof coded.message === "string" ? coded.message : String(error), retryable };
 }

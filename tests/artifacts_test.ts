@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { ArtifactClient, type ArtifactLink, ArtifactTransferError } from "../client/artifacts.ts";
+import { ArtifactClient, type ArtifactLink } from "../client/artifacts.ts";
 import { DeviceConnection } from "../client/connection.ts";
 import { ArtifactStore } from "../server/artifacts/store.ts";
 import { type ArtifactAuthorizer, ArtifactTransfers } from "../server/artifacts/transfer.ts";
@@ -16,6 +16,7 @@ import {
   decodeArtifactChunk,
   encodeArtifactChunk,
   type ErrorCode,
+  FailureError,
   type Message,
   type MessageOf,
 } from "../shared/protocol/mod.ts";
@@ -177,10 +178,10 @@ async function assertTransferError(
   retryable: boolean,
 ): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof ArtifactTransferError, `expected ArtifactTransferError, got ${error}`);
-    assert.equal(error.code, code);
+    assert.ok(error instanceof FailureError, `expected a FailureError, got ${error}`);
+    assert.equal(error.failure.code, code);
     assert.match(error.message, message);
-    assert.equal(error.retryable, retryable);
+    assert.equal(error.failure.retryable, retryable);
     return true;
   });
 }

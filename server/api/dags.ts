@@ -9,11 +9,10 @@ import type { OrionService } from "../orion/service.ts";
 import { dagMetrics } from "../scheduler/metrics.ts";
 import type { DagState } from "../scheduler/types.ts";
 
-/** A refused DAG or edit: the first error's code, every error in `details`. */
-class DagRejected extends HttpError {
-  constructor(status: 400 | 409, readonly details: DagError[]) {
-    super(status, details[0].code, `Cannot accept DAG: ${details.map((d) => d.message).join("; ")}`);
-  }
+/** A refused DAG or edit: 400 (or 409 for an edit's conflict), the first error's code, every error in `details`. */
+function dagRejected(status: 400 | 409, details: DagError[]): HttpError {
+  const message = `Cannot accept DAG: ${details.map((d) => d.message).join("; ")}`;
+  return new HttpError(details[0].code, message, { status, details });
 }
 
 /** A DAG as `GET /api/dags/:id` shows it. */
@@ -46,24 +45,15 @@ export function dagView(dag: DagState, nowMs: number) {
 /** Routes under /api/dags. */
 export function dagRoutes(deps: { orion: OrionService; store: ArtifactStore; now: () => number }) {
   const routes = new Hono<{ Variables: AuthVariables }>();
-  routes.onError((error, c) => {
-    if (error instanceof DagRejected) {
-      return c.json(
-        { error: { code: error.code, message: error.message, details: error.details } },
-        error.status,
-      );
-    }
-    throw error;
-  });
   const find = (id: string) => {
     const dag = deps.orion.dag(id);
-    if (dag === undefined) throw new HttpError(404, "unknown-dag", `Cannot find DAG ${id}`);
+    if (dag === undefined) throw new HttpError("unknown-dag", `Cannot find DAG ${id}`);
     return dag;
   };
 
   routes.post("/", async (c) => {
     const valid = validateDag(await readJson(c, DAG_BODY_LIMIT_BYTES));
-    if (!valid.ok) throw new DagRejected(400, valid.error);
+    if (!valid.ok) throw dagRejected(400, valid.error);
     const id = crypto.randomUUID();
     deps.orion.submit({
       type: "dag-submitted",
@@ -78,7 +68,7 @@ export function dagRoutes(deps: { orion: OrionService; store: ArtifactStore; now
   routes.post("/:id/cancel", (c) => {
     const dag = find(c.req.param("id"));
     if (dag.status !== "running") {
-      throw new HttpError(409, "dag-finished", `Cannot cancel: DAG ${dag.id} is ${dag.status}`);
+      throw new HttpError("dag-finished", `Cannot cancel: DAG ${dag.id} is ${dag.status}`);
     }
     deps.orion.submit({ type: "cancel-dag", dagId: dag.id, reason: `cancelled by ${c.get("key").name}` });
     return c.json({ id: dag.id, state: dag.status });
@@ -86,7 +76,7 @@ export function dagRoutes(deps: { orion: OrionService; store: ArtifactStore; now
   routes.patch("/:id", async (c) => {
     const dag = find(c.req.param("id"));
     if (dag.status !== "running") {
-      throw new HttpError(409, "dag-finished", `Cannot edit: DAG ${dag.id} is ${dag.status}`);
+      throw new HttpError("dag-finished", `Cannot edit: DAG ${dag.id} is ${dag.status}`);
     }
     const body = await readJson(c, DAG_BODY_LIMIT_BYTES) as { add?: unknown; remove?: unknown };
     if (
@@ -94,11 +84,7 @@ export function dagRoutes(deps: { orion: OrionService; store: ArtifactStore; now
       (body.remove !== undefined &&
         !(Array.isArray(body.remove) && body.remove.every((r) => typeof r === "string")))
     ) {
-      throw new HttpError(
-        400,
-        "invalid-body",
-        'Cannot accept edit: body is {"add"?: [nodes], "remove"?: [ids]}',
-      );
+      throw new HttpError("invalid-body", 'Cannot accept edit: body is {"add"?: [nodes], "remove"?: [ids]}');
     }
     const states = new Map(dag.order.map((id) => [id, dag.nodes[id].status as string]));
     const current = dag.order.map((id) => dag.nodes[id].spec);
@@ -108,7 +94,7 @@ export function dagRoutes(deps: { orion: OrionService; store: ArtifactStore; now
     });
     if (!edit.ok) {
       const conflict = edit.error.some((e) => e.rule === "edit-untouched" || e.code === "cycle");
-      throw new DagRejected(conflict ? 409 : 400, edit.error);
+      throw dagRejected(conflict ? 409 : 400, edit.error);
     }
     deps.orion.submit({
       type: "edit-dag",
@@ -122,7 +108,7 @@ export function dagRoutes(deps: { orion: OrionService; store: ArtifactStore; now
     const dag = find(c.req.param("id"));
     const opened = await deps.store.open(dag.id, c.req.param("name"));
     if (opened === null) {
-      throw new HttpError(404, "unknown-artifact", `Cannot find artifact ${c.req.param("name")}`);
+      throw new HttpError("unknown-artifact", `Cannot find artifact ${c.req.param("name")}`);
     }
     return new Response(opened.stream, {
       headers: {

@@ -7,7 +7,7 @@ import type { DeviceView, Gateway } from "../gateway/types.ts";
 import type { OrionService } from "../orion/service.ts";
 import type { AuthVariables } from "../http/auth.ts";
 import { readBody } from "../http/body.ts";
-import { HttpError, statusForCode } from "../http/errors.ts";
+import { HttpError } from "../http/errors.ts";
 
 /** A device as `GET /api/devices` shows it; `busy` (a GUI node holds its screen) is the scheduler's fact. */
 export function publicDevice(device: DeviceView, busy: boolean) {
@@ -24,7 +24,7 @@ export function publicDevice(device: DeviceView, busy: boolean) {
 
 function failed(outcome: ActionOutcome): never {
   if (outcome.ok) throw new Error("unreachable");
-  throw new HttpError(statusForCode(outcome.error.code), outcome.error.code, outcome.error.message);
+  throw HttpError.of(outcome.error);
 }
 
 const FrameQuerySchema = z.object({
@@ -44,7 +44,7 @@ export function deviceRoutes(
   const routes = new Hono<{ Variables: AuthVariables }>();
   const find = (id: string) => {
     const device = deps.gateway.device(id);
-    if (device === undefined) throw new HttpError(404, "unknown-device", `Cannot find device ${id}`);
+    if (device === undefined) throw new HttpError("unknown-device", `Cannot find device ${id}`);
     return device;
   };
 
@@ -57,11 +57,7 @@ export function deviceRoutes(
     const action = await readBody(c, DeviceActionSchema);
     // A capture only reads the screen; anything else would fight the GUI node that holds it.
     if (action.type !== "frame" && deps.orion.isBusy(device.id)) {
-      throw new HttpError(
-        409,
-        "device-busy",
-        `Cannot start work: device is busy: ${device.name} runs a task`,
-      );
+      throw new HttpError("device-busy", `Cannot start work: device is busy: ${device.name} runs a task`);
     }
     if (action.type !== "frame") deps.orion.operatorActive(device.id);
     const outcome = await deps.dispatcher.execute(device.id, action);
@@ -79,14 +75,10 @@ export function deviceRoutes(
   routes.post("/:id/ping", async (c) => {
     const device = find(c.req.param("id"));
     if (device.state !== "ready") {
-      throw new HttpError(
-        409,
-        "device-offline",
-        `Cannot reach device: it is ${device.state}: ${device.name}`,
-      );
+      throw new HttpError("device-offline", `Cannot reach device: it is ${device.state}: ${device.name}`);
     }
     const rttMs = await deps.gateway.ping(device.id);
-    if (rttMs === null) throw new HttpError(504, "timeout", `Stopped: no PONG from ${device.name} in time`);
+    if (rttMs === null) throw new HttpError("timeout", `Stopped: no PONG from ${device.name} in time`);
     return c.json({ id: device.id, rttMs: Math.round(rttMs * 1000) / 1000 });
   });
 
@@ -95,16 +87,12 @@ export function deviceRoutes(
     const query = FrameQuerySchema.safeParse(c.req.query());
     if (!query.success) {
       const issue = query.error.issues[0];
-      throw new HttpError(
-        400,
-        "invalid-query",
-        `Cannot accept query: ${issue.path.join(".")}: ${issue.message}`,
-      );
+      throw new HttpError("invalid-query", `Cannot accept query: ${issue.path.join(".")}: ${issue.message}`);
     }
     const outcome = await deps.dispatcher.execute(device.id, { type: "frame", ...query.data });
     if (!outcome.ok) failed(outcome);
     if (outcome.frame === undefined) {
-      throw new HttpError(502, "no-frame", "Cannot return frame: the device sent none");
+      throw new HttpError("no-frame", "Cannot return frame: the device sent none");
     }
     const { meta, image } = outcome.frame;
     return c.body(image.slice().buffer as ArrayBuffer, 200, {

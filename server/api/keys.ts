@@ -23,7 +23,7 @@ export function keyRoutes(keys: KeyStore) {
   routes.delete("/:id", (c) => {
     const id = c.req.param("id");
     const record = keys.list().find((k) => k.id === id);
-    if (record === undefined) throw new HttpError(404, "unknown-key", `Cannot find key ${id}`);
+    if (record === undefined) throw new HttpError("unknown-api-key", `Cannot find key ${id}`);
     return c.json(record.revokedAt === null ? keys.revoke(id) : record);
   });
   return routes;

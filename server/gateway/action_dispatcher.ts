@@ -8,6 +8,7 @@ import { ACTION_MESSAGE } from "../../shared/actions.ts";
 import {
   decodeStreamFrame,
   type ErrorCode,
+  type Failure,
   type FrameMeta,
   type MessageOf,
   protocolError,
@@ -15,13 +16,6 @@ import {
 import type { Timers } from "../../shared/clock.ts";
 import type { IdSource } from "../../shared/ids.ts";
 import type { Gateway } from "./types.ts";
-
-/** A failure as data; `retryable` tells the retry policy whether another try may help. */
-export interface ActionFailure {
-  code: ErrorCode;
-  message: string;
-  retryable: boolean;
-}
 
 /** The answer to one action. */
 export type ActionOutcome =
@@ -33,7 +27,7 @@ export type ActionOutcome =
       timings?: { receivedAtMs: number; startedAtMs: number; endedAtMs: number };
       frame?: { meta: FrameMeta; image: Uint8Array };
     }
-    | { ok: false; error: ActionFailure }
+    | { ok: false; error: Failure }
   );
 
 /** Options of one dispatch. */

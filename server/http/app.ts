@@ -5,7 +5,8 @@ import { webSocketTransport } from "../../shared/transport/websocket.ts";
 import type { KeyStore } from "../auth/key_store.ts";
 import type { Logger } from "../log.ts";
 import { type AuthVariables, requireScope } from "./auth.ts";
-import { errorBody, HttpError, statusForCode } from "./errors.ts";
+import type { ErrorCode } from "../../shared/protocol/mod.ts";
+import { errorBody, HttpError } from "./errors.ts";
 
 /** What the app is built from. */
 export interface AppDeps {
@@ -18,7 +19,7 @@ export interface AppDeps {
   /** What `GET /healthz` reports: 200 when `status` is "ok", else 503 with the report (default ok). */
   health?: () => { status: string } & Record<string, unknown>;
   /** A store failure as a coded error (`storage-full`, `storage-failed`), or null for any other error. */
-  storageFailure?: (error: unknown) => { code: string; message: string; detail: string } | null;
+  storageFailure?: (error: unknown) => { code: ErrorCode; message: string; detail: string } | null;
 }
 
 /** The device endpoint's path. */
@@ -33,7 +34,7 @@ export function createApp(deps: AppDeps): Hono {
   });
   app.get(DEVICE_PATH, (c) => {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-      throw new HttpError(426, "upgrade-required", "Cannot serve device endpoint: use a WebSocket upgrade");
+      throw new HttpError("upgrade-required", "Cannot serve device endpoint: use a WebSocket upgrade");
     }
     const { socket, response } = Deno.upgradeWebSocket(c.req.raw, { idleTimeout: 0 });
     deps.acceptDevice(webSocketTransport(socket));
@@ -44,9 +45,13 @@ export function createApp(deps: AppDeps): Hono {
   for (const [prefix, routes] of Object.entries(deps.api)) api.route(prefix, routes);
   app.route("/api", api);
 
-  app.notFound((c) => c.json(errorBody("not-found", `Cannot find ${c.req.method} ${c.req.path}`), 404));
+  app.notFound(() => {
+    throw new HttpError("not-found");
+  });
   app.onError((error, c) => {
-    if (error instanceof HttpError) return c.json(errorBody(error.code, error.message), error.status);
+    if (error instanceof HttpError) {
+      return c.json(errorBody(error.code, error.message, error.details), error.status);
+    }
     const storage = deps.storageFailure?.(error) ?? null;
     if (storage !== null) {
       deps.log.error("request refused by the store", {
@@ -54,10 +59,12 @@ export function createApp(deps: AppDeps): Hono {
         code: storage.code,
         sqlite: storage.detail,
       });
-      return c.json(errorBody(storage.code, storage.message), statusForCode(storage.code));
+      const refused = HttpError.of(storage);
+      return c.json(errorBody(refused.code, refused.message), refused.status);
     }
     deps.log.error("request failed", { path: c.req.path, error: String(error) });
-    return c.json(errorBody("internal", "Internal error"), 500);
+    const internal = new HttpError("internal");
+    return c.json(errorBody(internal.code, internal.message), internal.status);
   });
   return app;
 }

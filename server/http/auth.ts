@@ -14,17 +14,13 @@ export function requireScope(
   return async (c, next) => {
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (match === null) throw new HttpError(401, "unauthorized", "Cannot authenticate: missing bearer token");
+    if (match === null) throw new HttpError("unauthorized", "Cannot authenticate: missing bearer token");
     const key = keys.verify(match[1]);
     if (key === null) {
-      throw new HttpError(401, "unauthorized", "Cannot authenticate: token is wrong or revoked");
+      throw new HttpError("unauthorized", "Cannot authenticate: token is wrong or revoked");
     }
     if (key.scope !== scope) {
-      throw new HttpError(
-        403,
-        "wrong-scope",
-        `Cannot authorize: a ${key.scope} key cannot use ${scope} routes`,
-      );
+      throw new HttpError("wrong-scope", `Cannot authorize: a ${key.scope} key cannot use ${scope} routes`);
     }
     c.set("key", key);
     await next();

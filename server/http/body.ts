@@ -19,7 +19,7 @@ export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 export const DAG_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 
 function tooLarge(maxBytes: number, detail: string): HttpError {
-  return new HttpError(413, "body-too-large", `Cannot read body: ${detail}, the limit is ${maxBytes} bytes`);
+  return new HttpError("body-too-large", `Cannot read body: ${detail}, the limit is ${maxBytes} bytes`);
 }
 
 /** Reads a request body of at most `maxBytes` bytes. */
@@ -63,12 +63,12 @@ export async function readJson(c: Context, maxBytes = DEFAULT_BODY_LIMIT_BYTES):
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    throw new HttpError(400, "invalid-body", "Cannot parse body: it is not valid UTF-8");
+    throw new HttpError("invalid-body", "Cannot parse body: it is not valid UTF-8");
   }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new HttpError(400, "invalid-body", `Cannot parse body: ${(error as Error).message}`);
+    throw new HttpError("invalid-body", `Cannot parse body: ${(error as Error).message}`);
   }
 }
 
@@ -82,7 +82,7 @@ export async function readBody<S extends z.ZodType>(
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
-    throw new HttpError(400, "invalid-body", `Cannot accept body: ${where}${issue.message}`);
+    throw new HttpError("invalid-body", `Cannot accept body: ${where}${issue.message}`);
   }
   return parsed.data;
 }

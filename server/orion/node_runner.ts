@@ -5,8 +5,8 @@
  */
 import type { Step } from "../../shared/actions.ts";
 import { sleep, type Timers } from "../../shared/clock.ts";
-import { type ErrorCode, type MessageOf, protocolError } from "../../shared/protocol/mod.ts";
-import type { ActionDispatcher, ActionFailure, ActionOutcome } from "../gateway/action_dispatcher.ts";
+import { type Failure, failure, type MessageOf } from "../../shared/protocol/mod.ts";
+import type { ActionDispatcher, ActionOutcome } from "../gateway/action_dispatcher.ts";
 import type { Gateway } from "../gateway/types.ts";
 import type { TaskChannel, TaskMessage } from "./task_channel.ts";
 
@@ -39,13 +39,13 @@ export interface StepRecord {
   ok: boolean;
   startedAtMs: number;
   endedAtMs: number;
-  error?: ActionFailure;
+  error?: Failure;
 }
 
 /** How an attempt ended. */
 export type RunOutcome =
   | { ok: true; artifacts: NonNullable<MessageOf<"RESULT">["payload"]["artifacts"]>; steps: StepRecord[] }
-  | { ok: false; failure: ActionFailure; steps: StepRecord[] };
+  | { ok: false; failure: Failure; steps: StepRecord[] };
 
 /** Dependencies of the runner. */
 export interface NodeRunnerDeps {
@@ -56,13 +56,9 @@ export interface NodeRunnerDeps {
 }
 
 class RunStopped extends Error {
-  constructor(readonly failure: ActionFailure) {
+  constructor(readonly failure: Failure) {
     super(failure.message);
   }
-}
-
-function failure(code: ErrorCode, retryable: boolean, detail?: string): ActionFailure {
-  return { code, message: protocolError(code, detail).message, retryable };
 }
 
 /**
@@ -80,8 +76,8 @@ export class NodeRunner {
     const inbox: TaskMessage[] = [];
     let wake: () => void = () => {};
     const stop = new AbortController();
-    let stopReason: ActionFailure | null = null;
-    const halt = (reason: ActionFailure) => {
+    let stopReason: Failure | null = null;
+    const halt = (reason: Failure) => {
       stopReason ??= reason;
       stop.abort();
       wake();
@@ -90,7 +86,7 @@ export class NodeRunner {
       inbox.push(message);
       wake();
     });
-    const onAbort = () => halt(failure("cancelled", false, String(signal.reason ?? "cancelled")));
+    const onAbort = () => halt(failure("cancelled", String(signal.reason ?? "cancelled"), false));
     if (signal.aborted) onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
     const now = () => this.deps.clock.now();
@@ -104,15 +100,15 @@ export class NodeRunner {
           const message = inbox.splice(index, 1)[0];
           if (message.type === type) return message as Extract<TaskMessage, { type: T }>;
           const result = message as MessageOf<"RESULT">;
-          if (!result.payload.ok) throw new RunStopped(result.payload.error! as ActionFailure);
-          throw new RunStopped(failure("out-of-order", false, `task ${task.taskId} ended before ${type}`));
+          if (!result.payload.ok) throw new RunStopped(result.payload.error! as Failure);
+          throw new RunStopped(failure("out-of-order", `task ${task.taskId} ended before ${type}`, false));
         }
         await new Promise<void>((resolve) => (wake = resolve));
       }
     };
     try {
       if (!this.deps.gateway.send(deviceId, "EXECUTE_TASK", task)) {
-        return { ok: false, failure: failure("device-offline", true, deviceId), steps };
+        return { ok: false, failure: failure("device-offline", deviceId, true), steps };
       }
       await next("TASK_ACCEPTED");
       spec.onAccepted?.();
@@ -140,10 +136,10 @@ export class NodeRunner {
       }
       this.deps.gateway.send(deviceId, "FINISH_TASK", { taskId: task.taskId });
       const result = await next("RESULT");
-      if (!result.payload.ok) throw new RunStopped(result.payload.error! as ActionFailure);
+      if (!result.payload.ok) throw new RunStopped(result.payload.error! as Failure);
       return { ok: true, artifacts: result.payload.artifacts ?? [], steps };
     } catch (error) {
-      const reason = error instanceof RunStopped ? error.failure : failure("internal", true, String(error));
+      const reason = error instanceof RunStopped ? error.failure : failure("internal", String(error), true);
       if (reason.code === "cancelled") {
         this.deps.gateway.send(deviceId, "CANCEL_TASK", { taskId: task.taskId, reason: reason.message });
       }

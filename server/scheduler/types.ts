@@ -3,7 +3,7 @@
  * and rebuilt by replaying the same events.
  */
 import type { DagNode, Target } from "../../shared/dag/schema.ts";
-import type { Capabilities, ErrorCode } from "../../shared/protocol/mod.ts";
+import type { Capabilities, Failure } from "../../shared/protocol/mod.ts";
 import type { DagStatus, NodeStatus } from "./transitions.ts";
 
 export {
@@ -15,12 +15,7 @@ export {
   type NodeStatus,
 } from "./transitions.ts";
 
-/** A failure as data; the retry policy reads `retryable`. */
-export interface Failure {
-  code: ErrorCode | "server-restart";
-  message: string;
-  retryable: boolean;
-}
+export type { Failure };
 
 /** One try of a node. */
 export interface Attempt {

@@ -3,18 +3,19 @@
  * artifact, and every needed artifact produced upstream. Every walk is iterative, and the upstream check
  * uses bitsets over producing nodes, so 10,000-node chains and wide DAGs stay fast and stack-safe.
  */
+import type { ErrorCode } from "../protocol/errors.ts";
 import { type DagNode, neededArtifacts } from "./schema.ts";
 
 /** One validation failure: a kebab-case `code`, the `rule` broken, the node at fault when there is one. */
 export interface DagError {
-  code: string;
+  code: ErrorCode;
   rule: string;
   node?: string;
   message: string;
 }
 
 /** Builds a DagError, leaving `node` out when there is none. */
-export function dagError(code: string, rule: string, message: string, node?: string): DagError {
+export function dagError(code: ErrorCode, rule: string, message: string, node?: string): DagError {
   return node === undefined ? { code, rule, message } : { code, rule, node, message };
 }
 

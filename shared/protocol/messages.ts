@@ -14,7 +14,7 @@ import {
   StepSchema,
   TypeActionSchema,
 } from "../actions.ts";
-import { ERROR_CODE_NAMES } from "./errors.ts";
+import { ERROR_CODE_NAMES, FailureSchema } from "./errors.ts";
 
 /** Who may send a message type. */
 export type Direction = "device-to-server" | "server-to-device" | "both";
@@ -138,13 +138,6 @@ export const TaskAcceptedSchema = z.object({ ...Reliable, taskId: Id });
 export const FinishTaskSchema = z.object({ ...Reliable, taskId: Id });
 /** CANCEL_TASK: stop a task at the next action boundary. */
 export const CancelTaskSchema = z.object({ ...Reliable, taskId: Id, reason: z.string().max(500) });
-
-/** A failure as data; the retry policy reads `retryable`. */
-export const FailureSchema = z.object({
-  code: z.enum(ERROR_CODE_NAMES),
-  message: z.string().max(2000),
-  retryable: z.boolean().default(false),
-});
 
 /** Timings of an action or task as the device measured them. */
 export const TimingsSchema = z.object({

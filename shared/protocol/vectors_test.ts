@@ -130,14 +130,17 @@ Deno.test("PROTOCOL.md lists each JSON payload's fields and whether they are req
   }
 });
 
-Deno.test("PROTOCOL.md's error table lists every error code with its number and default message", () => {
+Deno.test("PROTOCOL.md's error table lists every error code with its number, HTTP status, retryable and message", () => {
   const table = rows(section("## Errors"));
   const documented = new Map(table.filter((row) => /^`[a-z-]+`$/.test(row[0])).map((row) => [row[0], row]));
-  for (const [code, { number, message }] of Object.entries(ErrorCodes)) {
+  for (const [code, { number, httpStatus, retryable, message }] of Object.entries(ErrorCodes)) {
     const row = documented.get("`" + code + "`");
     assert.ok(row, code);
-    assert.equal(row[1], String(number), code);
-    assert.equal(row[2], message, code);
+    assert.deepEqual(
+      row.slice(1),
+      [String(number), String(httpStatus), retryable ? "yes" : "no", message],
+      code,
+    );
   }
   assert.equal(documented.size, Object.keys(ErrorCodes).length, "no stale codes");
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { HelperError, HelperProcess } from "../../client/helper_process.ts";
+import { HelperProcess } from "../../client/helper_process.ts";
+import { FailureError } from "../../shared/protocol/mod.ts";
 import { startXServer, type XServer } from "../helpers/xvnc.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };
@@ -79,8 +80,8 @@ Deno.test("a pool size that is not a whole number stops the helper with a clear 
   const helper = new HelperProcess({ env: { DISPLAY: x.display, ALIEN3_KEYSYM_POOL: "lots" } });
   try {
     const error = await helper.request("ping").then(() => null, (e) => e);
-    assert.ok(error instanceof HelperError);
-    assert.equal(error.code, "schema-violation");
+    assert.ok(error instanceof FailureError);
+    assert.equal(error.failure.code, "schema-violation");
     assert.match(error.message, /ALIEN3_KEYSYM_POOL must be a whole number from 1 to 200, got "lots"/);
   } finally {
     await helper.close();
