@@ -80,7 +80,7 @@ for (const kind of ["chain", "wide", "diamond"]) {
   });
   if (response.status !== 201) throw new Error(`submit failed: ${await response.text()}`);
   const { id } = await response.json();
-  while (server.orion.dag(id)?.status === "running") {
+  while (server.orion.view(id)?.state === "running") {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const wallMs = performance.now() - started;
@@ -91,7 +91,7 @@ for (const kind of ["chain", "wide", "diamond"]) {
     latencies.length
       ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2)
       : "-";
-  const status = server.orion.dag(id)?.status;
+  const status = server.orion.view(id)?.state;
   console.log(
     `| ${kind}${status === "succeeded" ? "" : ` (${status})`} | ${(wallMs / 1000).toFixed(2)} | ${
       (cpu * 1000 / NODES).toFixed(0)

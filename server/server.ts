@@ -131,6 +131,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       dataDir: config.dataDir,
       file,
       snapshotEveryInputs: options.snapshotEveryInputs,
+      newId: options.newId ?? randomIds,
     });
     deviceEvents.followBusy(orion.events);
     orion.start();
@@ -163,7 +164,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     api: {
       "/devices": deviceRoutes({ gateway, dispatcher, orion }),
       "/keys": keyRoutes(keys),
-      "/dags": dagRoutes({ orion, store, now }),
+      "/dags": dagRoutes({ orion, store }),
       "/events": eventRoutes(events, { keys, signal: eventStreams.signal }),
     },
   });

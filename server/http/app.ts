@@ -5,7 +5,7 @@ import { webSocketTransport } from "../../shared/transport/websocket.ts";
 import type { KeyStore } from "../auth/key_store.ts";
 import type { Logger } from "../log.ts";
 import { type AuthVariables, requireScope } from "./auth.ts";
-import type { ErrorCode } from "../../shared/protocol/mod.ts";
+import { type ErrorCode, FailureError } from "../../shared/protocol/mod.ts";
 import { errorBody, HttpError } from "./errors.ts";
 
 /** What the app is built from. */
@@ -48,7 +48,8 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound(() => {
     throw new HttpError("not-found");
   });
-  app.onError((error, c) => {
+  app.onError((thrown, c) => {
+    const error = thrown instanceof FailureError ? HttpError.of(thrown.failure) : thrown;
     if (error instanceof HttpError) {
       return c.json(errorBody(error.code, error.message, error.details), error.status);
     }

@@ -6,9 +6,13 @@
  * from the store (snapshot + tail) and lets the core resolve what was in flight.
  */
 import type { Timers } from "../../shared/clock.ts";
+import type { Dag } from "../../shared/dag/schema.ts";
+import { type DagEdit, type DagError, validateEdit } from "../../shared/dag/validate.ts";
 import { Emitter } from "../../shared/emitter.ts";
+import type { IdSource } from "../../shared/ids.ts";
+import { err, ok, type Result } from "../../shared/result.ts";
 import type { DagNode } from "../../shared/dag/schema.ts";
-import type { ErrorCode } from "../../shared/protocol/mod.ts";
+import { type ErrorCode, failure, FailureError } from "../../shared/protocol/mod.ts";
 import type { ArtifactAuthorizer } from "../artifacts/transfer.ts";
 import type { ArtifactStore } from "../artifacts/store.ts";
 import type { KnownDevices } from "../store/known_devices.ts";
@@ -20,6 +24,7 @@ import type { StoreHealth } from "../store/health.ts";
 import { DurableScheduler } from "./durable_scheduler.ts";
 import type { EventLog } from "./event_log.ts";
 import { type NodeRunner, scriptSteps } from "./node_runner.ts";
+import { type DagView, dagView } from "./read_model.ts";
 import { type DagSummary, type Input, ORION_STORE_MIGRATIONS, OrionStore } from "./state_store.ts";
 
 /** The input log, the snapshot and the archive. */
@@ -45,6 +50,8 @@ export interface OrionDeps {
   devices: KnownDevices;
   /** How long a device counts as in use after an operator's last action on it (default 2 s). */
   operatorIdleMs?: number;
+  /** DAG ids (default random UUIDs). */
+  newId: IdSource;
   health: StoreHealth;
   /** The data dir and the store file, for messages. */
   dataDir: string;
@@ -124,14 +131,67 @@ export class OrionService {
     else this.#announceDevices();
   }
 
-  /** The scheduler's live state (read-only use); throws `storage-failed` while it cannot be trusted. */
+  /** The scheduler's live state, for the shell's own use and tests; readers take `view`. */
   get state(): SchedulerState {
     return this.#durable.state;
   }
 
-  /** A DAG, live or archived (same shape either way). */
-  dag(id: string): DagState | undefined {
-    return this.#durable.dag(id);
+  /** A DAG as readers see it (a copy), live or archived; undefined when unknown. */
+  view(id: string): DagView | undefined {
+    const dag = this.#durable.dag(id);
+    return dag && dagView(dag, this.#deps.clock.now());
+  }
+
+  /**
+   * Submits a validated DAG under a new id (from `newId`); returns its view. Throws a `StorageError` when
+   * the store refuses it (nothing changes then).
+   */
+  submitDag(dag: Dag): DagView {
+    const dagId = this.#deps.newId();
+    this.#durable.submit({ type: "dag-submitted", dagId, name: dag.name, nodes: dag.nodes });
+    return this.view(dagId)!;
+  }
+
+  /** Cancels a running DAG: in-flight attempts get CANCEL_TASK. Throws `unknown-dag` or `dag-finished`. */
+  cancelDag(id: string, reason: string): DagView {
+    this.#running(id, "cancel");
+    this.#durable.submit({ type: "cancel-dag", dagId: id, reason });
+    return this.view(id)!;
+  }
+
+  /**
+   * Edits a running DAG (adds nodes, removes unstarted ones) after checking the edit against its live
+   * state; a refusal comes back with every error and whether it is a conflict (a cycle, or a started or
+   * finished node). Throws `unknown-dag` or `dag-finished`.
+   */
+  editDag(id: string, edit: DagEdit): Result<DagView, { conflict: boolean; errors: DagError[] }> {
+    const dag = this.#running(id, "edit");
+    const states = new Map(dag.order.map((nodeId) => [nodeId, dag.nodes[nodeId].status as string]));
+    const checked = validateEdit(dag.order.map((nodeId) => dag.nodes[nodeId].spec), states, edit);
+    if (!checked.ok) {
+      const conflict = checked.error.some((e) => e.rule === "edit-untouched" || e.code === "cycle");
+      return err({ conflict, errors: checked.error });
+    }
+    this.#durable.submit({
+      type: "edit-dag",
+      dagId: id,
+      added: checked.value.added,
+      removed: checked.value.removed,
+    });
+    return ok(this.view(id)!);
+  }
+
+  #running(id: string, what: "cancel" | "edit"): DagState {
+    const dag = this.#durable.dag(id);
+    if (dag === undefined) throw new FailureError(failure("unknown-dag", id));
+    if (dag.status !== "running") {
+      throw new FailureError({
+        code: "dag-finished",
+        message: `Cannot ${what}: DAG ${dag.id} is ${dag.status}`,
+        retryable: false,
+      });
+    }
+    return dag;
   }
 
   /** Every DAG's summary, archived and live, in submission order. */
