@@ -11,6 +11,7 @@
  * BENCH_RESTART_APPS (apps per device, 200, ≈ 20 KB of capabilities), BENCH_RESTART_RUNS (3).
  */
 import { PROTOCOL_VERSION } from "../shared/protocol/mod.ts";
+import { serverArgs } from "../tests/helpers/server_process.ts";
 import { RawDevice, testCapabilities } from "../tests/helpers/raw_device.ts";
 import { freePort } from "../tests/helpers/ports.ts";
 
@@ -33,23 +34,14 @@ interface Running {
 
 function spawn(dataDir: string, port: number, stdout: "piped" | "null"): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      serverMain,
-      "--port",
-      String(port),
-      "--host",
-      "127.0.0.1",
-      "--data-dir",
-      dataDir,
+    args: serverArgs(port, dataDir, [
       "--log",
       "silent",
       "--resume-grace-ms",
       "0",
       "--max-messages-per-second",
       "1000000",
-    ],
+    ], serverMain),
     stdout,
     stderr: "inherit",
   }).spawn();

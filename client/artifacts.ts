@@ -5,6 +5,10 @@
  * sent as BEGIN / CHUNKs / END with backpressure, and the upload counts once the server echoes
  * ARTIFACT_END; an ERROR with `ref = transferId` refuses it. A broken transfer is retried whole with a new
  * transfer id; refusals (not-your-work, artifact-too-large, path-escape) are not.
+ *
+ * One concept, kept in one file (over 300 lines): fetches and uploads share the transfer table the
+ * server's answers are matched against, the idle timers and the whole-transfer retry policy; the
+ * byte-level work is `shared/artifact_io.ts`'s.
  */
 import { basename, dirname, join } from "node:path";
 import { ArtifactReceiver, digestOf, sendArtifact } from "../shared/artifact_io.ts";

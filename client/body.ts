@@ -36,7 +36,7 @@ export async function createBody(
         options.filesDir,
         display ? { DISPLAY: display } : undefined,
       );
-      const executor = new HelperExecutor(helper, () => screens, launch);
+      const executor = new HelperExecutor(helper, launch);
       return {
         capabilities: async () => {
           screens = await helper.request<Array<{ width: number; height: number }>>("screens").catch(() =>

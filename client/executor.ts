@@ -1,4 +1,7 @@
-/** Executes actions on the real screen through the Node helper, one at a time, in order. */
+/**
+ * Executes actions on the real screen through the Node helper, one at a time, in order. The helper checks
+ * coordinates against the live screen (`out-of-bounds`); launching apps is the Deno side's (`apps.ts`).
+ */
 import type { DeviceAction } from "../shared/actions.ts";
 import { appLauncher, type Launcher } from "./apps.ts";
 import { decodeBase64 } from "./base64.ts";
@@ -23,7 +26,6 @@ export class HelperExecutor implements ActionExecutor {
 
   constructor(
     readonly helper: HelperProcess,
-    readonly screens: () => Array<{ width: number; height: number }>,
     /** Starts apps by name (default: this machine's apps, started in the current directory). */
     readonly launch: Launcher = appLauncher(
       { os: Deno.build.os, env: (name) => Deno.env.get(name) },
@@ -48,10 +50,6 @@ export class HelperExecutor implements ActionExecutor {
   }
 
   async #run(action: DeviceAction): Promise<ExecutionOutcome> {
-    const bounds = this.#outOfBounds(action);
-    if (bounds !== null) {
-      return { ok: false, error: { code: "out-of-bounds", message: bounds, retryable: false } };
-    }
     try {
       if (action.type === "frame") {
         const { image, ...meta } = await this.helper.request<Capture>("capture", {
@@ -76,21 +74,5 @@ export class HelperExecutor implements ActionExecutor {
       if (error instanceof FailureError) return { ok: false, error: error.failure };
       return { ok: false, error: { code: "action-failed", message: String(error), retryable: true } };
     }
-  }
-
-  #outOfBounds(action: DeviceAction): string | null {
-    const points = action.type === "move" || action.type === "click"
-      ? [{ x: action.x, y: action.y }]
-      : action.type === "drag"
-      ? [action.from, action.to]
-      : [];
-    const screen = this.screens()[0];
-    if (screen === undefined) return null;
-    for (const { x, y } of points) {
-      if (x < 0 || y < 0 || x >= screen.width || y >= screen.height) {
-        return `Cannot execute action: coordinates are outside the screen: ${x},${y} not in ${screen.width}x${screen.height}`;
-      }
-    }
-    return null;
   }
 }

@@ -3,6 +3,7 @@
  * Installs its npm packages on first run, and restarts it if it dies: requests in flight then fail
  * with a retryable error, and the next request goes to the new process.
  */
+import { sleep, systemClock, type Timers } from "../shared/clock.ts";
 import { type ErrorCode, FailureError } from "../shared/protocol/mod.ts";
 
 /** Settings of the helper process. */
@@ -15,12 +16,13 @@ export interface HelperOptions {
   timeoutMs?: number;
   /** Called when the helper had to be restarted. */
   onRestart?: (count: number) => void;
+  clock?: Timers;
 }
 
 interface Pending {
   resolve(value: unknown): void;
   reject(error: FailureError): void;
-  timer: ReturnType<typeof setTimeout>;
+  timer: unknown;
 }
 
 const DEFAULT_DIR = new URL("./helper/", import.meta.url).pathname;
@@ -38,8 +40,11 @@ export class HelperProcess {
   /** How often the helper was restarted after dying. */
   restarts = 0;
 
+  readonly #clock: Timers;
+
   constructor(options: HelperOptions = {}) {
     this.#options = options;
+    this.#clock = options.clock ?? systemClock;
     this.#dir = options.dir ?? DEFAULT_DIR;
   }
 
@@ -62,7 +67,7 @@ export class HelperProcess {
     const line = new TextEncoder().encode(JSON.stringify({ id, op, args }) + "\n");
     return await new Promise<T>((resolve, reject) => {
       const limit = timeoutMs ?? this.#options.timeoutMs ?? 15_000;
-      const timer = setTimeout(() => {
+      const timer = this.#clock.setTimeout(() => {
         this.#pending.delete(id);
         reject(
           new FailureError({
@@ -90,7 +95,7 @@ export class HelperProcess {
       }
       const exited = await Promise.race([
         child.status.then(() => true),
-        new Promise((r) => setTimeout(() => r(false), 1000)),
+        sleep(this.#clock, 1000).then(() => false),
       ]);
       if (!exited) {
         try {
@@ -179,7 +184,7 @@ export class HelperProcess {
           const pending = this.#pending.get(message.id);
           if (pending === undefined) continue;
           this.#pending.delete(message.id);
-          clearTimeout(pending.timer);
+          this.#clock.clearTimeout(pending.timer);
           if (message.ok) pending.resolve(message.result);
           else {pending.reject(
               new FailureError({
@@ -220,7 +225,7 @@ export class HelperProcess {
 
   #failAll(reason: string, retryable: boolean): void {
     for (const [id, pending] of this.#pending) {
-      clearTimeout(pending.timer);
+      this.#clock.clearTimeout(pending.timer);
       pending.reject(
         new FailureError({
           code: "action-failed",

@@ -80,7 +80,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   }
   const health = new StoreHealth({ file, logger: log, clock, retryMaxMs: options.storeRetryMaxMs });
   const devices = new KnownDevices(db);
-  const keys = new KeyStore(db, { now: () => clock.now(), pollMs: options.keyPollMs ?? 1000 });
+  const keys = new KeyStore(db, { clock, pollMs: options.keyPollMs ?? 1000 });
   const gateway = new DeviceGateway({
     keys,
     clock,
@@ -165,7 +165,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       "/devices": deviceRoutes({ gateway, dispatcher, orion }),
       "/keys": keyRoutes(keys),
       "/dags": dagRoutes({ orion, store }),
-      "/events": eventRoutes(events, { keys, signal: eventStreams.signal }),
+      "/events": eventRoutes(events, { keys, signal: eventStreams.signal, clock }),
     },
   });
   const tls = config.tlsCert && config.tlsKey

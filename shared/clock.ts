@@ -66,3 +66,39 @@ export class ManualClock implements Clock {
     this.#nowMs += ms;
   }
 }
+
+/** Timers by key: setting a key again replaces its timer; a fired timer forgets its key first. */
+export class KeyedTimers {
+  readonly #handles = new Map<string, TimerHandle>();
+
+  constructor(readonly timers: Timers) {}
+
+  /** Runs `fire` after `delayMs` (at once when negative), replacing any timer under `key`. */
+  set(key: string, delayMs: number, fire: () => void): void {
+    this.clear(key);
+    this.#handles.set(
+      key,
+      this.timers.setTimeout(() => {
+        this.#handles.delete(key);
+        fire();
+      }, Math.max(0, delayMs)),
+    );
+  }
+
+  /** Whether a timer is pending under `key`. */
+  has(key: string): boolean {
+    return this.#handles.has(key);
+  }
+
+  /** Cancels the timer under `key`, if any. */
+  clear(key: string): void {
+    this.timers.clearTimeout(this.#handles.get(key));
+    this.#handles.delete(key);
+  }
+
+  /** Cancels every timer. */
+  clearAll(): void {
+    for (const handle of this.#handles.values()) this.timers.clearTimeout(handle);
+    this.#handles.clear();
+  }
+}

@@ -1,13 +1,6 @@
 // The helper's operations, each validating its input and failing with a coded error, never crashing.
+import { CodedError } from "./errors.js";
 import { resolveKeys } from "./keys.js";
-
-/** An error with a wire code. */
-export class CodedError extends Error {
-  constructor(code, message) {
-    super(message);
-    this.code = code;
-  }
-}
 
 const BUTTONS = new Set(["left", "right", "middle"]);
 

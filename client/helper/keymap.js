@@ -7,7 +7,7 @@
 // (one with no keysym), before any key is pressed, and the bindings stay: later calls reuse them, the
 // least recently used one gives way when the pool is full, and all are cleared when the helper exits.
 import { spawnSync } from "node:child_process";
-import { CodedError } from "./actions.js";
+import { CodedError } from "./errors.js";
 
 const RETURN = 0xff0d;
 const TAB = 0xff09;

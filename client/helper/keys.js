@@ -1,5 +1,5 @@
 // Key combinations such as "ctrl+shift+t" mapped to robotjs key names.
-import { CodedError } from "./actions.js";
+import { CodedError } from "./errors.js";
 
 const MODIFIERS = {
   ctrl: "control",

@@ -6,6 +6,7 @@
  * DAG's transitions only. A stream ends when its token is revoked or the server shuts down.
  */
 import { Hono } from "hono";
+import { systemClock, type Timers } from "../../shared/clock.ts";
 import type { KeyVerifier } from "../auth/types.ts";
 import type { AuthVariables } from "../http/auth.ts";
 import { type EventLog, isDeviceEvent, type LoggedEvent } from "../orion/event_log.ts";
@@ -40,6 +41,7 @@ export interface EventRouteOptions {
   signal?: AbortSignal;
   /** Comment sent on an idle stream (default 15 s). */
   keepAliveMs?: number;
+  clock?: Timers;
 }
 
 /** Routes under /api/events. */
@@ -85,7 +87,8 @@ export function eventRoutes(log: EventLog, options: EventRouteOptions) {
         });
         const shutdown = () => end("server shutting down");
         options.signal?.addEventListener("abort", shutdown);
-        const keepAlive = setInterval(() => {
+        const clock = options.clock ?? systemClock;
+        const keepAlive = clock.setInterval(() => {
           try {
             controller.enqueue(encoder.encode(": keep-alive\n\n"));
           } catch {
@@ -93,7 +96,7 @@ export function eventRoutes(log: EventLog, options: EventRouteOptions) {
           }
         }, options.keepAliveMs ?? 15_000);
         cleanup = () => {
-          clearInterval(keepAlive);
+          clock.clearInterval(keepAlive);
           unsubscribe();
           stopRevokeWatch();
           options.signal?.removeEventListener("abort", shutdown);

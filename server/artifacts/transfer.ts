@@ -5,6 +5,10 @@
  * `ref = transferId` ("refused") and deletes the partial file. Downloads: ARTIFACT_REQUEST is answered
  * by ARTIFACT_BEGIN (size, sha256), the chunks and ARTIFACT_END, or by ERROR with `ref = transferId`.
  * The scheduler's `authorize` decides which device may move which artifact.
+ *
+ * One concept, kept in one file (over 300 lines): uploads and downloads share one table of transfers by
+ * (device, transfer id), one memory of refused ids, the idle sweep and the clean-up when a device goes
+ * away; the byte-level work is `shared/artifact_io.ts`'s.
  */
 import { ArtifactReceiver, sendArtifact } from "../../shared/artifact_io.ts";
 import { DEFAULT_MAX_ARTIFACT_BYTES, validateSegmentName } from "../../shared/artifacts.ts";

@@ -5,6 +5,7 @@
  * process (the keys CLI) are noticed by polling.
  */
 import { createHash } from "node:crypto";
+import { systemClock, type Timers } from "../../shared/clock.ts";
 import type { Database, Migration } from "../store/db.ts";
 import type { KeyRecord, KeyScope, KeyVerifier } from "./types.ts";
 
@@ -54,18 +55,18 @@ function randomToken(bytes: number): string {
 /** The key store. */
 export class KeyStore implements KeyVerifier {
   readonly #db: Database;
-  readonly #now: () => number;
+  readonly #clock: Timers;
   readonly #live = new Map<string, KeyRecord>();
   readonly #listeners = new Set<(keyId: string) => void>();
   readonly #known = new Set<string>();
-  #poll: ReturnType<typeof setInterval> | undefined;
+  #poll: unknown;
 
   /** `pollMs` > 0 watches the table for revocations made by other processes. */
-  constructor(db: Database, options: { now?: () => number; pollMs?: number } = {}) {
+  constructor(db: Database, options: { clock?: Timers; pollMs?: number } = {}) {
     this.#db = db;
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
     for (const record of this.list()) if (record.revokedAt !== null) this.#known.add(record.id);
-    if (options.pollMs) this.#poll = setInterval(() => this.#noticeRevocations(), options.pollMs);
+    if (options.pollMs) this.#poll = this.#clock.setInterval(() => this.#noticeRevocations(), options.pollMs);
   }
 
   /** Creates a key; the secret is returned once and never stored. */
@@ -75,7 +76,7 @@ export class KeyStore implements KeyVerifier {
       id: `key_${randomToken(9)}`,
       scope,
       name,
-      createdAt: this.#now(),
+      createdAt: this.#clock.now(),
       revokedAt: null,
     };
     this.#db.prepare("INSERT INTO keys (id, scope, name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)")
@@ -120,7 +121,7 @@ export class KeyStore implements KeyVerifier {
     const byId = matches.find((k) => k.id === idOrName);
     const target = byId ?? (matches.length === 1 ? matches[0] : undefined);
     if (target === undefined) return null;
-    target.revokedAt = this.#now();
+    target.revokedAt = this.#clock.now();
     this.#db.prepare("UPDATE keys SET revoked_at = ? WHERE id = ?").run(target.revokedAt, target.id);
     this.#forget(target.id);
     return target;
@@ -133,7 +134,7 @@ export class KeyStore implements KeyVerifier {
 
   /** Stops watching for revocations. */
   close(): void {
-    clearInterval(this.#poll);
+    this.#clock.clearInterval(this.#poll);
   }
 
   #noticeRevocations(): void {

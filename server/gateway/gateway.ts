@@ -18,17 +18,15 @@ import {
 } from "../../shared/protocol/mod.ts";
 import type { Transport } from "../../shared/transport/transport.ts";
 import type { KeyVerifier } from "../auth/types.ts";
+import type { Logger } from "../log.ts";
 import { Connection, type ConnectionHandler, type ConnectionOptions } from "./connection.ts";
 import { DeviceRegistry, viewOf } from "./registry.ts";
 import { Router } from "./router.ts";
 import { SessionManager } from "./session.ts";
 import type { DeviceView, Gateway, GatewayEvents } from "./types.ts";
 
-/** A minimal structured logger. */
-export interface GatewayLog {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-}
+/** What the gateway logs to: the server's logger. */
+export type GatewayLog = Pick<Logger, "info" | "warn">;
 
 /** Gateway settings and dependencies. */
 export interface GatewayOptions {

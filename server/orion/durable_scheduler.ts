@@ -5,6 +5,9 @@
  * the disk. Events the server itself observed (a timer, a device's answer, a device going offline) are
  * never dropped for a refused write: they wait in order, bounded, and are retried until the store takes
  * them. Operator requests are refused instead (`storage-full`, `storage-failed`).
+ *
+ * One concept, kept in one file (just over 300 lines): commit, rebuild, queue and snapshot are one
+ * invariant — memory is never ahead of the disk — and splitting them would spread it.
  */
 import type { Clock } from "../../shared/clock.ts";
 import type { DeviceView } from "../gateway/types.ts";

@@ -1,8 +1,12 @@
 /**
  * The Orion read model: what the REST API, the CLI and the dashboard see of a DAG. Views are plain JSON
- * built from the scheduler's state (copies: nothing a reader does reaches the state).
+ * built from the scheduler's state (copies: nothing a reader does reaches the state). Also the checks an
+ * operator's request on a DAG passes before it becomes a scheduler event.
  */
 import type { DagNode } from "../../shared/dag/schema.ts";
+import { type DagEdit, type DagError, validateEdit } from "../../shared/dag/validate.ts";
+import { failure, FailureError } from "../../shared/protocol/mod.ts";
+import { err, ok, type Result } from "../../shared/result.ts";
 import { dagMetrics } from "../scheduler/metrics.ts";
 import type { Attempt, DagState } from "../scheduler/types.ts";
 
@@ -56,4 +60,34 @@ export function dagView(dag: DagState, nowMs: number): DagView {
     }),
     metrics: dagMetrics(dag, nowMs),
   };
+}
+
+/** The DAG `id` if it is running; throws `unknown-dag` or `dag-finished` otherwise. */
+export function runningDag(dag: DagState | undefined, id: string, what: "cancel" | "edit"): DagState {
+  if (dag === undefined) throw new FailureError(failure("unknown-dag", id));
+  if (dag.status !== "running") {
+    const message = `Cannot ${what}: DAG ${dag.id} is ${dag.status}`;
+    throw new FailureError({ code: "dag-finished", message, retryable: false });
+  }
+  return dag;
+}
+
+/** Why an edit was refused: every error, and whether it conflicts with the DAG's progress (HTTP 409). */
+export interface EditRefusal {
+  conflict: boolean;
+  errors: DagError[];
+}
+
+/** Checks an edit against the DAG's live nodes and their states. */
+export function checkEdit(
+  dag: DagState,
+  edit: DagEdit,
+): Result<{ added: DagNode[]; removed: string[] }, EditRefusal> {
+  const states = new Map(dag.order.map((nodeId) => [nodeId, dag.nodes[nodeId].status as string]));
+  const checked = validateEdit(dag.order.map((nodeId) => dag.nodes[nodeId].spec), states, edit);
+  if (!checked.ok) {
+    const conflict = checked.error.some((e) => e.rule === "edit-untouched" || e.code === "cycle");
+    return err({ conflict, errors: checked.error });
+  }
+  return ok({ added: checked.value.added, removed: checked.value.removed });
 }

@@ -5,38 +5,29 @@
  * commands: runs attempts on devices, cancels them, arms timers. After a restart it rebuilds the state
  * from the store (snapshot + tail) and lets the core resolve what was in flight.
  */
-import type { Timers } from "../../shared/clock.ts";
+import { KeyedTimers, type Timers } from "../../shared/clock.ts";
 import type { Dag } from "../../shared/dag/schema.ts";
-import { type DagEdit, type DagError, validateEdit } from "../../shared/dag/validate.ts";
+import type { DagEdit } from "../../shared/dag/validate.ts";
 import { Emitter } from "../../shared/emitter.ts";
 import type { IdSource } from "../../shared/ids.ts";
-import { err, ok, type Result } from "../../shared/result.ts";
-import type { DagNode } from "../../shared/dag/schema.ts";
-import { type ErrorCode, failure, FailureError } from "../../shared/protocol/mod.ts";
+import { ok, type Result } from "../../shared/result.ts";
 import type { ArtifactAuthorizer } from "../artifacts/transfer.ts";
 import type { ArtifactStore } from "../artifacts/store.ts";
 import type { KnownDevices } from "../store/known_devices.ts";
 import type { DeviceView, Gateway } from "../gateway/types.ts";
 import type { Logger } from "../log.ts";
-import type { DagState, SchedulerCommand, SchedulerEvent, SchedulerState } from "../scheduler/types.ts";
+import type { SchedulerCommand, SchedulerEvent, SchedulerState } from "../scheduler/types.ts";
 import type { Database } from "../store/db.ts";
 import type { StoreHealth } from "../store/health.ts";
 import { DurableScheduler } from "./durable_scheduler.ts";
 import type { EventLog } from "./event_log.ts";
-import { type NodeRunner, scriptSteps } from "./node_runner.ts";
-import { type DagView, dagView } from "./read_model.ts";
+import { Attempts } from "./attempts.ts";
+import type { NodeRunner } from "./node_runner.ts";
+import { checkEdit, type DagView, dagView, type EditRefusal, runningDag } from "./read_model.ts";
 import { type DagSummary, type Input, ORION_STORE_MIGRATIONS, OrionStore } from "./state_store.ts";
 
 /** The input log, the snapshot and the archive. */
 export const ORION_MIGRATIONS = ORION_STORE_MIGRATIONS;
-
-interface InFlight {
-  dagId: string;
-  nodeId: string;
-  attempt: number;
-  deviceId: string;
-  controller: AbortController;
-}
 
 /** Dependencies of the service. */
 export interface OrionDeps {
@@ -73,17 +64,27 @@ export class OrionService {
   readonly events: Emitter<OrionEvents>;
   readonly #deps: OrionDeps;
   readonly #durable: DurableScheduler;
-  readonly #timers = new Map<string, unknown>();
-  readonly #inFlight = new Map<string, InFlight>();
+  readonly #timers: KeyedTimers;
+  readonly #attempts: Attempts;
   /** Busy as last reported per device, so `device-busy` fires on changes only. */
   readonly #busyShown = new Map<string, boolean>();
   /** Devices an operator drives now: the idle timer that hands them back to placement. */
-  readonly #operatorIdle = new Map<string, unknown>();
+  readonly #operatorIdle: KeyedTimers;
   #unsubscribe: Array<() => void> = [];
   #closed = false;
 
   constructor(deps: OrionDeps) {
     this.#deps = deps;
+    this.#timers = new KeyedTimers(deps.clock);
+    this.#operatorIdle = new KeyedTimers(deps.clock);
+    this.#attempts = new Attempts({
+      runner: deps.runner,
+      store: deps.store,
+      logger: deps.logger,
+      spec: (dagId, nodeId) => this.#durable.state.dags[dagId]?.nodes[nodeId]?.spec,
+      record: (event) => this.#durable.record(event),
+      stopping: () => this.#closed,
+    });
     this.events = new Emitter<OrionEvents>((error) =>
       deps.logger.warn("orion listener failed", { error: String(error) })
     );
@@ -96,7 +97,7 @@ export class OrionService {
       logger: deps.logger,
       file: deps.file,
       execute: (commands, input) => this.#executeAll(commands, input),
-      busyDags: () => new Set([...this.#inFlight.values()].map((flight) => flight.dagId)),
+      busyDags: () => this.#attempts.dagIds(),
       onOverflow: () => this.#stopEverything("the store refused writes for too long"),
       snapshotEveryInputs: deps.snapshotEveryInputs,
       maxPendingInputs: deps.maxPendingInputs,
@@ -154,7 +155,7 @@ export class OrionService {
 
   /** Cancels a running DAG: in-flight attempts get CANCEL_TASK. Throws `unknown-dag` or `dag-finished`. */
   cancelDag(id: string, reason: string): DagView {
-    this.#running(id, "cancel");
+    runningDag(this.#durable.dag(id), id, "cancel");
     this.#durable.submit({ type: "cancel-dag", dagId: id, reason });
     return this.view(id)!;
   }
@@ -164,34 +165,11 @@ export class OrionService {
    * state; a refusal comes back with every error and whether it is a conflict (a cycle, or a started or
    * finished node). Throws `unknown-dag` or `dag-finished`.
    */
-  editDag(id: string, edit: DagEdit): Result<DagView, { conflict: boolean; errors: DagError[] }> {
-    const dag = this.#running(id, "edit");
-    const states = new Map(dag.order.map((nodeId) => [nodeId, dag.nodes[nodeId].status as string]));
-    const checked = validateEdit(dag.order.map((nodeId) => dag.nodes[nodeId].spec), states, edit);
-    if (!checked.ok) {
-      const conflict = checked.error.some((e) => e.rule === "edit-untouched" || e.code === "cycle");
-      return err({ conflict, errors: checked.error });
-    }
-    this.#durable.submit({
-      type: "edit-dag",
-      dagId: id,
-      added: checked.value.added,
-      removed: checked.value.removed,
-    });
+  editDag(id: string, edit: DagEdit): Result<DagView, EditRefusal> {
+    const checked = checkEdit(runningDag(this.#durable.dag(id), id, "edit"), edit);
+    if (!checked.ok) return checked;
+    this.#durable.submit({ type: "edit-dag", dagId: id, ...checked.value });
     return ok(this.view(id)!);
-  }
-
-  #running(id: string, what: "cancel" | "edit"): DagState {
-    const dag = this.#durable.dag(id);
-    if (dag === undefined) throw new FailureError(failure("unknown-dag", id));
-    if (dag.status !== "running") {
-      throw new FailureError({
-        code: "dag-finished",
-        message: `Cannot ${what}: DAG ${dag.id} is ${dag.status}`,
-        retryable: false,
-      });
-    }
-    return dag;
   }
 
   /** Every DAG's summary, archived and live, in submission order. */
@@ -209,17 +187,9 @@ export class OrionService {
    * last such call (one `device-updated` when it starts, one when it ends).
    */
   operatorActive(deviceId: string): void {
-    const clock = this.#deps.clock;
-    const idle = this.#operatorIdle.get(deviceId);
-    if (idle === undefined) this.#durable.record({ type: "device-updated", deviceId, busy: true });
-    clock.clearTimeout(idle);
-    this.#operatorIdle.set(
-      deviceId,
-      clock.setTimeout(() => {
-        this.#operatorIdle.delete(deviceId);
-        this.#durable.record({ type: "device-updated", deviceId, busy: false });
-      }, this.#deps.operatorIdleMs ?? 2000),
-    );
+    const record = (busy: boolean) => this.#durable.record({ type: "device-updated", deviceId, busy });
+    if (!this.#operatorIdle.has(deviceId)) record(true);
+    this.#operatorIdle.set(deviceId, this.#deps.operatorIdleMs ?? 2000, () => record(false));
   }
 
   /** Server-observed inputs waiting for the store. */
@@ -246,22 +216,9 @@ export class OrionService {
   }
 
   /** What the artifact transfers may do: a device moves only the files its own in-flight task declares. */
-  readonly authorize: ArtifactAuthorizer = {
-    upload: (deviceId, taskId, artifact) => {
-      const found = this.#taskFor(deviceId, taskId);
-      if (typeof found === "string") return found;
-      return found.node.outputs.some((o) => o.artifact === artifact)
-        ? { dagId: found.flight.dagId, nodeId: found.flight.nodeId }
-        : "not-your-work";
-    },
-    download: (deviceId, taskId, artifact) => {
-      const found = this.#taskFor(deviceId, taskId);
-      if (typeof found === "string") return found;
-      return found.node.inputs.some((i) => i.artifact === artifact)
-        ? { dagId: found.flight.dagId }
-        : "not-your-work";
-    },
-  };
+  get authorize(): ArtifactAuthorizer {
+    return this.#attempts.authorize;
+  }
 
   /**
    * Stops timers and in-flight attempts without recording them (the next start resolves them), then
@@ -270,8 +227,7 @@ export class OrionService {
   close(): void {
     this.#closed = true;
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
-    for (const idle of this.#operatorIdle.values()) this.#deps.clock.clearTimeout(idle);
-    this.#operatorIdle.clear();
+    this.#operatorIdle.clearAll();
     this.#stopEverything("server shutting down");
     this.#durable.close();
   }
@@ -292,17 +248,8 @@ export class OrionService {
 
   /** Clears the shell's timers and aborts its attempts: a recovery re-arms and retries from the state. */
   #stopEverything(reason: string): void {
-    for (const timer of this.#timers.values()) this.#deps.clock.clearTimeout(timer);
-    this.#timers.clear();
-    for (const flight of this.#inFlight.values()) flight.controller.abort(reason);
-  }
-
-  #taskFor(deviceId: string, taskId: string): { flight: InFlight; node: DagNode } | ErrorCode {
-    const flight = this.#inFlight.get(taskId);
-    if (flight === undefined) return "unknown-task";
-    if (flight.deviceId !== deviceId) return "not-your-work";
-    const node = this.#durable.state.dags[flight.dagId]?.nodes[flight.nodeId];
-    return node === undefined ? "unknown-task" : { flight, node: node.spec };
+    this.#timers.clearAll();
+    this.#attempts.abortAll(reason);
   }
 
   #executeAll(commands: SchedulerCommand[], input: Input): void {
@@ -324,96 +271,17 @@ export class OrionService {
   #execute(command: SchedulerCommand): void {
     switch (command.type) {
       case "run-attempt":
-        return void this.#run(command);
+        return void this.#attempts.run(command);
       case "cancel-attempt":
-        for (const flight of this.#inFlight.values()) {
-          if (
-            flight.dagId === command.dagId && flight.nodeId === command.nodeId &&
-            flight.attempt === command.attempt
-          ) {
-            flight.controller.abort(command.reason);
-          }
-        }
-        return;
+        return this.#attempts.cancel(command);
       case "start-timer": {
-        const clock = this.#deps.clock;
-        clock.clearTimeout(this.#timers.get(command.timerId));
-        const delayMs = Math.max(0, command.atMs - clock.now());
-        this.#timers.set(
-          command.timerId,
-          clock.setTimeout(() => {
-            this.#timers.delete(command.timerId);
-            this.#durable.record({ type: "timer-fired", timerId: command.timerId });
-          }, delayMs),
-        );
-        return;
+        const fire = () => this.#durable.record({ type: "timer-fired", timerId: command.timerId });
+        return this.#timers.set(command.timerId, command.atMs - this.#deps.clock.now(), fire);
       }
       case "cancel-timer":
-        this.#deps.clock.clearTimeout(this.#timers.get(command.timerId));
-        this.#timers.delete(command.timerId);
-        return;
+        return this.#timers.clear(command.timerId);
       case "record":
         return;
-    }
-  }
-
-  async #run(command: Extract<SchedulerCommand, { type: "run-attempt" }>): Promise<void> {
-    const { dagId, nodeId, attempt, deviceId, deadlineMs } = command;
-    const node = this.#durable.state.dags[dagId].nodes[nodeId].spec;
-    const taskId = `${dagId}.${nodeId}.${attempt}`;
-    const flight: InFlight = {
-      dagId,
-      nodeId,
-      attempt,
-      deviceId,
-      controller: new AbortController(),
-    };
-    this.#inFlight.set(taskId, flight);
-    const ended = (ok: boolean, failure?: { code: ErrorCode; message: string; retryable: boolean }) => {
-      this.#inFlight.delete(taskId);
-      this.#durable.record({ type: "attempt-ended", dagId, nodeId, attempt, ok, failure });
-    };
-    try {
-      const inputs = [];
-      for (const input of node.inputs) {
-        const meta = await this.#deps.store.describe(dagId, input.artifact);
-        if (meta === null) {
-          return ended(false, {
-            code: "internal",
-            message: `Cannot start: artifact ${input.artifact} is missing`,
-            retryable: false,
-          });
-        }
-        inputs.push({ ...input, size: meta.size, sha256: meta.sha256 });
-      }
-      const outcome = await this.#deps.runner.run({
-        deviceId,
-        source: scriptSteps(node.kind === "script" ? node.steps : []),
-        onAccepted: () => this.#durable.record({ type: "attempt-accepted", dagId, nodeId, attempt }),
-        task: {
-          taskId,
-          dagId,
-          nodeId,
-          attempt,
-          kind: node.kind === "agent" ? "agent" : "script",
-          goal: node.kind === "agent" ? node.goal : undefined,
-          inputs,
-          outputs: node.outputs,
-          deadlineMs,
-        },
-      }, flight.controller.signal);
-      if (this.#closed) return;
-      if (!outcome.ok) return ended(false, outcome.failure);
-      for (const output of node.outputs) {
-        if (!(await this.#deps.store.has(dagId, output.artifact))) {
-          const message = `Cannot finish: output ${output.artifact} (${output.file}) was not uploaded`;
-          return ended(false, { code: "action-failed", message, retryable: true });
-        }
-      }
-      ended(true);
-    } catch (error) {
-      this.#deps.logger.error("attempt failed unexpectedly", { taskId, error: String(error) });
-      ended(false, { code: "internal", message: String(error), retryable: true });
     }
   }
 }

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { err, ok, type Result } from "../result.ts";
 import { type ProtocolError, protocolError } from "./errors.ts";
+import { TRANSFER_ID_PATTERN } from "./messages.ts";
 
 /** Metadata that prefixes a STREAM_FRAME's image bytes. */
 export const FrameMetaSchema = z.object({
@@ -94,7 +95,7 @@ export function decodeArtifactChunk(payload: Uint8Array): Result<ArtifactChunk, 
   } catch {
     return err(protocolError("schema-violation", "ARTIFACT_CHUNK transfer id is not UTF-8"));
   }
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(transferId)) {
+  if (!TRANSFER_ID_PATTERN.test(transferId)) {
     return err(protocolError("schema-violation", "ARTIFACT_CHUNK transfer id has invalid characters"));
   }
   const offset = new DataView(payload.buffer, payload.byteOffset + 1 + idBytes, 8).getBigUint64(0, false);

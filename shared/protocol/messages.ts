@@ -31,6 +31,10 @@ const Seq = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const Id = z.string().min(1).max(128);
 const Reliable = { seq: Seq };
 
+/** A transfer id: 1-64 letters, digits, `_` or `-` (it is also carried, length-prefixed, in ARTIFACT_CHUNK). */
+export const TRANSFER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const TransferId = z.string().regex(TRANSFER_ID_PATTERN);
+
 /** Limits a server announces in ACK. */
 export const LimitsSchema = z.object({
   maxFrameBytes: z.number().int().positive(),
@@ -198,7 +202,7 @@ export const RtcIceSchema = z.object({
 /** ARTIFACT_BEGIN: a chunked transfer starts; chunks follow as ARTIFACT_CHUNK. */
 export const ArtifactBeginSchema = z.object({
   ...Reliable,
-  transferId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  transferId: TransferId,
   taskId: Id,
   artifact: Id,
   size: z.number().int().min(0),
@@ -207,12 +211,12 @@ export const ArtifactBeginSchema = z.object({
 /** ARTIFACT_END: every chunk of the transfer has been sent. */
 export const ArtifactEndSchema = z.object({
   ...Reliable,
-  transferId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  transferId: TransferId,
 });
 /** ARTIFACT_REQUEST: the device asks for an input artifact of its task. */
 export const ArtifactRequestSchema = z.object({
   ...Reliable,
-  transferId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  transferId: TransferId,
   taskId: Id,
   artifact: Id,
 });

@@ -4,7 +4,7 @@
  * they run in milliseconds of real time with the sanitizers on.
  */
 import { DeviceGateway, type GatewayOptions } from "../../server/gateway/gateway.ts";
-import { systemClock } from "../../shared/clock.ts";
+import { systemClock, type Timers } from "../../shared/clock.ts";
 import { sequentialIds } from "../../shared/ids.ts";
 import type { Message } from "../../shared/protocol/mod.ts";
 import { type FakeClock, fakeClock } from "../../shared/testing/fake_clock.ts";
@@ -32,26 +32,9 @@ export interface Harness {
 
 /** Starts a gateway; every route stays free for the components under test. */
 export function startGateway(overrides: Partial<GatewayOptions> = {}): Harness {
-  const keys = new MemoryKeys();
-  const deviceKey = keys.add("device", "dev");
-  const operatorKey = keys.add("operator", "op");
   const clock = fakeClock();
-  const gateway = new DeviceGateway({
-    keys,
-    clock,
-    heartbeatIntervalMs: 1000,
-    heartbeatTimeoutMs: 5000,
-    resumeGraceMs: 5000,
-    handshakeTimeoutMs: 5000,
-    limits: { maxFrameBytes: 64 * 1024, maxJsonBytes: 16 * 1024, maxMessagesPerSecond: 1000 },
-    tickMs: 20,
-    newId: sequentialIds("session"),
-    ...overrides,
-  });
-  const delivered: Harness["delivered"] = [];
-  const offline: Harness["offline"] = [];
-  gateway.router.tap((deviceId, message) => delivered.push({ deviceId, message }));
-  gateway.events.on("device-offline", (device, reason) => offline.push({ id: device.id, reason }));
+  const base = newGateway(clock, { newId: sequentialIds("session"), ...overrides });
+  const { gateway } = base;
   const open: MemoryTransport[] = [];
   const transport = () => {
     const [device, server] = memoryPair();
@@ -60,13 +43,8 @@ export function startGateway(overrides: Partial<GatewayOptions> = {}): Harness {
     return device;
   };
   return {
-    gateway,
+    ...base,
     clock,
-    keys,
-    deviceKey,
-    operatorKey,
-    delivered,
-    offline,
     transport,
     device: () => RawDevice.over(transport()),
     async close() {
@@ -115,12 +93,31 @@ export interface SocketHarness extends Omit<Harness, "clock" | "transport" | "de
 
 /** Starts a gateway behind a real WebSocket server on a free loopback port. */
 export function startGatewayServer(overrides: Partial<GatewayOptions> = {}): SocketHarness {
+  const base = newGateway(systemClock, overrides);
+  const { gateway } = base;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
+    gateway.accept(webSocketTransport(socket));
+    return response;
+  });
+  return {
+    url: `ws://127.0.0.1:${server.addr.port}/v1/device`,
+    ...base,
+    async close() {
+      await gateway.close();
+      await server.shutdown();
+    },
+  };
+}
+
+/** A gateway with in-memory keys and test defaults, recording what it routes and who went offline. */
+function newGateway(clock: Timers, overrides: Partial<GatewayOptions>) {
   const keys = new MemoryKeys();
   const deviceKey = keys.add("device", "dev");
   const operatorKey = keys.add("operator", "op");
   const gateway = new DeviceGateway({
     keys,
-    clock: systemClock,
+    clock,
     heartbeatIntervalMs: 1000,
     heartbeatTimeoutMs: 5000,
     resumeGraceMs: 5000,
@@ -133,22 +130,5 @@ export function startGatewayServer(overrides: Partial<GatewayOptions> = {}): Soc
   const offline: Harness["offline"] = [];
   gateway.router.tap((deviceId, message) => delivered.push({ deviceId, message }));
   gateway.events.on("device-offline", (device, reason) => offline.push({ id: device.id, reason }));
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
-    const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
-    gateway.accept(webSocketTransport(socket));
-    return response;
-  });
-  return {
-    url: `ws://127.0.0.1:${server.addr.port}/v1/device`,
-    gateway,
-    keys,
-    deviceKey,
-    operatorKey,
-    delivered,
-    offline,
-    async close() {
-      await gateway.close();
-      await server.shutdown();
-    },
-  };
+  return { gateway, keys, deviceKey, operatorKey, delivered, offline };
 }

@@ -6,6 +6,16 @@ import { freePort } from "./ports.ts";
 
 const serverMain = new URL("../../server/main.ts", import.meta.url).pathname;
 
+/** `deno run -A <main> --port P --host 127.0.0.1 --data-dir D …flags`: how every test and bench starts a server. */
+export function serverArgs(
+  port: number,
+  dataDir: string,
+  flags: readonly string[] = [],
+  main: string = serverMain,
+): string[] {
+  return ["run", "-A", main, "--port", String(port), "--host", "127.0.0.1", "--data-dir", dataDir, ...flags];
+}
+
 /** A server process that came up, or one that exited first. */
 export type ServerRun =
   | { up: true; child: Deno.ChildProcess; port: number; url: string; startMs: number; stderr(): string }
@@ -22,20 +32,7 @@ export async function runServer(
   const port = options.port ?? freePort();
   const startMs = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      serverMain,
-      "--port",
-      String(port),
-      "--host",
-      "127.0.0.1",
-      "--data-dir",
-      dataDir,
-      "--resume-grace-ms",
-      "0",
-      ...(options.extraArgs ?? []),
-    ],
+    args: serverArgs(port, dataDir, ["--resume-grace-ms", "0", ...(options.extraArgs ?? [])]),
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -146,21 +143,7 @@ export async function startServerProcess(
   const command = limit === undefined ? Deno.execPath() : "bash";
   const prefix = limit === undefined ? [] : ["-c", `ulimit -n ${limit} && exec "$0" "$@"`, Deno.execPath()];
   const child = new Deno.Command(command, {
-    args: [
-      ...prefix,
-      "run",
-      "-A",
-      serverMain,
-      "--port",
-      String(port),
-      "--host",
-      "127.0.0.1",
-      "--data-dir",
-      dataDir,
-      "--log",
-      "silent",
-      ...flags,
-    ],
+    args: [...prefix, ...serverArgs(port, dataDir, ["--log", "silent", ...flags])],
     stdout: "piped",
     stderr: "null",
   }).spawn();

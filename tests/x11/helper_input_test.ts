@@ -9,7 +9,7 @@ const live = { sanitizeResources: false, sanitizeOps: false };
 Deno.test("injected input lands on a real X server, checked by independent observers", live, async (t) => {
   const x = await startXServer();
   const helper = new HelperProcess({ env: { DISPLAY: x.display } });
-  const executor = new HelperExecutor(helper, () => [{ width: 1280, height: 800 }]);
+  const executor = new HelperExecutor(helper);
   try {
     await t.step("move lands where asked (xdotool getmouselocation)", async () => {
       const outcome = await executor.execute({ type: "move", x: 321, y: 654 });
