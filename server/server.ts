@@ -51,6 +51,8 @@ export interface StartOptions {
   snapshotEveryInputs?: number;
   /** Ids of sessions and actions; default random UUIDs. */
   newId?: IdSource;
+  /** How long a device stays off-limits to GUI nodes after an operator's last action (default 2 s). */
+  operatorIdleMs?: number;
 }
 
 /** Every module's migrations, in one list. */
@@ -132,6 +134,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       file,
       snapshotEveryInputs: options.snapshotEveryInputs,
       newId: options.newId ?? randomIds,
+      operatorIdleMs: options.operatorIdleMs,
     });
     deviceEvents.followBusy(orion.events);
     orion.start();

@@ -507,3 +507,19 @@ Deno.test("GUI nodes stay one per device with slots free, and count against the 
   assert.deepEqual(runs(s.step(ok("d", "w1"), 5)).map((r) => r.nodeId), ["w3"], "g2 still needs the screen");
   assert.deepEqual(runs(s.step(ok("d", "g1"), 6)).map((r) => r.nodeId), ["g2"]);
 });
+
+Deno.test("a device-updated RTT reorders placement: among equally busy devices the lowest RTT wins", () => {
+  const s = new Scheduler();
+  s.step(ready("a", 5), 0);
+  s.step(ready("b", 20), 0);
+  const one = (id: string) => script(id, { target: { input: true }, steps: [{ type: "move", x: 1, y: 1 }] });
+  assert.deepEqual(runs(s.step(submit("d1", { name: "x", nodes: [one("n")] }), 1)).map((r) => r.deviceId), [
+    "a",
+  ]);
+  s.step(ok("d1", "n"), 2);
+  s.step({ type: "device-updated", deviceId: "b", rttMs: 2 }, 3);
+  assert.equal(s.state.devices.b.rttMs, 2);
+  assert.deepEqual(runs(s.step(submit("d2", { name: "y", nodes: [one("m")] }), 4)).map((r) => r.deviceId), [
+    "b",
+  ]);
+});

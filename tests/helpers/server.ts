@@ -1,6 +1,6 @@
 /** Starts the real server on a loopback port with a fresh data dir, for end-to-end tests. */
 import { parseConfig } from "../../server/config.ts";
-import { type RunningServer, startServer } from "../../server/server.ts";
+import { type RunningServer, startServer, type StartOptions } from "../../server/server.ts";
 
 /** A running test server with an operator token and a device key. */
 export interface TestServer extends RunningServer {
@@ -12,7 +12,11 @@ export interface TestServer extends RunningServer {
 }
 
 /** Starts a server; extra flags override the test defaults. Close it in `finally` (a data dir it made is removed). */
-export async function startTestServer(flags: string[] = [], dataDir?: string): Promise<TestServer> {
+export async function startTestServer(
+  flags: string[] = [],
+  dataDir?: string,
+  options: Omit<StartOptions, "keyPollMs"> = {},
+): Promise<TestServer> {
   const dir = dataDir ?? await Deno.makeTempDir({ prefix: "alien3-test-" });
   const config = parseConfig(
     [
@@ -30,7 +34,7 @@ export async function startTestServer(flags: string[] = [], dataDir?: string): P
     ],
     () => undefined,
   );
-  const server = await startServer(config, { keyPollMs: 50 });
+  const server = await startServer(config, { keyPollMs: 50, ...options });
   const close = async () => {
     await server.close();
     if (dataDir === undefined) await Deno.remove(dir, { recursive: true }).catch(() => {});
