@@ -231,6 +231,36 @@ export const ErrorCodes = {
     httpStatus: 413,
     retryable: false,
   },
+  "ocr-unavailable": {
+    number: 4011,
+    message: "Cannot read screen text: no OCR engine is available",
+    httpStatus: 503,
+    retryable: false,
+  },
+  "text-not-found": {
+    number: 4012,
+    message: "Cannot find text on screen",
+    httpStatus: 422,
+    retryable: true,
+  },
+  "condition-timeout": {
+    number: 4013,
+    message: "Stopped: the condition was not met in time",
+    httpStatus: 504,
+    retryable: true,
+  },
+  "run-not-allowed": {
+    number: 4014,
+    message: "Cannot run program: this device was not started with --allow-run",
+    httpStatus: 403,
+    retryable: false,
+  },
+  "run-failed": {
+    number: 4015,
+    message: "Cannot complete program: it exited with an error",
+    httpStatus: 422,
+    retryable: false,
+  },
   "internal": { number: 4999, message: "Internal error", httpStatus: 500, retryable: true },
   "storage-full": {
     number: 5001,
