@@ -8,6 +8,7 @@ import { detectCapabilities } from "./capabilities.ts";
 import { HelperExecutor } from "./executor.ts";
 import { HeadlessExecutor } from "./headless_executor.ts";
 import { HelperProcess } from "./helper_process.ts";
+import { LocalActions } from "./local_actions.ts";
 import type { ActionExecutor } from "./runtime.ts";
 import type { Reporter } from "./status_line.ts";
 
@@ -20,8 +21,20 @@ export interface Body {
 
 /** Builds the body for this machine: real when a display is present (DISPLAY on Linux), else headless. */
 export async function createBody(
-  options: { name: string; tags: string[]; filesDir: string; maxTasks: number; reporter: Reporter },
+  options: {
+    name: string;
+    tags: string[];
+    filesDir: string;
+    maxTasks: number;
+    /** Runs programs the server asks for (`--allow-run`). */
+    allowRun: boolean;
+    reporter: Reporter;
+  },
 ): Promise<Body> {
+  const local = (body: ActionExecutor) =>
+    new LocalActions({ body, filesDir: options.filesDir, allowRun: options.allowRun });
+  const detect = (screens: Array<{ width: number; height: number }>) =>
+    detectCapabilities({ ...options, run: options.allowRun, screens });
   const display = Deno.env.get("DISPLAY");
   const hasDisplay = Deno.build.os === "linux" ? Boolean(display) : true;
   if (hasDisplay) {
@@ -36,13 +49,13 @@ export async function createBody(
         options.filesDir,
         display ? { DISPLAY: display } : undefined,
       );
-      const executor = new HelperExecutor(helper, launch);
+      const executor = local(new HelperExecutor(helper, launch));
       return {
         capabilities: async () => {
           screens = await helper.request<Array<{ width: number; height: number }>>("screens").catch(() =>
             screens
           );
-          return await detectCapabilities({ ...options, screens });
+          return await detect(screens);
         },
         executor,
         close: () => helper.close(),
@@ -53,8 +66,8 @@ export async function createBody(
     }
   }
   return {
-    capabilities: () => detectCapabilities({ ...options, screens: [] }),
-    executor: new HeadlessExecutor(),
+    capabilities: () => detect([]),
+    executor: local(new HeadlessExecutor()),
     close: () => Promise.resolve(),
   };
 }

@@ -8,6 +8,8 @@ export interface DetectOptions {
   tags: string[];
   /** Tasks the device runs at once. */
   maxTasks: number;
+  /** Whether the device runs programs (`--allow-run`). */
+  run?: boolean;
   /** Screen sizes (from the helper); empty when headless. */
   screens: Array<{ width: number; height: number }>;
   env?: (name: string) => string | undefined;

@@ -2,9 +2,10 @@
 import type { DeviceAction } from "../shared/actions.ts";
 import type { ActionExecutor, ExecutionOutcome } from "./runtime.ts";
 
-/** Refuses every action with `no-input`. */
+/** Refuses every action with `no-input`; it has no windows to list. */
 export class HeadlessExecutor implements ActionExecutor {
   execute(action: DeviceAction): Promise<ExecutionOutcome> {
+    if (action.type === "windows") return Promise.resolve({ ok: true, output: { windows: [] } });
     return Promise.resolve({
       ok: false,
       error: {

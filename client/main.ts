@@ -32,6 +32,7 @@ async function main(): Promise<number> {
     tags: options.tags,
     filesDir: options.filesDir,
     maxTasks: options.maxTasks,
+    allowRun: options.allowRun,
     reporter,
   });
   let connectionState = "connecting";

@@ -17,6 +17,8 @@ const OptionsSchema = z.object({
   filesDir: z.string().min(1),
   log: z.enum(["text", "json"]),
   maxTasks: z.coerce.number().int().min(1).max(MAX_TASKS_PER_DEVICE),
+  /** Run programs the server asks for (`run` steps). Off unless `--allow-run` (or ALIEN3_ALLOW_RUN=1). */
+  allowRun: z.boolean(),
 });
 
 /** The client's options. */
@@ -24,7 +26,7 @@ export type ClientOptions = Readonly<z.infer<typeof OptionsSchema>>;
 
 /** The usage text. */
 export const USAGE = `Usage: deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]
-                        [--files-dir DIR] [--log text|json] [--max-tasks N]`;
+                        [--files-dir DIR] [--log text|json] [--max-tasks N] [--allow-run]`;
 
 /** The default files directory: a folder under the user's data directory. */
 export function defaultFilesDir(env: (name: string) => string | undefined, os: string): string {
@@ -40,7 +42,7 @@ export function parseClientOptions(
   env: (name: string) => string | undefined,
   defaults: { hostname: string; os: string },
 ): { ok: true; options: ClientOptions } | { ok: false; message: string } {
-  let values: Record<string, string | undefined>;
+  let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({
       args,
@@ -52,9 +54,10 @@ export function parseClientOptions(
         "files-dir": { type: "string" },
         log: { type: "string" },
         "max-tasks": { type: "string" },
+        "allow-run": { type: "boolean" },
       },
       strict: true,
-    }).values as Record<string, string | undefined>;
+    }).values as Record<string, string | boolean | undefined>;
   } catch (error) {
     return { ok: false, message: `${(error as Error).message}\n${USAGE}` };
   }
@@ -63,10 +66,13 @@ export function parseClientOptions(
     key: values.key ?? env("ALIEN3_KEY") ?? "",
     name: values.name ?? env("ALIEN3_NAME") ??
       defaults.hostname.replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 100),
-    tags: (values.tags ?? env("ALIEN3_TAGS") ?? "").split(",").map((t) => t.trim()).filter((t) => t !== ""),
+    tags: String(values.tags ?? env("ALIEN3_TAGS") ?? "").split(",").map((t) => t.trim()).filter((t) =>
+      t !== ""
+    ),
     filesDir: values["files-dir"] ?? env("ALIEN3_FILES_DIR") ?? defaultFilesDir(env, defaults.os),
     log: values.log ?? "text",
     maxTasks: values["max-tasks"] ?? env("ALIEN3_MAX_TASKS") ?? DEFAULT_MAX_TASKS,
+    allowRun: values["allow-run"] === true || ["1", "true", "yes"].includes(env("ALIEN3_ALLOW_RUN") ?? ""),
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -72,6 +72,9 @@ interface RunningTask {
   cancelled: boolean;
 }
 
+/** Actions that neither use nor wait for the screen. */
+const SCREEN_FREE: ReadonlySet<DeviceAction["type"]> = new Set(["run", "fileInfo", "windows"]);
+
 /** Dispatches server messages to the executor and the file mover. */
 export class DeviceRuntime {
   readonly #tasks = new Map<string, RunningTask>();
@@ -123,7 +126,10 @@ export class DeviceRuntime {
   #enqueueAction(type: DeviceAction["type"], message: Message): void {
     const receivedAtMs = this.deps.clock.now();
     const { seq: _seq, actionId, taskId, ...fields } = message.payload as Record<string, unknown>;
-    this.#serial(async () => {
+    // What uses the screen runs one at a time, in order; running a program or looking at files or windows
+    // does not wait behind it.
+    const schedule = SCREEN_FREE.has(type) ? this.#background.bind(this) : this.#serial.bind(this);
+    schedule(async () => {
       const startedAtMs = this.deps.clock.now();
       const base = { actionId: actionId as string, taskId: taskId as string | undefined };
       const parsed = DeviceActionSchema.safeParse({ type, ...fields });

@@ -17,6 +17,7 @@ import { createLogger, type Logger } from "./log.ts";
 import { recordDeviceEvents } from "./orion/device_events.ts";
 import { EVENT_LOG_MIGRATIONS, EventLog } from "./orion/event_log.ts";
 import { NodeRunner } from "./orion/node_runner.ts";
+import { StepExecutor } from "./brain/steps.ts";
 import { ORION_MIGRATIONS, OrionService } from "./orion/service.ts";
 import { TaskChannel } from "./orion/task_channel.ts";
 import { type Database, openStore } from "./store/db.ts";
@@ -102,7 +103,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const now = () => clock.now();
   const dispatcher = new ActionDispatcher({ gateway, clock, newId: options.newId ?? randomIds });
   const tasks = new TaskChannel(gateway);
-  const runner = new NodeRunner({ gateway, dispatcher, tasks, clock });
+  const steps = new StepExecutor({ dispatcher, clock, ocr: null, findText: () => [] });
+  const runner = new NodeRunner({ gateway, steps, tasks, clock });
   const events = new EventLog(db);
   // Before the Orion service subscribes: a device's own event precedes the transitions it causes.
   const deviceEvents = recordDeviceEvents({ gateway, log: events, now });

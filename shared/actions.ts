@@ -60,6 +60,26 @@ export const WaitActionSchema = z.object({
   ms: z.number().int().min(0).max(3_600_000),
 });
 
+/**
+ * Run a program on the device, with the files directory as its working directory; stdout and stderr (each
+ * capped) and the exit code come back in the RESULT. A device runs programs only when started with
+ * `--allow-run` (`run-not-allowed` otherwise); a non-zero exit fails the step with `run-failed`.
+ */
+export const RunActionSchema = z.object({
+  type: z.literal("run"),
+  command: z.string().min(1).max(1024),
+  args: z.array(z.string().max(32_768)).max(1000).default([]),
+  /** Killed after this long (default 60 s): the step fails with `timeout`. */
+  timeoutMs: z.number().int().min(1).max(3_600_000).default(60_000),
+});
+/** List the device's top-level windows (their titles; position and size where known). */
+export const WindowsActionSchema = z.object({ type: z.literal("windows") });
+/** Size and modification time of a file in the device's files directory (`exists: false` if missing). */
+export const FileInfoActionSchema = z.object({
+  type: z.literal("fileInfo"),
+  path: z.string().min(1).max(1024),
+});
+
 /** Any action a device executes. */
 export const DeviceActionSchema = z.discriminatedUnion("type", [
   MoveActionSchema,
@@ -70,12 +90,56 @@ export const DeviceActionSchema = z.discriminatedUnion("type", [
   ScrollActionSchema,
   LaunchActionSchema,
   FrameActionSchema,
+  RunActionSchema,
+  WindowsActionSchema,
+  FileInfoActionSchema,
 ]);
 /** Any action a device executes. */
 export type DeviceAction = z.infer<typeof DeviceActionSchema>;
 
-/** A script step: a device action or a wait. */
-export const StepSchema = z.discriminatedUnion("type", [...DeviceActionSchema.options, WaitActionSchema]);
+/** The conditions `waitFor` knows; a step names exactly one. */
+const WAIT_CONDITIONS = ["text", "window", "file", "screenChange"] as const;
+
+/** Default time a `waitFor` waits before it fails with `condition-timeout`, and a `clickText` looks. */
+export const DEFAULT_WAIT_TIMEOUT_MS = 15_000;
+
+/**
+ * Wait until a condition holds: `text` is on screen (case-insensitive, whitespace-normalised, a phrase may
+ * span adjacent words), a top-level `window` title contains a string, a `file` in the files directory exists
+ * and its size is stable, or the screen changed (`screenChange`) since the frame before the previous step.
+ * Fails with `condition-timeout` naming the condition after `timeoutMs`.
+ */
+export const WaitForStepSchema = z.object({
+  type: z.literal("waitFor"),
+  text: z.string().min(1).max(500).optional(),
+  window: z.string().min(1).max(500).optional(),
+  file: z.string().min(1).max(1024).optional(),
+  screenChange: z.literal(true).optional(),
+  timeoutMs: z.number().int().min(1).max(3_600_000).default(DEFAULT_WAIT_TIMEOUT_MS),
+}).refine(
+  (step) => WAIT_CONDITIONS.filter((key) => step[key] !== undefined).length === 1,
+  { message: `waitFor names exactly one condition: ${WAIT_CONDITIONS.join(", ")}` },
+);
+/**
+ * Find `text` on screen and click the centre of its box. No match, or more than one, within `timeoutMs`
+ * fails with `text-not-found` (saying what was seen); `occurrence` (1-based, reading order) picks one of several.
+ */
+export const ClickTextStepSchema = z.object({
+  type: z.literal("clickText"),
+  text: z.string().min(1).max(500),
+  button: MouseButtonSchema.default("left"),
+  double: z.boolean().default(false),
+  occurrence: z.number().int().min(1).max(100).optional(),
+  timeoutMs: z.number().int().min(0).max(3_600_000).default(5_000),
+});
+
+/** A script step: a device action, a wait, or a step that looks at the screen first (`waitFor`, `clickText`). */
+export const StepSchema = z.discriminatedUnion("type", [
+  ...DeviceActionSchema.options,
+  WaitActionSchema,
+  WaitForStepSchema,
+  ClickTextStepSchema,
+]);
 /** A script step. */
 export type Step = z.infer<typeof StepSchema>;
 
@@ -89,4 +153,7 @@ export const ACTION_MESSAGE = {
   scroll: "ACTION_SCROLL",
   launch: "ACTION_LAUNCH",
   frame: "REQUEST_FRAME",
+  run: "ACTION_RUN",
+  windows: "REQUEST_WINDOWS",
+  fileInfo: "REQUEST_FILE_INFO",
 } as const satisfies Record<DeviceAction["type"], string>;

@@ -1,4 +1,5 @@
 // The helper's operations, each validating its input and failing with a coded error, never crashing.
+import { spawnSync } from "node:child_process";
 import { CodedError } from "./errors.js";
 import { resolveKeys } from "./keys.js";
 
@@ -76,6 +77,7 @@ export function actions({ robot, sharp, keysyms }) {
       robot.scrollMouse(int(dx, "dx"), -int(dy, "dy"));
       return { dx, dy };
     },
+    windows: () => ({ windows: listWindows() }),
     capture: async ({ format = "jpeg", scale = 1, quality = 80 }) => {
       if (format !== "jpeg" && format !== "png") {
         throw new CodedError("schema-violation", "Cannot capture: format is jpeg or png");
@@ -119,4 +121,29 @@ export function actions({ robot, sharp, keysyms }) {
     }
     return await handler(args);
   };
+}
+
+/** Visible top-level windows with a title (X11, through xdotool): title and geometry. */
+function listWindows() {
+  if (process.platform !== "linux") return [];
+  const run = (args) => spawnSync("xdotool", args, { encoding: "utf8", env: process.env });
+  const found = run(["search", "--onlyvisible", "--name", "."]);
+  if (found.error) {
+    throw new CodedError("action-failed", `Cannot list windows: xdotool: ${found.error.message}`);
+  }
+  const windows = [];
+  for (const id of found.stdout.split("\n").map((line) => line.trim()).filter(Boolean)) {
+    const name = run(["getwindowname", id]);
+    const title = name.status === 0 ? name.stdout.replace(/\n$/, "") : "";
+    if (title === "") continue;
+    const geometry = run(["getwindowgeometry", "--shell", id]);
+    const field = (key) => Number(new RegExp(`^${key}=(-?\\d+)`, "m").exec(geometry.stdout)?.[1] ?? NaN);
+    const window = { title };
+    for (const [key, name] of [["X", "x"], ["Y", "y"], ["WIDTH", "width"], ["HEIGHT", "height"]]) {
+      const value = field(key);
+      if (Number.isFinite(value)) window[name] = value;
+    }
+    windows.push(window);
+  }
+  return windows;
 }

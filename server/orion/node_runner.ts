@@ -1,24 +1,29 @@
 /**
  * Drives one attempt of a node on its device: EXECUTE_TASK (the device fetches inputs), then each step
- * as an action awaiting its RESULT, then FINISH_TASK (the device uploads outputs) and the task's RESULT.
- * Where the next step comes from is pluggable: a script's list now, the Brain's decisions later.
+ * through the step executor (a device action awaiting its RESULT, or a step the server decides by looking),
+ * then FINISH_TASK (the device uploads outputs) and the task's RESULT. Where the next step comes from is
+ * pluggable: a script's list, or the Brain's decisions. Each step, with the frame its decision used, goes to
+ * `onStep` (the step log).
  */
 import type { Step } from "../../shared/actions.ts";
-import { sleep, type Timers } from "../../shared/clock.ts";
+import type { Timers } from "../../shared/clock.ts";
 import { type Failure, failure, type MessageOf } from "../../shared/protocol/mod.ts";
-import type { ActionDispatcher, ActionOutcome } from "../gateway/action_dispatcher.ts";
+import type { StepExecutor, StepOutcome } from "../brain/steps.ts";
+import type { Frame, StepEntry } from "../brain/types.ts";
 import type { Gateway } from "../gateway/types.ts";
 import type { TaskChannel, TaskMessage } from "./task_channel.ts";
 
 /** Supplies the next step given how the previous one went; null when the node is done. */
 export interface StepSource {
-  next(previous: ActionOutcome | null): Promise<Step | null> | Step | null;
+  next(previous: StepOutcome | null): Promise<Step | null> | Step | null;
+  /** The step after the one `next` will give, when known ahead (a script's list). */
+  peekAfterNext?(): Step | null;
 }
 
 /** A script's fixed list of steps. */
 export function scriptSteps(steps: readonly Step[]): StepSource {
   let index = 0;
-  return { next: () => steps[index++] ?? null };
+  return { next: () => steps[index++] ?? null, peekAfterNext: () => steps[index + 1] ?? null };
 }
 
 type ExecuteTask = MessageOf<"EXECUTE_TASK">["payload"];
@@ -50,9 +55,11 @@ export type RunOutcome =
 /** Dependencies of the runner. */
 export interface NodeRunnerDeps {
   gateway: Gateway;
-  dispatcher: ActionDispatcher;
+  steps: StepExecutor;
   tasks: TaskChannel;
   clock: Timers;
+  /** Each step as it ended, with the frame its decision used (the step log). */
+  onStep?: (entry: StepEntry, frame?: Frame) => void;
 }
 
 class RunStopped extends Error {
@@ -112,26 +119,25 @@ export class NodeRunner {
       }
       await next("TASK_ACCEPTED");
       spec.onAccepted?.();
-      let previous: ActionOutcome | null = null;
+      let previous: StepOutcome | null = null;
+      let baseline: Frame | null = null;
       for (let index = 0;; index++) {
         if (stopReason) throw new RunStopped(stopReason);
+        const upcoming = spec.source.peekAfterNext?.() ?? null;
         const step = await spec.source.next(previous);
         if (step === null) break;
-        const startedAtMs = now();
-        if (step.type === "wait") {
-          await sleep(this.deps.clock, step.ms, stop.signal);
-          steps.push({ index, step, ok: true, startedAtMs, endedAtMs: now() });
-          previous = null;
-          continue;
+        const run = { deviceId, taskId: task.taskId, signal: stop.signal, baseline };
+        // A `waitFor screenChange` next compares with the screen as it was before this step.
+        if (upcoming?.type === "waitFor" && upcoming.screenChange) {
+          const before = await this.deps.steps.capture(run);
+          baseline = before.ok ? before.frame : null;
         }
-        previous = await this.deps.dispatcher.execute(deviceId, step, {
-          taskId: task.taskId,
-          signal: stop.signal,
-          timeoutMs: null,
-        });
+        const startedAtMs = now();
+        previous = await this.deps.steps.execute(step, run);
         const record: StepRecord = { index, step, ok: previous.ok, startedAtMs, endedAtMs: now() };
         if (!previous.ok) record.error = previous.error;
         steps.push(record);
+        this.#log(task, record, previous);
         if (!previous.ok) throw new RunStopped(stopReason ?? previous.error);
       }
       this.deps.gateway.send(deviceId, "FINISH_TASK", { taskId: task.taskId });
@@ -148,5 +154,23 @@ export class NodeRunner {
       signal.removeEventListener("abort", onAbort);
       close();
     }
+  }
+
+  #log(task: RunSpec["task"], record: StepRecord, outcome: StepOutcome): void {
+    if (this.deps.onStep === undefined) return;
+    const { type, ...args } = record.step;
+    this.deps.onStep({
+      dagId: task.dagId,
+      nodeId: task.nodeId,
+      attempt: task.attempt,
+      index: record.index,
+      type,
+      args,
+      startedAt: record.startedAtMs,
+      endedAt: record.endedAtMs,
+      ok: outcome.ok,
+      error: outcome.ok ? null : outcome.error,
+      ...(outcome.ok && outcome.output !== undefined ? { output: outcome.output } : {}),
+    }, outcome.frame);
   }
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { sequentialIds } from "../../shared/ids.ts";
 import { startGateway, tickUntil, until } from "../../tests/helpers/gateway_harness.ts";
+import { StepExecutor } from "../brain/steps.ts";
 import { ActionDispatcher } from "../gateway/action_dispatcher.ts";
 import { NodeRunner, type RunSpec, scriptSteps } from "./node_runner.ts";
 import { TaskChannel } from "./task_channel.ts";
@@ -13,7 +14,8 @@ async function setup() {
     newId: sequentialIds("act"),
   });
   const tasks = new TaskChannel(h.gateway);
-  const runner = new NodeRunner({ gateway: h.gateway, dispatcher, tasks, clock: h.clock });
+  const steps = new StepExecutor({ dispatcher, clock: h.clock, ocr: null, findText: () => [] });
+  const runner = new NodeRunner({ gateway: h.gateway, steps, tasks, clock: h.clock });
   const device = h.device();
   const deviceId = (await device.handshake(h.deviceKey.secret, "worker")).ready.payload.deviceId;
   return {

@@ -4,7 +4,7 @@
  * when the oldest node of a queue cannot be placed, neither can the rest.
  */
 import { type CandidateDevice, chooseDevice, whyWaiting } from "../../shared/dag/matching.ts";
-import { DAG_LIMITS, type DeviceNode, isGuiNode } from "../../shared/dag/schema.ts";
+import { DAG_LIMITS, type DeviceNode, effectiveTarget, isGuiNode } from "../../shared/dag/schema.ts";
 import { armTimer, lookup, moveNode, nodeKey, type StepContext } from "./context.ts";
 import type { DagState, DeviceInfo, NodeState, SchedulerState, WaitQueue } from "./types.ts";
 
@@ -35,7 +35,7 @@ function candidates(state: SchedulerState): CandidateDevice[] {
 export function place(ctx: StepContext, dag: DagState, node: NodeState): boolean {
   const spec = node.spec as DeviceNode;
   const gui = isGuiNode(spec);
-  const chosen = chooseDevice(spec.target, gui, candidates(ctx.state));
+  const chosen = chooseDevice(effectiveTarget(spec), gui, candidates(ctx.state));
   if (chosen === null) return false;
   const device = ctx.state.devices[chosen.id];
   device.nodes.push(nodeKey(dag.id, node.id));
@@ -85,11 +85,12 @@ export function placeOrWait(ctx: StepContext, dag: DagState, node: NodeState): v
   if (place(ctx, dag, node)) return;
   const spec = node.spec as DeviceNode;
   const gui = isGuiNode(spec);
-  const queueKey = `${gui ? "gui" : "any"}:${JSON.stringify(spec.target)}`;
+  const target = effectiveTarget(spec);
+  const queueKey = `${gui ? "gui" : "any"}:${JSON.stringify(target)}`;
   let queue = ctx.state.waiting[queueKey];
   if (queue === undefined) {
-    const reason = whyWaiting(spec.target, gui, candidates(ctx.state));
-    queue = ctx.state.waiting[queueKey] = { target: spec.target, gui, entries: [], head: 0, reason };
+    const reason = whyWaiting(target, gui, candidates(ctx.state));
+    queue = ctx.state.waiting[queueKey] = { target, gui, entries: [], head: 0, reason };
   }
   queue.entries.push({ key: nodeKey(dag.id, node.id), seq: ctx.state.waitSeq++ });
   moveNode(ctx, dag, node, "waiting", queue.reason);

@@ -15,6 +15,7 @@ export function caps(name: string, extra: Partial<Capabilities> = {}): Capabilit
     media: { capture: true, webrtc: false },
     tags: [],
     maxTasks: 1,
+    run: false,
     ...extra,
   };
 }

@@ -9,7 +9,7 @@ import type { Target } from "./schema.ts";
 export interface MatchableDevice {
   id: string;
   name: string;
-  capabilities: Pick<Capabilities, "os" | "apps" | "tags" | "input">;
+  capabilities: Pick<Capabilities, "os" | "apps" | "tags" | "input"> & { run?: boolean };
 }
 
 /**
@@ -65,6 +65,7 @@ export function matchesTarget(target: Target, device: MatchableDevice): boolean 
   }
   if (target.tags?.some((tag) => !caps.tags.includes(tag))) return false;
   if (target.input === true && !(caps.input.mouse && caps.input.keyboard)) return false;
+  if (target.run === true && caps.run !== true) return false;
   return true;
 }
 

@@ -66,6 +66,8 @@ export const RequirementsTargetSchema = z.object({
   apps: z.array(z.string().min(1).max(300)).max(50).optional(),
   tags: z.array(z.string().min(1).max(64)).max(50).optional(),
   input: z.boolean().optional(),
+  /** `true` asks for a device that runs programs (started with `--allow-run`). */
+  run: z.boolean().optional(),
 }).strict();
 /** Where a node runs: a named device, or requirements any matching device meets. */
 export const TargetSchema = z.union([DeviceTargetSchema, RequirementsTargetSchema]);
@@ -142,12 +144,38 @@ export function isDeviceNode(node: DagNode): node is DeviceNode {
   return node.kind !== "server";
 }
 
+/** Step types that change what is on a device's screen or take its input. */
+const SCREEN_STEPS: ReadonlySet<string> = new Set([
+  "move",
+  "click",
+  "drag",
+  "type",
+  "key",
+  "scroll",
+  "launch",
+  "clickText",
+]);
+
 /**
- * Whether a node occupies a device's screen and input (one such node per device at a time): an agent
- * node, or a script node with any step other than `wait`.
+ * Whether a node occupies a device's screen and input (one such node per device at a time): an agent node,
+ * or a script node with a step that acts on the screen. Waiting, looking (`frame`, `waitFor`, `windows`),
+ * running programs and file checks share a device.
  */
 export function isGuiNode(node: DagNode): boolean {
-  return node.kind === "agent" || (node.kind === "script" && node.steps.some((step) => step.type !== "wait"));
+  return node.kind === "agent" ||
+    (node.kind === "script" && node.steps.some((step) => SCREEN_STEPS.has(step.type)));
+}
+
+/**
+ * Where a device node may run: its target, and for requirements, `run: true` as soon as it has a `run`
+ * step (a device that refuses programs would only fail it).
+ */
+export function effectiveTarget(node: DeviceNode): Target {
+  const target = node.target;
+  if ("device" in target || target.run !== undefined) return target;
+  return node.kind === "script" && node.steps.some((step) => step.type === "run")
+    ? { ...target, run: true }
+    : target;
 }
 
 /** The artifacts a node needs before it can run: its inputs, and a server `waitFor`. */

@@ -80,13 +80,26 @@ Deno.test("RelativeFileSchema refuses absolute paths, drive letters, '..', backs
   }
 });
 
-Deno.test("isGuiNode(): agents and scripts with any non-wait step take the screen; waits and server ops do not", () => {
+Deno.test("isGuiNode(): agents and scripts with a step acting on the screen take it; waits, looks, runs and server ops do not", () => {
   const node = (raw: unknown) => NodeSchema.parse(raw);
   const target = { device: "A" };
   assert.ok(isGuiNode(node({ id: "g", kind: "agent", target, goal: "x" })));
   assert.ok(
-    isGuiNode(node({ id: "s", kind: "script", target, steps: [{ type: "wait", ms: 1 }, { type: "frame" }] })),
+    isGuiNode(
+      node({
+        id: "s",
+        kind: "script",
+        target,
+        steps: [{ type: "wait", ms: 1 }, { type: "click", x: 1, y: 1 }],
+      }),
+    ),
   );
+  assert.ok(isGuiNode(node({ id: "c", kind: "script", target, steps: [{ type: "clickText", text: "OK" }] })));
+  const looking = [{ type: "frame" }, { type: "waitFor", text: "ready" }, { type: "windows" }, {
+    type: "run",
+    command: "true",
+  }, { type: "fileInfo", path: "a" }];
+  assert.ok(!isGuiNode(node({ id: "l", kind: "script", target, steps: looking })));
   assert.ok(!isGuiNode(node({ id: "s", kind: "script", target, steps: [{ type: "wait", ms: 1 }] })));
   assert.ok(!isGuiNode(node({ id: "s", kind: "script", target, steps: [] })));
   assert.ok(!isGuiNode(node({ id: "v", kind: "server", op: { sleepMs: 1 } })));

@@ -7,7 +7,7 @@ import { err, ok, type Result } from "../result.ts";
 import { checkGraph, type DagError, topologicalOrder } from "./graph.ts";
 import { matchesTarget } from "./matching.ts";
 import { nodeRules, schemaErrors, type ValidateContext } from "./rules.ts";
-import { type Dag, type DagNode, DagSchema, isDeviceNode } from "./schema.ts";
+import { type Dag, type DagNode, DagSchema, effectiveTarget, isDeviceNode } from "./schema.ts";
 
 export { checkGraph, type DagError, topologicalOrder } from "./graph.ts";
 export { type DagEdit, type EditContext, validateEdit, type ValidEdit } from "./edit.ts";
@@ -44,7 +44,9 @@ export function targetWarnings(nodes: readonly DagNode[], ctx: ValidateContext):
   if (devices === undefined) return [];
   const warnings: DagWarning[] = [];
   for (const node of nodes) {
-    if (!isDeviceNode(node) || devices.some((device) => matchesTarget(node.target, device))) continue;
+    if (!isDeviceNode(node) || devices.some((device) => matchesTarget(effectiveTarget(node), device))) {
+      continue;
+    }
     warnings.push({
       code: "no-matching-device",
       rule: "satisfiable-targets",

@@ -6,13 +6,16 @@ import { z } from "zod";
 import {
   ClickActionSchema,
   DragActionSchema,
+  FileInfoActionSchema,
   FrameActionSchema,
   KeyActionSchema,
   LaunchActionSchema,
   MoveActionSchema,
+  RunActionSchema,
   ScrollActionSchema,
   StepSchema,
   TypeActionSchema,
+  WindowsActionSchema,
 } from "../actions.ts";
 import { ERROR_CODE_NAMES, FailureSchema } from "./errors.ts";
 
@@ -91,6 +94,8 @@ export const CapabilitiesSchema = z.object({
    * clients): 1. GUI nodes stay one per device whatever this says.
    */
   maxTasks: z.number().int().min(1).max(MAX_TASKS_PER_DEVICE).default(1),
+  /** Whether the device runs programs (`run` steps): only when started with `--allow-run`. */
+  run: z.boolean().default(false),
 });
 /** What a device is and can do. */
 export type Capabilities = z.infer<typeof CapabilitiesSchema>;
@@ -189,6 +194,12 @@ export const ActionScrollSchema = ScrollActionSchema.omit({ type: true }).extend
 export const ActionLaunchSchema = LaunchActionSchema.omit({ type: true }).extend(ActionEnvelope);
 /** REQUEST_FRAME payload; answered by STREAM_FRAME carrying the same actionId, then RESULT. */
 export const RequestFrameSchema = FrameActionSchema.omit({ type: true }).extend(ActionEnvelope);
+/** ACTION_RUN payload; the RESULT's output is `{exitCode, stdout, stderr, stdoutTruncated, stderrTruncated, durationMs}`. */
+export const ActionRunSchema = RunActionSchema.omit({ type: true }).extend(ActionEnvelope);
+/** REQUEST_WINDOWS payload; the RESULT's output is `{windows: [{title, x?, y?, width?, height?}]}`. */
+export const RequestWindowsSchema = WindowsActionSchema.omit({ type: true }).extend(ActionEnvelope);
+/** REQUEST_FILE_INFO payload; the RESULT's output is `{path, exists, size?, mtimeMs?}`. */
+export const RequestFileInfoSchema = FileInfoActionSchema.omit({ type: true }).extend(ActionEnvelope);
 
 /** RTC_OFFER / RTC_ANSWER payload. */
 export const RtcSdpSchema = z.object({ sdp: z.string().min(1).max(200_000) });
@@ -251,6 +262,19 @@ export const MessageTypes = {
   ACTION_SCROLL: { code: 0x25, direction: "server-to-device", payload: "json", schema: ActionScrollSchema },
   ACTION_LAUNCH: { code: 0x26, direction: "server-to-device", payload: "json", schema: ActionLaunchSchema },
   REQUEST_FRAME: { code: 0x27, direction: "server-to-device", payload: "json", schema: RequestFrameSchema },
+  ACTION_RUN: { code: 0x28, direction: "server-to-device", payload: "json", schema: ActionRunSchema },
+  REQUEST_WINDOWS: {
+    code: 0x29,
+    direction: "server-to-device",
+    payload: "json",
+    schema: RequestWindowsSchema,
+  },
+  REQUEST_FILE_INFO: {
+    code: 0x2a,
+    direction: "server-to-device",
+    payload: "json",
+    schema: RequestFileInfoSchema,
+  },
   STREAM_FRAME: { code: 0x30, direction: "device-to-server", payload: "binary", schema: null },
   RTC_OFFER: { code: 0x31, direction: "both", payload: "json", schema: RtcSdpSchema },
   RTC_ANSWER: { code: 0x32, direction: "both", payload: "json", schema: RtcSdpSchema },
@@ -307,6 +331,9 @@ export const RELIABLE_TYPES: ReadonlySet<MessageType> = new Set<MessageType>([
   "ACTION_SCROLL",
   "ACTION_LAUNCH",
   "REQUEST_FRAME",
+  "ACTION_RUN",
+  "REQUEST_WINDOWS",
+  "REQUEST_FILE_INFO",
   "ARTIFACT_BEGIN",
   "ARTIFACT_END",
   "ARTIFACT_REQUEST",

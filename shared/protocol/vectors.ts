@@ -58,6 +58,9 @@ export const SAMPLE_PAYLOADS: { [T in MessageType]: PayloadInputOf<T> } = {
   ACTION_SCROLL: { seq: 13, actionId: "a7", dx: 0, dy: 3 },
   ACTION_LAUNCH: { seq: 14, actionId: "a8", app: "Calculator" },
   REQUEST_FRAME: { seq: 15, actionId: "a9", format: "png", scale: 0.5, quality: 80 },
+  ACTION_RUN: { seq: 20, actionId: "a20", command: "sh", args: ["-c", "echo hi"], timeoutMs: 5000 },
+  REQUEST_WINDOWS: { seq: 21, actionId: "a21" },
+  REQUEST_FILE_INFO: { seq: 22, actionId: "a22", path: "out/report.txt" },
   STREAM_FRAME: encodeStreamFrame(
     {
       actionId: "a9",
