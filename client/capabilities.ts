@@ -32,6 +32,7 @@ export async function detectCapabilities(
     media: { capture: display, webrtc: false },
     tags: options.tags,
     maxTasks: options.maxTasks,
+    run: options.run ?? false,
   };
 }
 
