@@ -261,6 +261,24 @@ export const ErrorCodes = {
     httpStatus: 422,
     retryable: false,
   },
+  "bad-model-output": {
+    number: 4016,
+    message: "Cannot act: the model's reply is not a valid tool call",
+    httpStatus: 422,
+    retryable: true,
+  },
+  "rejected-by-operator": {
+    number: 4017,
+    message: "Stopped: an operator rejected the action",
+    httpStatus: 409,
+    retryable: false,
+  },
+  "budget-exceeded": {
+    number: 4018,
+    message: "Stopped: the node used up its step or token budget",
+    httpStatus: 422,
+    retryable: false,
+  },
   "internal": { number: 4999, message: "Internal error", httpStatus: 500, retryable: true },
   "storage-full": {
     number: 5001,
@@ -278,6 +296,18 @@ export const ErrorCodes = {
     number: 5003,
     message: "Stopped: the server restarted while the attempt was in flight",
     httpStatus: 503,
+    retryable: true,
+  },
+  "no-llm-configured": {
+    number: 5004,
+    message: "Cannot plan or act: no model is configured (--llm-base-url, --llm-model)",
+    httpStatus: 503,
+    retryable: false,
+  },
+  "llm-failed": {
+    number: 5005,
+    message: "Cannot get a decision: the model's API failed",
+    httpStatus: 502,
     retryable: true,
   },
   "not-found": { number: 6001, message: "Cannot find the route", httpStatus: 404, retryable: false },
