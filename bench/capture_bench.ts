@@ -1,6 +1,6 @@
 /** Capture + encode per frame at 1280×800 through the Node helper (robotjs + sharp), JPEG vs PNG, one run. */
 import { HelperProcess } from "../client/helper_process.ts";
-import { decodeBase64 } from "../client/base64.ts";
+import { decodeBase64 } from "../shared/base64.ts";
 import { startXServer } from "../tests/helpers/xvnc.ts";
 
 const FRAMES = 30;

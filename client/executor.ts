@@ -4,7 +4,7 @@
  */
 import type { DeviceAction } from "../shared/actions.ts";
 import { appLauncher, type Launcher } from "./apps.ts";
-import { decodeBase64 } from "./base64.ts";
+import { decodeBase64 } from "../shared/base64.ts";
 import type { HelperProcess } from "./helper_process.ts";
 import { FailureError } from "../shared/protocol/mod.ts";
 import type { ActionExecutor, ExecutionOutcome } from "./runtime.ts";

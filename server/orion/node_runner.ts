@@ -7,15 +7,25 @@
  */
 import type { Step } from "../../shared/actions.ts";
 import type { Timers } from "../../shared/clock.ts";
-import { type Failure, failure, type MessageOf } from "../../shared/protocol/mod.ts";
+import { type Failure, failure, FailureError, type MessageOf } from "../../shared/protocol/mod.ts";
 import type { StepExecutor, StepOutcome } from "../brain/steps.ts";
 import type { Frame, StepEntry } from "../brain/types.ts";
 import type { Gateway } from "../gateway/types.ts";
 import type { TaskChannel, TaskMessage } from "./task_channel.ts";
 
-/** Supplies the next step given how the previous one went; null when the node is done. */
+/**
+ * What a source plans next: a step (with the frame its decision used and a note for the step log, for the
+ * Brain), or the end of the node (`done`, or `fail` with its failure).
+ */
+export type Planned =
+  | Step
+  | { step: Step; frame?: Frame; note?: Record<string, unknown> }
+  | { end: "done"; summary: string; frame?: Frame; note?: Record<string, unknown> }
+  | { end: "fail"; failure: Failure; frame?: Frame; note?: Record<string, unknown> };
+
+/** Supplies the next step given how the previous one went; null when a script has no more steps. */
 export interface StepSource {
-  next(previous: StepOutcome | null): Promise<Step | null> | Step | null;
+  next(previous: StepOutcome | null): Promise<Planned | null> | Planned | null;
   /** The step after the one `next` will give, when known ahead (a script's list). */
   peekAfterNext?(): Step | null;
 }
@@ -124,8 +134,26 @@ export class NodeRunner {
       for (let index = 0;; index++) {
         if (stopReason) throw new RunStopped(stopReason);
         const upcoming = spec.source.peekAfterNext?.() ?? null;
-        const step = await spec.source.next(previous);
-        if (step === null) break;
+        const planned = await spec.source.next(previous);
+        if (planned === null) break;
+        if ("end" in planned) {
+          const at = now();
+          const ok = planned.end === "done";
+          const args = ok ? { summary: (planned as { summary: string }).summary } : {};
+          const end: StepRecord = {
+            index,
+            step: { type: "wait", ms: 0 },
+            ok,
+            startedAtMs: at,
+            endedAtMs: at,
+          };
+          this.#logEnd(task, end, planned.end, args, planned);
+          if (planned.end === "fail") throw new RunStopped(planned.failure);
+          break;
+        }
+        const { step, frame: decisionFrame, note } = "type" in planned
+          ? { step: planned } as { step: Step; frame?: Frame; note?: Record<string, unknown> }
+          : planned;
         const run = { deviceId, taskId: task.taskId, signal: stop.signal, baseline };
         // A `waitFor screenChange` next compares with the screen as it was before this step.
         if (upcoming?.type === "waitFor" && upcoming.screenChange) {
@@ -137,6 +165,13 @@ export class NodeRunner {
         const record: StepRecord = { index, step, ok: previous.ok, startedAtMs, endedAtMs: now() };
         if (!previous.ok) record.error = previous.error;
         steps.push(record);
+        if (decisionFrame !== undefined || note !== undefined) {
+          previous = {
+            ...previous,
+            frame: previous.frame ?? decisionFrame,
+            ...(note ? { note } : {}),
+          } as StepOutcome;
+        }
         this.#log(task, record, previous);
         if (!previous.ok) throw new RunStopped(stopReason ?? previous.error);
       }
@@ -145,7 +180,9 @@ export class NodeRunner {
       if (!result.payload.ok) throw new RunStopped(result.payload.error! as Failure);
       return { ok: true, artifacts: result.payload.artifacts ?? [], steps };
     } catch (error) {
-      const reason = error instanceof RunStopped ? error.failure : failure("internal", String(error), true);
+      const reason = error instanceof RunStopped || error instanceof FailureError
+        ? error.failure
+        : failure("internal", String(error), true);
       if (reason.code === "cancelled") {
         this.deps.gateway.send(deviceId, "CANCEL_TASK", { taskId: task.taskId, reason: reason.message });
       }
@@ -156,9 +193,39 @@ export class NodeRunner {
     }
   }
 
-  #log(task: RunSpec["task"], record: StepRecord, outcome: StepOutcome): void {
+  #logEnd(
+    task: RunSpec["task"],
+    record: StepRecord,
+    type: "done" | "fail",
+    args: Record<string, unknown>,
+    planned: { frame?: Frame; note?: Record<string, unknown>; failure?: Failure },
+  ): void {
+    this.deps.onStep?.({
+      dagId: task.dagId,
+      nodeId: task.nodeId,
+      attempt: task.attempt,
+      index: record.index,
+      type,
+      args,
+      startedAt: record.startedAtMs,
+      endedAt: record.endedAtMs,
+      ok: record.ok,
+      error: planned.failure ?? null,
+      ...(planned.note ? { output: { decision: planned.note } } : {}),
+    }, planned.frame);
+  }
+
+  #log(
+    task: RunSpec["task"],
+    record: StepRecord,
+    outcome: StepOutcome & { note?: Record<string, unknown> },
+  ): void {
     if (this.deps.onStep === undefined) return;
     const { type, ...args } = record.step;
+    const output = outcome.ok ? outcome.output : undefined;
+    const logged = outcome.note
+      ? { ...(output === undefined ? {} : { result: output }), decision: outcome.note }
+      : output;
     this.deps.onStep({
       dagId: task.dagId,
       nodeId: task.nodeId,
@@ -170,7 +237,7 @@ export class NodeRunner {
       endedAt: record.endedAtMs,
       ok: outcome.ok,
       error: outcome.ok ? null : outcome.error,
-      ...(outcome.ok && outcome.output !== undefined ? { output: outcome.output } : {}),
+      ...(logged !== undefined ? { output: logged } : {}),
     }, outcome.frame);
   }
 }
