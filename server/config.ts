@@ -34,6 +34,15 @@ const ConfigSchema = z.object({
   maxMessagesPerSecond: Int(1).default(1000),
   maxArtifactBytes: Int(1).default(256 * 1024 * 1024),
   log: z.enum(["text", "json", "silent"]).default("text"),
+  /** The model (OpenAI-compatible API); agent nodes and the planner need both URL and model. */
+  llmBaseUrl: z.string().url().optional(),
+  llmModel: z.string().min(1).max(200).optional(),
+  llmApiKey: z.string().min(1).optional(),
+  llmConcurrency: Int(1).max(64).default(4),
+  llmTimeoutMs: Int(1000).default(120_000),
+  /** An agent node's defaults when it sets none: actions, and tokens over the attempt. */
+  agentMaxSteps: Int(1).default(30),
+  agentMaxTokens: Int(1000).default(200_000),
 });
 
 /** The server's configuration. */
@@ -55,6 +64,13 @@ const SETTINGS = [
   ["max-messages-per-second", "maxMessagesPerSecond", "ALIEN3_MAX_MESSAGES_PER_SECOND"],
   ["max-artifact-bytes", "maxArtifactBytes", "ALIEN3_MAX_ARTIFACT_BYTES"],
   ["log", "log", "ALIEN3_LOG"],
+  ["llm-base-url", "llmBaseUrl", "ALIEN3_LLM_BASE_URL"],
+  ["llm-model", "llmModel", "ALIEN3_LLM_MODEL"],
+  ["llm-api-key", "llmApiKey", "ALIEN3_LLM_API_KEY"],
+  ["llm-concurrency", "llmConcurrency", "ALIEN3_LLM_CONCURRENCY"],
+  ["llm-timeout-ms", "llmTimeoutMs", "ALIEN3_LLM_TIMEOUT_MS"],
+  ["agent-max-steps", "agentMaxSteps", "ALIEN3_AGENT_MAX_STEPS"],
+  ["agent-max-tokens", "agentMaxTokens", "ALIEN3_AGENT_MAX_TOKENS"],
 ] as const;
 
 /** A configuration error naming the flag at fault. */
@@ -89,6 +105,9 @@ export function parseConfig(args: string[], env: (name: string) => string | unde
     throw new ConfigError(`Invalid --${setting?.[0] ?? issue.path.join(".")}: ${issue.message}`);
   }
   const config = parsed.data;
+  if ((config.llmBaseUrl === undefined) !== (config.llmModel === undefined)) {
+    throw new ConfigError("Invalid --llm-base-url/--llm-model: give both or neither");
+  }
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     throw new ConfigError("Invalid --tls-cert/--tls-key: give both or neither");
   }
