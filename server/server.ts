@@ -8,6 +8,7 @@ import { ArtifactStore } from "./artifacts/store.ts";
 import { ArtifactTransfers } from "./artifacts/transfer.ts";
 import { keyRoutes } from "./api/keys.ts";
 import { KEY_MIGRATIONS, KeyStore } from "./auth/key_store.ts";
+import { STEP_LOG_MIGRATIONS, StepLog } from "./brain/step_log.ts";
 import type { ServerConfig } from "./config.ts";
 import { ActionDispatcher } from "./gateway/action_dispatcher.ts";
 import { KNOWN_DEVICES_MIGRATIONS, KnownDevices } from "./store/known_devices.ts";
@@ -36,6 +37,7 @@ export interface RunningServer {
   gateway: DeviceGateway;
   dispatcher: ActionDispatcher;
   orion: OrionService;
+  steps: StepLog;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,7 @@ export const SERVER_MIGRATIONS = [
   ...ORION_MIGRATIONS,
   ...STORE_HEALTH_MIGRATIONS,
   ...KNOWN_DEVICES_MIGRATIONS,
+  ...STEP_LOG_MIGRATIONS,
 ];
 
 /**
@@ -102,8 +105,23 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const now = () => clock.now();
   const dispatcher = new ActionDispatcher({ gateway, clock, newId: options.newId ?? randomIds });
   const tasks = new TaskChannel(gateway);
-  const runner = new NodeRunner({ gateway, dispatcher, tasks, clock });
   const events = new EventLog(db);
+  const steps = new StepLog({
+    db,
+    dataDir: config.dataDir,
+    logger: log,
+    events,
+    health,
+    file,
+    maxFrames: config.maxStepFrames,
+  });
+  const runner = new NodeRunner({
+    gateway,
+    dispatcher,
+    tasks,
+    clock,
+    onStep: (entry, frame) => void steps.append(entry, frame),
+  });
   // Before the Orion service subscribes: a device's own event precedes the transitions it causes.
   const deviceEvents = recordDeviceEvents({ gateway, log: events, now });
   const eventStreams = new AbortController();
@@ -113,6 +131,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     dispatcher.close();
     deviceEvents.stop();
     await gateway.close();
+    await steps.close();
     keys.close();
     db.close();
   };
@@ -167,7 +186,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     api: {
       "/devices": deviceRoutes({ gateway, dispatcher, orion }),
       "/keys": keyRoutes(keys),
-      "/dags": dagRoutes({ orion, store }),
+      "/dags": dagRoutes({ orion, store, steps }),
       "/events": eventRoutes(events, { keys, signal: eventStreams.signal, clock }),
     },
   });
@@ -191,6 +210,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     gateway,
     dispatcher,
     orion,
+    steps,
     async close() {
       health.close();
       orion.close();
@@ -201,6 +221,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       deviceEvents.stop();
       eventStreams.abort();
       await server.shutdown();
+      await steps.close();
       keys.close();
       db.close();
     },

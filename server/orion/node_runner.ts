@@ -6,6 +6,8 @@
 import type { Step } from "../../shared/actions.ts";
 import { sleep, type Timers } from "../../shared/clock.ts";
 import { type Failure, failure, type MessageOf } from "../../shared/protocol/mod.ts";
+import { outcomeFrame, stepEntry } from "../brain/step_entry.ts";
+import type { Frame, StepEntry } from "../brain/types.ts";
 import type { ActionDispatcher, ActionOutcome } from "../gateway/action_dispatcher.ts";
 import type { Gateway } from "../gateway/types.ts";
 import type { TaskChannel, TaskMessage } from "./task_channel.ts";
@@ -53,6 +55,8 @@ export interface NodeRunnerDeps {
   dispatcher: ActionDispatcher;
   tasks: TaskChannel;
   clock: Timers;
+  /** Told as each step ends, with the frame it captured (the step log); never throws. */
+  onStep?(entry: StepEntry, frame?: Frame): void;
 }
 
 class RunStopped extends Error {
@@ -90,6 +94,10 @@ export class NodeRunner {
     if (signal.aborted) onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
     const now = () => this.deps.clock.now();
+    const keep = (record: StepRecord, outcome: ActionOutcome | null) => {
+      steps.push(record);
+      this.deps.onStep?.(stepEntry(task, record, outcome), outcomeFrame(outcome));
+    };
     const next = async <T extends TaskMessage["type"]>(
       type: T,
     ): Promise<Extract<TaskMessage, { type: T }>> => {
@@ -120,7 +128,7 @@ export class NodeRunner {
         const startedAtMs = now();
         if (step.type === "wait") {
           await sleep(this.deps.clock, step.ms, stop.signal);
-          steps.push({ index, step, ok: true, startedAtMs, endedAtMs: now() });
+          keep({ index, step, ok: true, startedAtMs, endedAtMs: now() }, null);
           previous = null;
           continue;
         }
@@ -131,7 +139,7 @@ export class NodeRunner {
         });
         const record: StepRecord = { index, step, ok: previous.ok, startedAtMs, endedAtMs: now() };
         if (!previous.ok) record.error = previous.error;
-        steps.push(record);
+        keep(record, previous);
         if (!previous.ok) throw new RunStopped(stopReason ?? previous.error);
       }
       this.deps.gateway.send(deviceId, "FINISH_TASK", { taskId: task.taskId });
