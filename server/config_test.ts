@@ -46,7 +46,7 @@ Deno.test("parseConfig() reads --max-step-frames and ALIEN3_MAX_STEP_FRAMES, 200
   const env = (name: string) => name === "ALIEN3_MAX_STEP_FRAMES" ? "15" : undefined;
   assert.equal(parseConfig([], env).maxStepFrames, 15);
   assert.throws(
-    () => parseConfig(["--max-step-frames", "-1"], noEnv),
+    () => parseConfig(["--max-step-frames=-1"], noEnv),
     /^ConfigError: Invalid --max-step-frames/,
   );
 });
