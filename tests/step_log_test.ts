@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import sharp from "sharp";
 import { encodeStreamFrame } from "../shared/protocol/mod.ts";
 import { submitDag, waitForDag } from "./helpers/dags.ts";
+import { until } from "./helpers/gateway_harness.ts";
 import { RawDevice } from "./helpers/raw_device.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { type SseEvent, SseStream } from "./helpers/sse.ts";
@@ -251,6 +252,52 @@ Deno.test(
       );
     } finally {
       await Promise.all(streams.map((s) => s.close()));
+      await device.close();
+      await server.close();
+    }
+  },
+);
+
+Deno.test(
+  "a step row the store refuses does not fail the node: the DAG succeeds, the store reports read-only, then recovers",
+  live,
+  async () => {
+    const logged: string[] = [];
+    const log = {
+      info: (message: string) => void logged.push(message),
+      warn: (message: string) => void logged.push(message),
+      error: (message: string) => void logged.push(message),
+    };
+    const server = await startTestServer([], undefined, { storeRetryMaxMs: 50, log });
+    const device = await RawDevice.open(server.wsUrl);
+    try {
+      await device.handshake(server.deviceKey, "eye", { input: { mouse: true, keyboard: true } });
+      // What a full disk looks like to the step log's INSERT, and only to it.
+      server.db.exec(`CREATE TRIGGER refuse_steps BEFORE INSERT ON step_log BEGIN
+        SELECT RAISE(FAIL, 'database or disk is full'); END;`);
+      const dagId = await submitDag(server, LOOK_DAG);
+      await answerLookNode(device, await capture());
+      assert.equal((await waitForDag(server, dagId, 5000)).state, "succeeded");
+      assert.deepEqual((await (await server.api(`/api/dags/${dagId}/nodes/look/steps`)).json()).steps, []);
+      assert.equal(
+        await Array.fromAsync(Deno.readDir(server.dataDir)).then((e) => e.some((f) => f.name === "frames")),
+        false,
+        "no frame file for a step that was not stored",
+      );
+      assert.ok(
+        logged.some((m) => m.startsWith("Cannot log a step: the store refused it")),
+        logged.join("; "),
+      );
+      assert.ok(
+        logged.some((m) => m.startsWith("Store is read-only")),
+        "the store's health took the refusal",
+      );
+      // Its retry probe finds that writes work again.
+      let health: Record<string, unknown> = {};
+      await until(() => health.status === "ok", "the store to take writes again", 5000, async () => {
+        health = await (await fetch(`${server.url}/healthz`)).json();
+      });
+    } finally {
       await device.close();
       await server.close();
     }
