@@ -33,6 +33,8 @@ const ConfigSchema = z.object({
   // to ~40 nodes/s where 1000/s lets it reach ~150 (bench/dag_flow_bench.ts), and a flood is still cut off.
   maxMessagesPerSecond: Int(1).default(1000),
   maxArtifactBytes: Int(1).default(256 * 1024 * 1024),
+  // Frames of logged steps kept on disk in all (oldest deleted first); ~50-150 KB each at 1280 px.
+  maxStepFrames: Int(0).default(2000),
   log: z.enum(["text", "json", "silent"]).default("text"),
   /** The model (OpenAI-compatible API); agent nodes and the planner need both URL and model. */
   llmBaseUrl: z.string().url().optional(),
@@ -63,6 +65,7 @@ const SETTINGS = [
   ["max-json-bytes", "maxJsonBytes", "ALIEN3_MAX_JSON_BYTES"],
   ["max-messages-per-second", "maxMessagesPerSecond", "ALIEN3_MAX_MESSAGES_PER_SECOND"],
   ["max-artifact-bytes", "maxArtifactBytes", "ALIEN3_MAX_ARTIFACT_BYTES"],
+  ["max-step-frames", "maxStepFrames", "ALIEN3_MAX_STEP_FRAMES"],
   ["log", "log", "ALIEN3_LOG"],
   ["llm-base-url", "llmBaseUrl", "ALIEN3_LLM_BASE_URL"],
   ["llm-model", "llmModel", "ALIEN3_LLM_MODEL"],

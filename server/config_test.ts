@@ -39,3 +39,14 @@ Deno.test("parseConfig() refuses a frame limit the WebSocket runtime would cut s
     /^ConfigError: Invalid --max-frame-bytes: at most 67108863 bytes/,
   );
 });
+
+Deno.test("parseConfig() reads --max-step-frames and ALIEN3_MAX_STEP_FRAMES, 2000 by default, 0 allowed", () => {
+  assert.equal(parseConfig([], noEnv).maxStepFrames, 2000);
+  assert.equal(parseConfig(["--max-step-frames", "0"], noEnv).maxStepFrames, 0);
+  const env = (name: string) => name === "ALIEN3_MAX_STEP_FRAMES" ? "15" : undefined;
+  assert.equal(parseConfig([], env).maxStepFrames, 15);
+  assert.throws(
+    () => parseConfig(["--max-step-frames=-1"], noEnv),
+    /^ConfigError: Invalid --max-step-frames/,
+  );
+});

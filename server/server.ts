@@ -8,6 +8,7 @@ import { ArtifactStore } from "./artifacts/store.ts";
 import { ArtifactTransfers } from "./artifacts/transfer.ts";
 import { keyRoutes } from "./api/keys.ts";
 import { KEY_MIGRATIONS, KeyStore } from "./auth/key_store.ts";
+import { STEP_LOG_MIGRATIONS, StepLog } from "./brain/step_log.ts";
 import type { ServerConfig } from "./config.ts";
 import { ActionDispatcher } from "./gateway/action_dispatcher.ts";
 import { KNOWN_DEVICES_MIGRATIONS, KnownDevices } from "./store/known_devices.ts";
@@ -37,6 +38,7 @@ export interface RunningServer {
   gateway: DeviceGateway;
   dispatcher: ActionDispatcher;
   orion: OrionService;
+  steps: StepLog;
   close(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ export const SERVER_MIGRATIONS = [
   ...ORION_MIGRATIONS,
   ...STORE_HEALTH_MIGRATIONS,
   ...KNOWN_DEVICES_MIGRATIONS,
+  ...STEP_LOG_MIGRATIONS,
 ];
 
 /**
@@ -103,9 +106,24 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const now = () => clock.now();
   const dispatcher = new ActionDispatcher({ gateway, clock, newId: options.newId ?? randomIds });
   const tasks = new TaskChannel(gateway);
-  const steps = new StepExecutor({ dispatcher, clock, ocr: null, findText: () => [] });
-  const runner = new NodeRunner({ gateway, steps, tasks, clock });
+  const executor = new StepExecutor({ dispatcher, clock, ocr: null, findText: () => [] });
   const events = new EventLog(db);
+  const steps = new StepLog({
+    db,
+    dataDir: config.dataDir,
+    logger: log,
+    events,
+    health,
+    file,
+    maxFrames: config.maxStepFrames,
+  });
+  const runner = new NodeRunner({
+    gateway,
+    steps: executor,
+    tasks,
+    clock,
+    onStep: (entry, frame) => void steps.append(entry, frame),
+  });
   // Before the Orion service subscribes: a device's own event precedes the transitions it causes.
   const deviceEvents = recordDeviceEvents({ gateway, log: events, now });
   const eventStreams = new AbortController();
@@ -115,6 +133,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     dispatcher.close();
     deviceEvents.stop();
     await gateway.close();
+    await steps.close();
     keys.close();
     db.close();
   };
@@ -169,7 +188,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     api: {
       "/devices": deviceRoutes({ gateway, dispatcher, orion }),
       "/keys": keyRoutes(keys),
-      "/dags": dagRoutes({ orion, store }),
+      "/dags": dagRoutes({ orion, store, steps }),
       "/events": eventRoutes(events, { keys, signal: eventStreams.signal, clock }),
     },
   });
@@ -193,6 +212,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     gateway,
     dispatcher,
     orion,
+    steps,
     async close() {
       health.close();
       orion.close();
@@ -203,6 +223,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       deviceEvents.stop();
       eventStreams.abort();
       await server.shutdown();
+      await steps.close();
       keys.close();
       db.close();
     },

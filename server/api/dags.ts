@@ -1,4 +1,4 @@
-/** DAG routes: submit, list, inspect (with metrics), cancel, edit, download artifacts. */
+/** DAG routes: submit, list, inspect (with metrics), cancel, edit, download artifacts, a node's steps. */
 import { Hono } from "hono";
 import { type DagError, validateDag } from "../../shared/dag/validate.ts";
 import type { ArtifactStore } from "../artifacts/store.ts";
@@ -6,6 +6,7 @@ import type { AuthVariables } from "../http/auth.ts";
 import { DAG_BODY_LIMIT_BYTES, readJson } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
 import type { OrionService } from "../orion/service.ts";
+import { type StepRouteDeps, stepRoutes } from "./steps.ts";
 
 /** A refused DAG or edit: 400 (or 409 for an edit's conflict), the first error's code, every error in `details`. */
 function dagRejected(status: 400 | 409, details: DagError[]): HttpError {
@@ -14,7 +15,9 @@ function dagRejected(status: 400 | 409, details: DagError[]): HttpError {
 }
 
 /** Routes under /api/dags. */
-export function dagRoutes(deps: { orion: OrionService; store: ArtifactStore }) {
+export function dagRoutes(
+  deps: { orion: OrionService; store: ArtifactStore; steps?: StepRouteDeps["steps"] },
+) {
   const routes = new Hono<{ Variables: AuthVariables }>();
   const find = (id: string) => {
     const dag = deps.orion.view(id);
@@ -65,5 +68,8 @@ export function dagRoutes(deps: { orion: OrionService; store: ArtifactStore }) {
       },
     });
   });
+  if (deps.steps !== undefined) {
+    routes.route("/", stepRoutes({ dag: (id) => deps.orion.view(id), steps: deps.steps }));
+  }
   return routes;
 }

@@ -1,15 +1,16 @@
 /**
- * `GET /api/events`: Server-Sent Events of every DAG and node transition (`event: transition`) and every
- * device state change (`event: device`), each with an increasing `id:` from one sequence. A client that
- * reconnects with `Last-Event-ID` (header or `?lastEventId=`) first gets everything it missed; an id the
- * server never issued (malformed, or beyond the newest) resumes from the newest event. `?dag=ID` keeps one
- * DAG's transitions only. A stream ends when its token is revoked or the server shuts down.
+ * `GET /api/events`: Server-Sent Events of every DAG and node transition (`event: transition`), every step
+ * a node attempt took (`event: step`) and every device state change (`event: device`), each with an
+ * increasing `id:` from one sequence. A client that reconnects with `Last-Event-ID` (header or
+ * `?lastEventId=`) first gets everything it missed; an id the server never issued (malformed, or beyond the
+ * newest) resumes from the newest event. `?dag=ID` keeps one DAG's transitions and steps only. A stream
+ * ends when its token is revoked or the server shuts down.
  */
 import { Hono } from "hono";
 import { systemClock, type Timers } from "../../shared/clock.ts";
 import type { KeyVerifier } from "../auth/types.ts";
 import type { AuthVariables } from "../http/auth.ts";
-import { type EventLog, isDeviceEvent, type LoggedEvent } from "../orion/event_log.ts";
+import { type EventLog, isDeviceEvent, isStepEvent, type LoggedEvent } from "../orion/event_log.ts";
 
 const encoder = new TextEncoder();
 
@@ -19,7 +20,8 @@ function frame(event: LoggedEvent): Uint8Array {
     return encoder.encode(`id: ${event.id}\nevent: device\ndata: ${JSON.stringify(payload)}\n\n`);
   }
   const payload = { id: event.id, dagId: event.dagId, atMs: event.atMs, ...event.data };
-  return encoder.encode(`id: ${event.id}\nevent: transition\ndata: ${JSON.stringify(payload)}\n\n`);
+  const name = isStepEvent(event) ? "step" : "transition";
+  return encoder.encode(`id: ${event.id}\nevent: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
 }
 
 /**

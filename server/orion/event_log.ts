@@ -2,7 +2,9 @@
  * The durable history of every transition: appended in the same transaction as the state change it
  * describes, numbered by an increasing id, replayed to SSE clients from any `Last-Event-ID`. Device state
  * changes share the table and the id sequence; they carry no DAG, so a per-DAG query never returns them.
+ * Steps of node attempts share them too, with their DAG (a per-DAG query returns them).
  */
+import type { Failure } from "../../shared/protocol/mod.ts";
 import type { DeviceState } from "../gateway/types.ts";
 import type { Database, Migration } from "../store/db.ts";
 
@@ -46,6 +48,27 @@ export function isDeviceEvent(event: LoggedEvent): boolean {
   return event.dagId === NO_DAG && event.data.kind === "device";
 }
 
+/** A step of a node attempt as logged (the step log's view of it, `frame` a URL path or null). */
+export interface StepEventData {
+  kind: "step";
+  nodeId: string;
+  attempt: number;
+  index: number;
+  type: string;
+  args: unknown;
+  startedAt: number;
+  endedAt: number;
+  ok: boolean;
+  error: Failure | null;
+  output: unknown;
+  frame: string | null;
+}
+
+/** Whether a logged event is a step of a node attempt. */
+export function isStepEvent(event: LoggedEvent): boolean {
+  return event.dagId !== NO_DAG && event.data.kind === "step";
+}
+
 /** Appends transitions and streams them to subscribers. */
 export class EventLog {
   readonly #db: Database;
@@ -69,6 +92,11 @@ export class EventLog {
   /** Appends one device state change, in the same id sequence as transitions; returns it with its id. */
   appendDevice(atMs: number, data: DeviceEventData): LoggedEvent {
     return this.append(NO_DAG, atMs, { ...data });
+  }
+
+  /** Appends one step of a node attempt (call inside the step row's transaction); returns it with its id. */
+  appendStep(dagId: string, atMs: number, data: StepEventData): LoggedEvent {
+    return this.append(dagId, atMs, { ...data });
   }
 
   /** The id of the newest event ever appended (0 when none), even if older rows were since removed. */

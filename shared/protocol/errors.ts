@@ -350,6 +350,30 @@ export const ErrorCodes = {
     httpStatus: 502,
     retryable: true,
   },
+  "unknown-dag-node": {
+    number: 6011,
+    message: "Cannot find node in DAG",
+    httpStatus: 404,
+    retryable: false,
+  },
+  "unknown-frame": {
+    number: 6012,
+    message: "Cannot find step frame: the step has none, or it was deleted",
+    httpStatus: 404,
+    retryable: false,
+  },
+  "plan-refused": {
+    number: 6013,
+    message: "Cannot plan: the model's plan is not a valid DAG",
+    httpStatus: 422,
+    retryable: true,
+  },
+  "no-pending-approval": {
+    number: 6014,
+    message: "Cannot answer: the node holds no action for approval",
+    httpStatus: 409,
+    retryable: false,
+  },
   "invalid-dag": {
     number: 7001,
     message: "Cannot accept DAG: it does not match the schema",

@@ -72,9 +72,9 @@ Deno.test(
           assert.match(error.message, /condition-timeout|not met in time/);
           assert.match(error.message, /No Such Window/);
           assert.match(error.message, /Invoice 42 - Viewer/, "the message says what was seen");
-        const attempt = view.nodes[0].attempts[0];
-        const tookMs = attempt.endedAtMs! - attempt.startedAtMs!;
-        assert.ok(tookMs >= 1500 && tookMs < 6000, `gave up after ${tookMs} ms, asked 1500`);
+          const attempt = view.nodes[0].attempts[0];
+          const tookMs = attempt.endedAtMs! - attempt.startedAtMs!;
+          assert.ok(tookMs >= 1500 && tookMs < 6000, `gave up after ${tookMs} ms, asked 1500`);
         },
       );
     } finally {
