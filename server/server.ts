@@ -18,7 +18,9 @@ import { createLogger, type Logger } from "./log.ts";
 import { recordDeviceEvents } from "./orion/device_events.ts";
 import { EVENT_LOG_MIGRATIONS, EventLog } from "./orion/event_log.ts";
 import { NodeRunner } from "./orion/node_runner.ts";
-import { StepExecutor } from "./brain/steps.ts";
+import { createBrain } from "./brain/mod.ts";
+import { approvalListRoutes } from "./api/approvals.ts";
+import { taskRoutes } from "./api/tasks.ts";
 import { ORION_MIGRATIONS, OrionService } from "./orion/service.ts";
 import { TaskChannel } from "./orion/task_channel.ts";
 import { type Database, openStore } from "./store/db.ts";
@@ -106,8 +108,22 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const now = () => clock.now();
   const dispatcher = new ActionDispatcher({ gateway, clock, newId: options.newId ?? randomIds });
   const tasks = new TaskChannel(gateway);
-  const executor = new StepExecutor({ dispatcher, clock, ocr: null, findText: () => [] });
   const events = new EventLog(db);
+  const brain = createBrain({
+    config,
+    dispatcher,
+    clock,
+    ocr: null,
+    findText: () => [],
+    onApproval: (change) => {
+      const { approval, ...rest } = change;
+      try {
+        events.publish([events.appendApproval(approval.dagId, clock.now(), { ...approval, ...rest })]);
+      } catch (error) {
+        log.warn("Cannot record an approval event", { error: String(error) });
+      }
+    },
+  });
   const steps = new StepLog({
     db,
     dataDir: config.dataDir,
@@ -119,10 +135,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   });
   const runner = new NodeRunner({
     gateway,
-    steps: executor,
+    steps: brain.steps,
     tasks,
     clock,
     onStep: (entry, frame) => void steps.append(entry, frame),
+    approvals: brain.approvals,
   });
   // Before the Orion service subscribes: a device's own event precedes the transitions it causes.
   const deviceEvents = recordDeviceEvents({ gateway, log: events, now });
@@ -156,6 +173,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       snapshotEveryInputs: options.snapshotEveryInputs,
       newId: options.newId ?? randomIds,
       operatorIdleMs: options.operatorIdleMs,
+      agent: brain.agent,
     });
     deviceEvents.followBusy(orion.events);
     orion.start();
@@ -188,7 +206,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     api: {
       "/devices": deviceRoutes({ gateway, dispatcher, orion }),
       "/keys": keyRoutes(keys),
-      "/dags": dagRoutes({ orion, store, steps }),
+      "/dags": dagRoutes({ orion, store, steps, approvals: brain.approvals }),
+      "/approvals": approvalListRoutes(brain.approvals),
+      "/tasks": taskRoutes({ model: brain.model, devices: () => gateway.devices(), orion }),
       "/events": eventRoutes(events, { keys, signal: eventStreams.signal, clock }),
     },
   });

@@ -59,7 +59,7 @@ function worker(device: RawDevice, answer: (taskId: string) => "ok" | "fail" | "
 }
 
 Deno.test(
-  "malformed DAGs are refused with the node and rule named; agent nodes are refused with their own code",
+  "malformed DAGs are refused with the node and rule named; without a model, agent nodes get no-llm-configured",
   live,
   async () => {
     const server = await startTestServer();
@@ -84,7 +84,8 @@ Deno.test(
           nodes: [{ id: "g", kind: "agent", target: { device: "x" }, goal: "open the calculator" }],
         }),
       });
-      assert.equal((await agent.json()).error.code, "agent-unsupported");
+      assert.equal(agent.status, 503, "without a model, agent nodes fail fast");
+      assert.equal((await agent.json()).error.code, "no-llm-configured");
       const garbage = await server.api("/api/dags", { method: "POST", body: "{nope" });
       assert.equal((await garbage.json()).error.code, "invalid-body");
       assert.equal((await server.api("/api/dags/nope")).status, 404);

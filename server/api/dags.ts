@@ -7,6 +7,8 @@ import { DAG_BODY_LIMIT_BYTES, readJson } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
 import type { OrionService } from "../orion/service.ts";
 import { type StepRouteDeps, stepRoutes } from "./steps.ts";
+import { approvalAnswerRoutes } from "./approvals.ts";
+import type { ApprovalGate } from "../brain/approval.ts";
 
 /** A refused DAG or edit: 400 (or 409 for an edit's conflict), the first error's code, every error in `details`. */
 function dagRejected(status: 400 | 409, details: DagError[]): HttpError {
@@ -16,7 +18,12 @@ function dagRejected(status: 400 | 409, details: DagError[]): HttpError {
 
 /** Routes under /api/dags. */
 export function dagRoutes(
-  deps: { orion: OrionService; store: ArtifactStore; steps?: StepRouteDeps["steps"] },
+  deps: {
+    orion: OrionService;
+    store: ArtifactStore;
+    steps?: StepRouteDeps["steps"];
+    approvals?: ApprovalGate;
+  },
 ) {
   const routes = new Hono<{ Variables: AuthVariables }>();
   const find = (id: string) => {
@@ -26,8 +33,15 @@ export function dagRoutes(
   };
 
   routes.post("/", async (c) => {
-    const valid = validateDag(await readJson(c, DAG_BODY_LIMIT_BYTES));
+    const valid = validateDag(await readJson(c, DAG_BODY_LIMIT_BYTES), { allowAgents: true });
     if (!valid.ok) throw dagRejected(400, valid.error);
+    const agents = valid.value.dag.nodes.filter((node) => node.kind === "agent");
+    if (agents.length > 0 && !deps.orion.hasModel) {
+      throw new HttpError(
+        "no-llm-configured",
+        `Cannot run agent node ${agents[0].id}: no model is configured (--llm-base-url, --llm-model)`,
+      );
+    }
     const dag = deps.orion.submitDag(valid.value.dag);
     return c.json({ id: dag.id, state: dag.state }, 201);
   });
@@ -68,6 +82,9 @@ export function dagRoutes(
       },
     });
   });
+  if (deps.approvals !== undefined) {
+    routes.route("/", approvalAnswerRoutes({ gate: deps.approvals, dag: (id) => deps.orion.view(id) }));
+  }
   if (deps.steps !== undefined) {
     routes.route("/", stepRoutes({ dag: (id) => deps.orion.view(id), steps: deps.steps }));
   }

@@ -20,7 +20,7 @@ function frame(event: LoggedEvent): Uint8Array {
     return encoder.encode(`id: ${event.id}\nevent: device\ndata: ${JSON.stringify(payload)}\n\n`);
   }
   const payload = { id: event.id, dagId: event.dagId, atMs: event.atMs, ...event.data };
-  const name = isStepEvent(event) ? "step" : "transition";
+  const name = isStepEvent(event) ? "step" : event.data.kind === "approval" ? "approval" : "transition";
   return encoder.encode(`id: ${event.id}\nevent: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
 }
 

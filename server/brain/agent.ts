@@ -184,7 +184,7 @@ export class AgentSource implements StepSource {
         type: "function",
         function: { name: call!.name, arguments: call!.arguments },
       };
-      return { step: decision.step, frame, note };
+      return { step: decision.step, frame, note, screen: text };
     }
   }
 

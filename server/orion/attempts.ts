@@ -10,7 +10,12 @@ import type { ArtifactAuthorizer } from "../artifacts/transfer.ts";
 import type { ArtifactStore } from "../artifacts/store.ts";
 import type { Logger } from "../log.ts";
 import type { SchedulerCommand, SchedulerEvent } from "../scheduler/types.ts";
-import { type NodeRunner, scriptSteps } from "./node_runner.ts";
+import type { Timers } from "../../shared/clock.ts";
+import { type AgentDeps, AgentSource } from "../brain/agent.ts";
+import type { ChatModel } from "../brain/llm.ts";
+import type { OcrEngine } from "../brain/types.ts";
+import type { DeviceView } from "../gateway/types.ts";
+import { type NodeRunner, scriptSteps, type StepSource } from "./node_runner.ts";
 
 interface InFlight {
   dagId: string;
@@ -20,9 +25,23 @@ interface InFlight {
   controller: AbortController;
 }
 
+/** What an agent node needs: the model, how to look, and the budgets a node does not set itself. */
+export interface AgentSetup {
+  model: ChatModel;
+  capture: AgentDeps["capture"];
+  ocr: OcrEngine | null;
+  clock: Timers;
+  maxSteps: number;
+  maxTokens: number;
+}
+
 /** What the attempts need. */
 export interface AttemptDeps {
   runner: NodeRunner;
+  /** Null when no model is configured: agent nodes then fail with `no-llm-configured`. */
+  agent: AgentSetup | null;
+  /** The device an attempt runs on, for the agent's description of it. */
+  device(deviceId: string): DeviceView | undefined;
   store: ArtifactStore;
   logger: Logger;
   /** A live node's spec. */
@@ -107,9 +126,12 @@ export class Attempts {
         if (meta === null) return ended(failure("internal", `artifact ${input.artifact} is missing`, false));
         inputs.push({ ...input, size: meta.size, sha256: meta.sha256 });
       }
+      const source = this.#source(node, deviceId, taskId, flight.controller.signal);
+      if (!("next" in source)) return ended(source);
       const outcome = await this.#deps.runner.run({
         deviceId,
-        source: scriptSteps(node.kind === "script" ? node.steps : []),
+        source,
+        approval: node.kind === "server" ? undefined : node.approval,
         onAccepted: () => this.#deps.record({ type: "attempt-accepted", dagId, nodeId, attempt }),
         task: {
           taskId,
@@ -136,6 +158,21 @@ export class Attempts {
       this.#deps.logger.error("attempt failed unexpectedly", { taskId, error: String(error) });
       ended(failure("internal", String(error), true));
     }
+  }
+
+  /** Where the node's steps come from: its script, or the agent loop (a failure when there is no model). */
+  #source(node: DagNode, deviceId: string, taskId: string, signal: AbortSignal): StepSource | Failure {
+    if (node.kind !== "agent") return scriptSteps(node.kind === "script" ? node.steps : []);
+    const agent = this.#deps.agent;
+    if (agent === null) return failure("no-llm-configured", undefined, false);
+    const caps = this.#deps.device(deviceId)?.capabilities;
+    return new AgentSource(agent, {
+      goal: node.goal,
+      maxSteps: node.maxSteps ?? agent.maxSteps,
+      maxTokens: node.maxTokens ?? agent.maxTokens,
+      device: { name: caps?.name ?? deviceId, os: caps?.os.platform ?? "unknown", apps: caps?.apps ?? [] },
+      run: { deviceId, taskId, signal },
+    });
   }
 
   #taskFor(deviceId: string, taskId: string): { flight: InFlight; node: DagNode } | ErrorCode {

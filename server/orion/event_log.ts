@@ -99,6 +99,11 @@ export class EventLog {
     return this.append(dagId, atMs, { ...data });
   }
 
+  /** Appends a change of an action held for approval (pending, approved, rejected, cancelled). */
+  appendApproval(dagId: string, atMs: number, data: Record<string, unknown>): LoggedEvent {
+    return this.append(dagId, atMs, { ...data, kind: "approval" });
+  }
+
   /** The id of the newest event ever appended (0 when none), even if older rows were since removed. */
   newestId(): number {
     const row = this.#db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'orion_transitions'").get() as

@@ -8,8 +8,9 @@
 import type { Step } from "../../shared/actions.ts";
 import type { Timers } from "../../shared/clock.ts";
 import { type Failure, failure, FailureError, type MessageOf } from "../../shared/protocol/mod.ts";
+import { type ApprovalGate, type ApprovalPolicy, riskOf } from "../brain/approval.ts";
 import type { StepExecutor, StepOutcome } from "../brain/steps.ts";
-import type { Frame, StepEntry } from "../brain/types.ts";
+import type { Frame, ScreenText, StepEntry } from "../brain/types.ts";
 import type { Gateway } from "../gateway/types.ts";
 import type { TaskChannel, TaskMessage } from "./task_channel.ts";
 
@@ -19,7 +20,7 @@ import type { TaskChannel, TaskMessage } from "./task_channel.ts";
  */
 export type Planned =
   | Step
-  | { step: Step; frame?: Frame; note?: Record<string, unknown> }
+  | { step: Step; frame?: Frame; note?: Record<string, unknown>; screen?: ScreenText | null }
   | { end: "done"; summary: string; frame?: Frame; note?: Record<string, unknown> }
   | { end: "fail"; failure: Failure; frame?: Frame; note?: Record<string, unknown> };
 
@@ -45,6 +46,8 @@ export interface RunSpec {
   source: StepSource;
   /** Called once the device has its inputs and accepted the task (the node is then running). */
   onAccepted?: () => void;
+  /** Hold actions for an operator: every one, or only risky ones. */
+  approval?: ApprovalPolicy;
 }
 
 /** One step as it ran. */
@@ -70,6 +73,8 @@ export interface NodeRunnerDeps {
   clock: Timers;
   /** Each step as it ended, with the frame its decision used (the step log). */
   onStep?: (entry: StepEntry, frame?: Frame) => void;
+  /** Where actions of nodes with an `approval` policy wait for an operator. */
+  approvals?: ApprovalGate;
 }
 
 class RunStopped extends Error {
@@ -151,10 +156,30 @@ export class NodeRunner {
           if (planned.end === "fail") throw new RunStopped(planned.failure);
           break;
         }
-        const { step, frame: decisionFrame, note } = "type" in planned
-          ? { step: planned } as { step: Step; frame?: Frame; note?: Record<string, unknown> }
+        const { step, frame: decisionFrame, note, screen } = "type" in planned
+          ? { step: planned } as {
+            step: Step;
+            frame?: Frame;
+            note?: Record<string, unknown>;
+            screen?: ScreenText | null;
+          }
           : planned;
         const run = { deviceId, taskId: task.taskId, signal: stop.signal, baseline };
+        const refusal = await this.#approve(spec, index, step, screen ?? null, stop.signal);
+        if (refusal !== null) {
+          const at = now();
+          const record: StepRecord = {
+            index,
+            step,
+            ok: false,
+            startedAtMs: at,
+            endedAtMs: at,
+            error: refusal,
+          };
+          steps.push(record);
+          this.#log(task, record, { ok: false, error: refusal, frame: decisionFrame });
+          throw new RunStopped(stopReason ?? refusal);
+        }
         // A `waitFor screenChange` next compares with the screen as it was before this step.
         if (upcoming?.type === "waitFor" && upcoming.screenChange) {
           const before = await this.deps.steps.capture(run);
@@ -191,6 +216,37 @@ export class NodeRunner {
       signal.removeEventListener("abort", onAbort);
       close();
     }
+  }
+
+  /** Holds the step for an operator when the node's policy asks; the refusal, or null to go on. */
+  async #approve(
+    spec: RunSpec,
+    index: number,
+    step: Step,
+    screen: ScreenText | null,
+    signal: AbortSignal,
+  ): Promise<Failure | null> {
+    const gate = this.deps.approvals;
+    if (spec.approval === undefined || gate === undefined || step.type === "wait") return null;
+    const reason = spec.approval === "each-action"
+      ? "the node holds every action for approval"
+      : riskOf(step, screen);
+    if (reason === null) return null;
+    const { dagId, nodeId, attempt } = spec.task;
+    const verdict = await gate.hold({
+      dagId,
+      nodeId,
+      attempt,
+      index,
+      step,
+      reason,
+      since: this.deps.clock.now(),
+    }, signal);
+    if (verdict === null) {
+      return failure("cancelled", "the attempt stopped while an action waited for approval", false);
+    }
+    if (verdict.approved) return null;
+    return failure("rejected-by-operator", `${verdict.by}: ${verdict.reason}`);
   }
 
   #logEnd(

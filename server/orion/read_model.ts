@@ -84,7 +84,9 @@ export function checkEdit(
   edit: DagEdit,
 ): Result<{ added: DagNode[]; removed: string[] }, EditRefusal> {
   const states = new Map(dag.order.map((nodeId) => [nodeId, dag.nodes[nodeId].status as string]));
-  const checked = validateEdit(dag.order.map((nodeId) => dag.nodes[nodeId].spec), states, edit);
+  const checked = validateEdit(dag.order.map((nodeId) => dag.nodes[nodeId].spec), states, edit, {
+    allowAgents: true,
+  });
   if (!checked.ok) {
     const conflict = checked.error.some((e) => e.rule === "edit-untouched" || e.code === "cycle");
     return err({ conflict, errors: checked.error });

@@ -21,7 +21,7 @@ import type { Database } from "../store/db.ts";
 import type { StoreHealth } from "../store/health.ts";
 import { DurableScheduler } from "./durable_scheduler.ts";
 import type { EventLog } from "./event_log.ts";
-import { Attempts } from "./attempts.ts";
+import { type AgentSetup, Attempts } from "./attempts.ts";
 import type { NodeRunner } from "./node_runner.ts";
 import { checkEdit, type DagView, dagView, type EditRefusal, runningDag } from "./read_model.ts";
 import { type DagSummary, type Input, ORION_STORE_MIGRATIONS, OrionStore } from "./state_store.ts";
@@ -43,6 +43,8 @@ export interface OrionDeps {
   operatorIdleMs?: number;
   /** DAG ids (default random UUIDs). */
   newId: IdSource;
+  /** The model and budgets agent nodes use; null when none is configured. */
+  agent?: AgentSetup | null;
   health: StoreHealth;
   /** The data dir and the store file, for messages. */
   dataDir: string;
@@ -79,6 +81,8 @@ export class OrionService {
     this.#operatorIdle = new KeyedTimers(deps.clock);
     this.#attempts = new Attempts({
       runner: deps.runner,
+      agent: deps.agent ?? null,
+      device: (deviceId) => deps.gateway.device(deviceId),
       store: deps.store,
       logger: deps.logger,
       spec: (dagId, nodeId) => this.#durable.state.dags[dagId]?.nodes[nodeId]?.spec,
@@ -175,6 +179,11 @@ export class OrionService {
   /** Every DAG's summary, archived and live, in submission order. */
   dags(): DagSummary[] {
     return this.#durable.dags();
+  }
+
+  /** Whether agent nodes can run (a model is configured). */
+  get hasModel(): boolean {
+    return (this.#deps.agent ?? null) !== null;
   }
 
   /** Whether a GUI node holds the device's screen now (operators' actions are refused meanwhile). */

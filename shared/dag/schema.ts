@@ -100,6 +100,11 @@ const Common = {
   outputs: z.array(ArtifactFileSchema).max(DAG_LIMITS.maxArtifactsPerNode).default([]),
   timeoutMs: z.number().int().min(1).max(DAG_LIMITS.maxTimeoutMs).optional(),
   retry: RetrySchema.optional(),
+  /**
+   * Hold actions for an operator's approval: `each-action`, or only `risky` ones (starting a terminal or a
+   * shell, running a program, typing while a password label is on screen).
+   */
+  approval: z.enum(["each-action", "risky"]).optional(),
 };
 
 /** A script node: explicit steps on a device (`steps` and `target` required). */
@@ -116,6 +121,8 @@ export const AgentNodeSchema = z.object({
   target: TargetSchema,
   goal: z.string().min(1).max(DAG_LIMITS.maxGoalLength),
   maxSteps: z.number().int().min(1).max(DAG_LIMITS.maxStepsPerNode).optional(),
+  /** Tokens the model may use over one attempt (prompt and completion). */
+  maxTokens: z.number().int().min(1000).max(10_000_000).optional(),
 }).strict();
 /** A server node: runs on the server (`op` required, `target` and `steps` forbidden). */
 export const ServerNodeSchema = z.object({
