@@ -94,6 +94,8 @@ export class OpenAiCompatible implements ChatModel {
   readonly #clock: Timers;
   #active = 0;
   readonly #queue: Array<() => void> = [];
+  /** Set once the server refused `tool_choice: "required"` (some local servers do): "auto" from then on. */
+  #autoOnly = false;
 
   constructor(options: OpenAiCompatibleOptions) {
     this.#options = options;
@@ -125,14 +127,15 @@ export class OpenAiCompatible implements ChatModel {
   ): Promise<ChatReply> {
     const started = this.#clock.now();
     const url = `${this.#options.baseUrl.replace(/\/+$/, "")}/chat/completions`;
-    const body = JSON.stringify({
-      model: this.model,
-      messages: request.messages,
-      tools: request.tools.map((tool) => ({ type: "function", function: tool })),
-      tool_choice: request.toolChoice ?? "auto",
-      temperature: 0,
-      stream: false,
-    });
+    const body = () =>
+      JSON.stringify({
+        model: this.model,
+        messages: request.messages,
+        tools: request.tools.map((tool) => ({ type: "function", function: tool })),
+        tool_choice: this.#autoOnly ? "auto" : request.toolChoice ?? "auto",
+        temperature: 0,
+        stream: false,
+      });
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (this.#options.apiKey) headers.authorization = `Bearer ${this.#options.apiKey}`;
     const maxRetries = this.#options.maxRetries ?? 3;
@@ -151,12 +154,16 @@ export class OpenAiCompatible implements ChatModel {
         const response = await (this.#options.fetch ?? fetch)(url, {
           method: "POST",
           headers,
-          body,
+          body: body(),
           signal: timeout.signal,
         });
         const text = await response.text();
         if (response.ok) return { ...parseReply(text), ms: this.#clock.now() - started, attempts: attempt };
         lastCause = `HTTP ${response.status}: ${text.slice(0, 300)}`;
+        if (response.status === 400 && !this.#autoOnly && /tool_choice/i.test(text)) {
+          this.#autoOnly = true;
+          continue;
+        }
         if (!retryableStatus(response.status)) {
           throw new FailureError(failure("llm-failed", `${url} answered ${lastCause}`, false));
         }

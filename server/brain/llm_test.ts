@@ -115,3 +115,19 @@ Deno.test("parseReply accepts arguments given as an object, and retryAfterMs rea
   assert.equal(retryAfterMs(new Date(10_000).toUTCString(), 4_000), 6000);
   assert.equal(retryAfterMs("soon", 0), null);
 });
+
+Deno.test("a server that refuses tool_choice required is asked again with auto, and from then on", async () => {
+  const chat = startChatServer((request) =>
+    request.body.tool_choice === "required"
+      ? { status: 400, body: '{"error":"tool_choice \\"required\\" is not supported"}' }
+      : { toolCalls: [{ name: "done", arguments: {} }] }
+  );
+  try {
+    const model = new OpenAiCompatible({ baseUrl: chat.baseUrl, model: "m" });
+    await model.complete({ ...request, toolChoice: "required" });
+    await model.complete({ ...request, toolChoice: "required" });
+    assert.deepEqual(chat.requests.map((r) => r.body.tool_choice), ["required", "auto", "auto"]);
+  } finally {
+    await chat.close();
+  }
+});
