@@ -13,6 +13,7 @@ const BENCHES = [
   "typing_bench.ts",
   "http_bench.ts",
   "step_log_bench.ts",
+  "brain_bench.ts",
 ];
 
 async function exists(path: string): Promise<boolean> {

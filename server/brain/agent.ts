@@ -90,11 +90,23 @@ export class AgentSource implements StepSource {
     const frameStarted = clock.now();
     const captured = await this.#deps.capture(this.#spec.run);
     if (!captured.ok) throw new FailureError(captured.error);
-    const frame = captured.frame;
-    const screenshot = await forModel(frame);
-    const frameMs = clock.now() - frameStarted;
+    const full = captured.frame;
+    const captureMs = clock.now() - frameStarted;
+    const screenshot = await forModel(full);
+    const encodeMs = clock.now() - frameStarted - captureMs;
+    const frameMs = captureMs + encodeMs;
+    // The step log keeps what the model saw (already a JPEG: nothing to re-encode).
+    const frame: Frame = {
+      format: "jpeg",
+      image: screenshot.jpeg,
+      width: screenshot.width,
+      height: screenshot.height,
+      originalWidth: full.originalWidth,
+      originalHeight: full.originalHeight,
+      capturedAtMs: full.capturedAtMs,
+    };
     const ocrStarted = clock.now();
-    const text = await this.#read(frame);
+    const text = await this.#read(full);
     const ocrMs = clock.now() - ocrStarted;
     const scale: Scale = {
       x: frame.originalWidth / screenshot.width,
@@ -141,7 +153,13 @@ export class AgentSource implements StepSource {
           tool: call ? { name: call.name, arguments: call.arguments } : null,
           usage: reply.usage,
         },
-        ms: { frame: frameMs, ocr: ocrMs, model: clock.now() - modelStarted },
+        ms: {
+          frame: frameMs,
+          capture: captureMs,
+          encode: encodeMs,
+          ocr: ocrMs,
+          model: clock.now() - modelStarted,
+        },
         tokens: this.#tokens,
       };
       if (this.#tokens > this.#spec.maxTokens) {
