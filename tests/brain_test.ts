@@ -381,3 +381,76 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "budgets and cancel: a node past its token or step budget fails budget-exceeded; a cancel stops a model call at once",
+  live,
+  async (t) => {
+    let release: (() => void) | null = null;
+    const chat = startChatServer((request) => {
+      const text = JSON.stringify(request.body.messages);
+      if (text.includes("spend tokens")) {
+        return {
+          toolCalls: [{ name: "move", arguments: { x: 1, y: 1 } }],
+          usage: { prompt: 4000, completion: 100 },
+        };
+      }
+      return { toolCalls: [{ name: "move", arguments: { x: 2, y: 2 } }] };
+    });
+    // A model that takes its time: a proxy in front of the chat server that holds "be slow" requests.
+    const slow = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+      const body = await request.text();
+      if (body.includes("be slow")) await new Promise<void>((resolve) => (release = resolve));
+      return await fetch(chat.baseUrl + "/chat/completions", {
+        method: "POST",
+        body,
+        headers: request.headers,
+      });
+    });
+    const server = await startTestServer([
+      "--llm-base-url",
+      `http://127.0.0.1:${slow.addr.port}`,
+      "--llm-model",
+      "m",
+    ]);
+    const desk = await startAutoDevice(server.wsUrl, server.deviceKey, "desk");
+    try {
+      await t.step("tokens", async () => {
+        const view = await waitForDag(
+          server,
+          await submitDag(server, agentDag("spend tokens", { maxTokens: 10_000 })),
+          20_000,
+        );
+        assert.equal(view.state, "failed");
+        assert.match(
+          JSON.stringify(view.nodes[0].error),
+          /budget-exceeded.*tokens used, the budget is 10000/,
+        );
+      });
+      await t.step("steps", async () => {
+        const view = await waitForDag(
+          server,
+          await submitDag(server, agentDag("keep moving", { maxSteps: 3 })),
+          20_000,
+        );
+        assert.equal(view.state, "failed");
+        assert.match(JSON.stringify(view.nodes[0].error), /budget-exceeded.*3 steps without done/);
+        assert.equal(desk.actions.filter((a) => a.type === "ACTION_MOVE" && a.payload.x === 2).length, 3);
+      });
+      await t.step("cancel during a model call", async () => {
+        const id = await submitDag(server, agentDag("be slow"));
+        await until(() => release !== null, "the model call in flight", 15_000);
+        const cancelled = await server.api(`/api/dags/${id}/cancel`, { method: "POST" });
+        assert.equal(cancelled.status, 200);
+        const view = await waitForDag(server, id, 5_000);
+        assert.equal(view.state, "cancelled");
+      });
+    } finally {
+      (release as (() => void) | null)?.();
+      await desk.close();
+      await server.close();
+      await slow.shutdown();
+      await chat.close();
+    }
+  },
+);
