@@ -19,6 +19,8 @@ import { recordDeviceEvents } from "./orion/device_events.ts";
 import { EVENT_LOG_MIGRATIONS, EventLog } from "./orion/event_log.ts";
 import { NodeRunner } from "./orion/node_runner.ts";
 import { createBrain } from "./brain/mod.ts";
+import { TesseractOcr, tesseractVersion } from "./brain/ocr.ts";
+import { findText } from "./brain/text_match.ts";
 import { approvalListRoutes } from "./api/approvals.ts";
 import { taskRoutes } from "./api/tasks.ts";
 import { ORION_MIGRATIONS, OrionService } from "./orion/service.ts";
@@ -109,12 +111,19 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const dispatcher = new ActionDispatcher({ gateway, clock, newId: options.newId ?? randomIds });
   const tasks = new TaskChannel(gateway);
   const events = new EventLog(db);
+  const ocrVersion = await tesseractVersion();
+  if (ocrVersion === null) {
+    log.warn("Screen text is unavailable: `tesseract` does not run here", {
+      effect: "waitFor text and clickText fail with ocr-unavailable; agents get no text hints",
+      fix: "install Debian's tesseract-ocr and tesseract-ocr-eng",
+    });
+  }
   const brain = createBrain({
     config,
     dispatcher,
     clock,
-    ocr: null,
-    findText: () => [],
+    ocr: ocrVersion === null ? null : new TesseractOcr(),
+    findText,
     onApproval: (change) => {
       const { approval, ...rest } = change;
       try {

@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import sharp from "sharp";
+import { startClient } from "../helpers/client_process.ts";
+import { submitDag, waitForDag } from "../helpers/dags.ts";
+import { until } from "../helpers/gateway_harness.ts";
+import { startTestServer } from "../helpers/server.ts";
+import { startXServer } from "../helpers/xvnc.ts";
+
+const live = { sanitizeResources: false, sanitizeOps: false };
+
+Deno.test(
+  "steps that see, on a real desktop with real OCR: waitFor a text and clickText a button (the xmessage really exits); an absent text times out; the step log keeps the frames",
+  live,
+  async (t) => {
+    const x = await startXServer();
+    const server = await startTestServer();
+    const client = await startClient(server.wsUrl, server.deviceKey, "x11-ocr", {
+      env: { DISPLAY: x.display },
+    });
+    const dialog = new Deno.Command("xmessage", {
+      args: ["-center", "-fn", "10x20", "-buttons", "Proceed", "Quarterly report ready"],
+      env: { DISPLAY: x.display },
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    let exited = false;
+    void dialog.status.then(() => exited = true);
+    try {
+      await until(() => server.gateway.device("x11-ocr")?.state === "ready", "the X client", 20_000);
+
+      await t.step("waitFor the label, then clickText the button: the dialog closes", async () => {
+        const id = await submitDag(server, {
+          name: "proceed",
+          nodes: [{
+            id: "p",
+            kind: "script",
+            target: { device: "x11-ocr" },
+            steps: [
+              { type: "waitFor", text: "Quarterly report ready", timeoutMs: 20_000 },
+              { type: "clickText", text: "Proceed", timeoutMs: 10_000 },
+            ],
+          }],
+        });
+        const view = await waitForDag(server, id, 60_000);
+        assert.equal(view.state, "succeeded", JSON.stringify(view.nodes[0].error));
+        await until(() => exited, "xmessage to exit (its button was clicked)", 10_000);
+        const steps = (await (await server.api(`/api/dags/${id}/nodes/p/steps`)).json()).steps;
+        assert.deepEqual(steps.map((s: { type: string; ok: boolean }) => [s.type, s.ok]), [
+          ["waitFor", true],
+          ["clickText", true],
+        ]);
+        for (const step of steps) {
+          assert.ok(step.frame, `${step.type} kept the frame its decision used`);
+          const image = new Uint8Array(await (await server.api(step.frame)).arrayBuffer());
+          const meta = await sharp(image).metadata();
+          assert.deepEqual([meta.width, meta.height], [1280, 800], "a frame of the screen's size");
+        }
+        assert.ok(steps[1].output.clicked, "the click's point is logged");
+      });
+
+      await t.step("a text that is not there fails with condition-timeout in about its timeout", async () => {
+        const id = await submitDag(server, {
+          name: "absent",
+          nodes: [{
+            id: "n",
+            kind: "script",
+            target: { device: "x11-ocr" },
+            steps: [{ type: "waitFor", text: "Invoice overdue", timeoutMs: 2_000 }],
+          }],
+        });
+        const view = await waitForDag(server, id, 30_000);
+        assert.equal(view.state, "failed");
+        const error = view.nodes[0].error as { message: string };
+        assert.match(error.message, /not met in time: text "Invoice overdue" not on screen after 2000 ms/);
+        const attempt = view.nodes[0].attempts[0];
+        const tookMs = attempt.endedAtMs! - attempt.startedAtMs!;
+        assert.ok(tookMs >= 2000 && tookMs < 8000, `gave up after ${tookMs} ms, asked 2000`);
+      });
+    } finally {
+      try {
+        dialog.kill();
+      } catch {
+        // Gone: clicked.
+      }
+      await dialog.status;
+      await client.stop();
+      await server.close();
+      await x.stop();
+    }
+  },
+);
