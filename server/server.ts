@@ -20,6 +20,7 @@ import { EVENT_LOG_MIGRATIONS, EventLog } from "./orion/event_log.ts";
 import { NodeRunner } from "./orion/node_runner.ts";
 import { createBrain } from "./brain/mod.ts";
 import { TesseractOcr, tesseractVersion } from "./brain/ocr.ts";
+import { CachedOcr } from "./brain/ocr_cache.ts";
 import { findText } from "./brain/text_match.ts";
 import { approvalListRoutes } from "./api/approvals.ts";
 import { taskRoutes } from "./api/tasks.ts";
@@ -122,7 +123,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     config,
     dispatcher,
     clock,
-    ocr: ocrVersion === null ? null : new TesseractOcr(),
+    ocr: ocrVersion === null ? null : new CachedOcr(new TesseractOcr()),
     findText,
     onApproval: (change) => {
       const { approval, ...rest } = change;
