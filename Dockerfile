@@ -2,6 +2,9 @@
 FROM denoland/deno:2.9.6
 
 WORKDIR /app
+# Screen text for waitFor/clickText steps and agent hints (Debian's tesseract 5 with English).
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+    tesseract-ocr tesseract-ocr-eng && rm -rf /var/lib/apt/lists/*
 # Dependencies first, so code changes don't refetch them.
 COPY deno.json deno.lock* ./
 COPY shared/ shared/
