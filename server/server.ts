@@ -14,6 +14,7 @@ import { ActionDispatcher } from "./gateway/action_dispatcher.ts";
 import { KNOWN_DEVICES_MIGRATIONS, KnownDevices } from "./store/known_devices.ts";
 import { DeviceGateway } from "./gateway/gateway.ts";
 import { createApp, DEVICE_PATH } from "./http/app.ts";
+import { DEVICE_PAGE_URL, deviceBundle } from "./http/web_bundle.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { recordDeviceEvents } from "./orion/device_events.ts";
 import { EVENT_LOG_MIGRATIONS, EventLog } from "./orion/event_log.ts";
@@ -233,6 +234,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       return failure;
     },
     acceptDevice: (transport) => gateway.accept(transport),
+    devicePage: {
+      html: () => Deno.readFile(DEVICE_PAGE_URL),
+      script: () => deviceBundle(`${config.dataDir}/web`),
+    },
     api: {
       "/devices": deviceRoutes({ gateway, dispatcher, orion, media }),
       "/keys": keyRoutes(keys),
