@@ -138,6 +138,7 @@ export class MediaService {
       deviceId,
       this.#config(),
       () => this.#viewers.get(deviceId)?.delete(viewerId),
+      () => this.#peers.get(deviceId)?.requestKeyframe(),
     );
     viewers.set(viewerId, viewer);
     try {

@@ -17,9 +17,17 @@ export class ViewerPeer {
   /** RTP packets relayed to this viewer. */
   packets = 0;
 
-  constructor(readonly id: string, readonly deviceId: string, config: PeerConfig, onGone: () => void) {
+  constructor(
+    readonly id: string,
+    readonly deviceId: string,
+    config: PeerConfig,
+    onGone: () => void,
+    /** The viewer needs a key frame (it connected, or it lost the picture): the device is asked for one. */
+    readonly onKeyframeNeeded: () => void,
+  ) {
     this.#pc = new RTCPeerConnection(config);
     this.#pc.connectionStateChange.subscribe((state) => {
+      if (state === "connected") onKeyframeNeeded();
       if (state === "failed" || state === "closed") {
         void this.close();
         onGone();
@@ -34,6 +42,7 @@ export class ViewerPeer {
     if (video === undefined) throw new Error("the offer has no video m-line");
     video.setDirection("sendonly");
     await video.sender.replaceTrack(this.#track);
+    video.sender.onPictureLossIndication.subscribe(() => this.onKeyframeNeeded());
     await this.#pc.setLocalDescription(await this.#pc.createAnswer());
     if (this.#pc.iceGatheringState !== "complete") {
       let timer: unknown;
