@@ -13,8 +13,12 @@ export interface IceSettings {
    * out otherwise, and devices on the server's machine, tests among them, connect over it).
    */
   iceAdditionalHostAddresses?: string[];
-  /** Refuses every candidate pair when false-returning; tests force WebRTC to fail with `() => false`. */
+  /**
+   * Which candidate pairs the server checks, and which connectivity checks it answers: tests force WebRTC
+   * to fail by refusing all of both (`() => false`).
+   */
   iceFilterCandidatePair?: PeerConfig["iceFilterCandidatePair"];
+  iceFilterStunResponse?: PeerConfig["iceFilterStunResponse"];
 }
 
 /** VP8 only: Chromium sends it by default, and one codec keeps relaying to viewers a plain copy. */
@@ -37,5 +41,6 @@ export function peerConfig(ice: IceSettings): PeerConfig {
     bundlePolicy: "max-bundle",
     codecs: { video: videoCodecs(), audio: [] },
     ...(ice.iceFilterCandidatePair ? { iceFilterCandidatePair: ice.iceFilterCandidatePair } : {}),
+    ...(ice.iceFilterStunResponse ? { iceFilterStunResponse: ice.iceFilterStunResponse } : {}),
   };
 }
