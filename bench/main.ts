@@ -13,6 +13,7 @@ const BENCHES = [
   "typing_bench.ts",
   "http_bench.ts",
   "step_log_bench.ts",
+  "media_bench.ts",
 ];
 
 async function exists(path: string): Promise<boolean> {

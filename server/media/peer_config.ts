@@ -39,6 +39,7 @@ export function peerConfig(ice: IceSettings): PeerConfig {
     iceServers: ice.iceServers ?? [],
     iceAdditionalHostAddresses: ice.iceAdditionalHostAddresses ?? ["127.0.0.1"],
     bundlePolicy: "max-bundle",
+    maxMessageSize: 256 * 1024,
     codecs: { video: videoCodecs(), audio: [] },
     ...(ice.iceFilterCandidatePair ? { iceFilterCandidatePair: ice.iceFilterCandidatePair } : {}),
     ...(ice.iceFilterStunResponse ? { iceFilterStunResponse: ice.iceFilterStunResponse } : {}),
