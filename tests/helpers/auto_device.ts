@@ -33,7 +33,8 @@ export async function startAutoDevice(
   const width = options.width ?? 1280;
   const height = options.height ?? 800;
   const png = new Uint8Array(
-    await sharp({ create: { width, height, channels: 3, background: { r: 30, g: 90, b: 160 } } }).png().toBuffer(),
+    await sharp({ create: { width, height, channels: 3, background: { r: 30, g: 90, b: 160 } } }).png()
+      .toBuffer(),
   );
   const device = await RawDevice.open(url);
   const deviceId = (await device.handshake(key, name, {
