@@ -6,6 +6,7 @@
 import { systemClock } from "../../shared/clock.ts";
 import type { DeviceAction } from "../../shared/actions.ts";
 import { connectWebSocket } from "../../shared/transport/websocket.ts";
+import type { Transport } from "../../shared/transport/transport.ts";
 import { DeviceConnection } from "../../client/connection.ts";
 import { ClientMedia } from "../../client/media.ts";
 import { type ActionExecutor, DeviceRuntime, type ExecutionOutcome } from "../../client/runtime.ts";
@@ -17,6 +18,8 @@ export interface MediaDevice {
   media: ClientMedia | null;
   /** Resolves once frames travel on the data channel. */
   channelOpen: Promise<void>;
+  /** Drops the WebSocket as a network blip would (the client reconnects and resumes its session). */
+  dropSocket(): void;
   close(): Promise<void>;
 }
 
@@ -42,12 +45,13 @@ export async function startMediaDevice(
   const opened = Promise.withResolvers<void>();
   let media: ClientMedia | null = null;
   let runtime: DeviceRuntime | null = null;
+  let transport: Transport | null = null;
   const connection = new DeviceConnection({
     url: wsUrl,
     key,
     clientVersion: "alien3-test-media/0.1.0",
     clock: systemClock,
-    connect: (url) => connectWebSocket(url),
+    connect: async (url) => (transport = await connectWebSocket(url)),
     capabilities: () =>
       Promise.resolve({
         name,
@@ -116,6 +120,7 @@ export async function startMediaDevice(
     connection,
     media,
     channelOpen: opened.promise,
+    dropSocket: () => transport?.close(1000, "network blip"),
     async close() {
       connection.stop();
       await connection.stopped;
