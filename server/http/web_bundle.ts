@@ -64,7 +64,9 @@ export async function buildDeviceBundle(outDir: string, hash?: string): Promise<
   return target;
 }
 
-const built = new Map<string, Promise<Uint8Array>>();
+const built = new Map<string, { promise: Promise<Uint8Array>; failedAtMs?: number }>();
+/** A failed build is not tried again for this long: the route is public, builds cost CPU. */
+const RETRY_AFTER_MS = 30_000;
 const byHash = new Map<string, Uint8Array>();
 
 /**
@@ -72,28 +74,28 @@ const byHash = new Map<string, Uint8Array>();
  * else from `cacheDir`, else built now (once per process and source hash; a failure is retried next time).
  */
 export function deviceBundle(cacheDir: string): Promise<Uint8Array> {
-  const key = cacheDir;
-  let promise = built.get(key);
-  if (promise === undefined) {
-    promise = (async () => {
-      const hash = await sourceHash();
-      const known = byHash.get(hash);
-      if (known !== undefined) return known;
-      const name = `device-${hash}.js`;
-      for (const dir of [new URL("web/dist/", ROOT).pathname, cacheDir]) {
-        try {
-          return await Deno.readFile(`${dir}/${name}`);
-        } catch {
-          // Not built there.
-        }
+  const known = built.get(cacheDir);
+  const retry = known?.failedAtMs !== undefined && Date.now() - known.failedAtMs >= RETRY_AFTER_MS;
+  if (known !== undefined && !retry) return known.promise;
+  const promise = (async () => {
+    const hash = await sourceHash();
+    const cached = byHash.get(hash);
+    if (cached !== undefined) return cached;
+    const name = `device-${hash}.js`;
+    for (const dir of [new URL("web/dist/", ROOT).pathname, cacheDir]) {
+      try {
+        return await Deno.readFile(`${dir}/${name}`);
+      } catch {
+        // Not built there.
       }
-      const bytes = await Deno.readFile(await buildDeviceBundle(cacheDir, hash));
-      byHash.set(hash, bytes);
-      return bytes;
-    })();
-    built.set(key, promise);
-    promise.catch(() => built.delete(key));
-  }
+    }
+    const bytes = await Deno.readFile(await buildDeviceBundle(cacheDir, hash));
+    byHash.set(hash, bytes);
+    return bytes;
+  })();
+  const entry: { promise: Promise<Uint8Array>; failedAtMs?: number } = { promise };
+  built.set(cacheDir, entry);
+  promise.catch(() => entry.failedAtMs = Date.now());
   return promise;
 }
 

@@ -23,7 +23,10 @@ export type { PeerState } from "./device_peer.ts";
 
 /** `media` of a device in `GET /api/devices`. */
 export interface MediaView {
-  /** Which path still frames use now: the data channel when it is open, else STREAM_FRAME; null offline. */
+  /**
+   * Which path still frames use now: the data channel when it is open, else STREAM_FRAME; null when the
+   * device is offline or cannot capture.
+   */
   path: "webrtc" | "wss" | null;
   fps: number;
   bytesPerSecond: number;
@@ -105,7 +108,8 @@ export class MediaService {
     const online = device.state !== "offline";
     const peer = online ? this.#peers.get(device.id) : undefined;
     const stats = this.#deps.frames.stats(device.id);
-    const path = !online ? null : peer?.framesOpen ? "webrtc" : "wss";
+    const captures = device.capabilities.media.capture;
+    const path = !online || !captures ? null : peer?.framesOpen ? "webrtc" : "wss";
     const viewers = this.#viewers.get(device.id)?.size ?? 0;
     return {
       path,
