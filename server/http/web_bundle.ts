@@ -48,13 +48,25 @@ export async function buildDeviceBundle(outDir: string, hash?: string): Promise<
   await Deno.mkdir(outDir, { recursive: true });
   const target = `${outDir}/${name}`;
   const partial = `${outDir}/.${name}.${Deno.pid}.partial.js`;
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "--quiet", "--platform", "browser", "--minify", "-o", partial, ENTRY],
-    cwd: ROOT.pathname,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).output();
+  const run = (program: string) =>
+    new Deno.Command(program, {
+      args: ["bundle", "--quiet", "--platform", "browser", "--minify", "-o", partial, ENTRY],
+      cwd: ROOT.pathname,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+  let output: Deno.CommandOutput;
+  try {
+    output = await run(Deno.execPath());
+  } catch (error) {
+    // `--allow-run=deno` names the `deno` on PATH, which may be a link to this executable.
+    if (!(error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied)) {
+      throw error;
+    }
+    output = await run("deno");
+  }
+  const { code, stderr } = output;
   if (code !== 0) {
     await Deno.remove(partial).catch(() => {});
     const detail = new TextDecoder().decode(stderr).trim().split("\n").slice(-3).join(" ");
