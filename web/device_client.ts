@@ -150,6 +150,7 @@ function start(stream: MediaStream, track: MediaStreamTrack, key: string, name: 
   const current: Session = { stream, connection, media, stopped: false };
   session = current;
   stopButton.disabled = false;
+  keyInput.disabled = nameInput.disabled = true;
   showPath("none", "wss");
   connection.start();
   void connection.stopped.then((reason) => {
@@ -173,6 +174,7 @@ function stop(why = "stopped by you"): void {
   preview.srcObject = null;
   shareButton.disabled = false;
   stopButton.disabled = true;
+  keyInput.disabled = nameInput.disabled = false;
   show("stopped", why);
 }
 
