@@ -9,7 +9,11 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
 COPY deno.json deno.lock* ./
 COPY shared/ shared/
 COPY server/ server/
+COPY client/ client/
+COPY web/ web/
 RUN deno install --entrypoint server/main.ts server/keys_cli.ts
+# The browser device client's script (/device.js), built once here; the server uses it while its sources match.
+RUN deno task build-web
 
 RUN mkdir -p /data && chown deno:deno /data
 USER deno
@@ -17,4 +21,4 @@ VOLUME ["/data"]
 EXPOSE 8080
 
 HEALTHCHECK --interval=30s --timeout=3s CMD ["deno", "eval", "const r = await fetch('http://127.0.0.1:8080/healthz'); Deno.exit(r.ok ? 0 : 1)"]
-ENTRYPOINT ["deno", "run", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", "--allow-ffi", "--allow-run=tesseract", "server/main.ts", "--data-dir", "/data", "--host", "0.0.0.0", "--port", "8080"]
+ENTRYPOINT ["deno", "run", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", "--allow-ffi", "--allow-run=tesseract,deno", "server/main.ts", "--data-dir", "/data", "--host", "0.0.0.0", "--port", "8080"]
