@@ -249,12 +249,13 @@ export class DeviceConnection {
     const transport = this.#transport;
     this.#transport = null;
     if (transport !== null && transport.isOpen) {
-      // Let the close handshake finish so a BYE sent just before reaches the server; give up after 1 s.
+      // Let the close handshake finish so a BYE sent just before reaches the server (exiting with unread data
+      // makes the kernel reset the connection, and the server may then lose the BYE); give up after 3 s.
       transport.close(CloseCodes.normal, reason.kind);
       let timer: unknown;
       await Promise.race([
         transport.closed,
-        new Promise<void>((resolve) => timer = clock.setTimeout(resolve, 1000)),
+        new Promise<void>((resolve) => timer = clock.setTimeout(resolve, 3000)),
       ]);
       clock.clearTimeout(timer);
     }

@@ -54,7 +54,7 @@ Deno.test(
       child.kill("SIGTERM");
       const status = await child.status;
       assert.equal(status.code, 0);
-      await until(() => h.offline.length === 1, "the device to go offline");
+      await until(() => h.offline.length === 1, "the device to go offline", 10_000);
       assert.deepEqual(h.offline.map((o) => o.reason), ["bye"], "the client said BYE");
       const lines = (await stderr).trim().split("\n").map((line) => JSON.parse(line));
       assert.ok(
