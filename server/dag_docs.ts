@@ -113,7 +113,13 @@ function nodeFieldRows(nodes: JsonSchema[]): Row[] {
     if (name === "kind") {
       const values = nodes.map(kindOf);
       const meaning = nodes.map((node) => text(node.properties!.kind.description)).join(" ");
-      return [code(name), "every node", values.map((v) => code(JSON.stringify(v))).join(", "), "yes", meaning];
+      return [
+        code(name),
+        "every node",
+        values.map((v) => code(JSON.stringify(v))).join(", "),
+        "yes",
+        meaning,
+      ];
     }
     return [
       code(name),
@@ -130,7 +136,9 @@ function typeOf(schema: JsonSchema): string {
   if (schema.enum !== undefined) return schema.enum.map((v) => code(JSON.stringify(v))).join(", ");
   const alternatives = schema.anyOf ?? schema.oneOf;
   // An object's own oneOf (waitFor: exactly one condition) says which fields, not what type.
-  if (alternatives !== undefined && schema.type !== "object") return [...new Set(alternatives.map(typeOf))].join(" or ");
+  if (alternatives !== undefined && schema.type !== "object") {
+    return [...new Set(alternatives.map(typeOf))].join(" or ");
+  }
   if (schema.type === "array") {
     const count = range(schema.minItems, schema.maxItems);
     return `${typeOf(schema.items ?? {})}[]${count ? ` (${count} items)` : ""}`;

@@ -23,9 +23,11 @@ export function generated(readme: string): { schema: string; readme: string } {
 
 async function main(args: string[]): Promise<number> {
   if (args.includes("--help") || args.some((a) => a !== "--check")) {
-    console.log("Usage: deno task schema [--check]\n" +
-      "  Writes examples/dag.schema.json and README.md's DAG field tables from shared/dag/schema.ts;\n" +
-      "  --check only says whether they are current (exit 1 when stale).");
+    console.log(
+      "Usage: deno task schema [--check]\n" +
+        "  Writes examples/dag.schema.json and README.md's DAG field tables from shared/dag/schema.ts;\n" +
+        "  --check only says whether they are current (exit 1 when stale).",
+    );
     return args.includes("--help") ? 0 : 2;
   }
   const readme = await Deno.readTextFile(README_FILE);

@@ -4,7 +4,7 @@
  * (`dependsOn` → `after`, `timeout` → `timeoutMs`, a step type written as a node field, ...) or a near
  * spelling, and otherwise the fields that are allowed there.
  */
-import { DagStepSchema, DagSchema, NodeSchema, RequirementsTargetSchema, RetrySchema } from "./schema.ts";
+import { DagSchema, DagStepSchema, NodeSchema, RequirementsTargetSchema, RetrySchema } from "./schema.ts";
 
 /** One explained issue: where (dotted path), what is wrong, and the field or value to use instead. */
 export interface ExplainedIssue {
@@ -102,7 +102,12 @@ const NODE_HINTS: Record<string, Hint> = {
   ),
   ...hint("kind", 'a node\'s kind is "kind": "script", "agent" or "server" ("type" is for steps)', "type"),
   ...hint("id", 'a node is named by its "id"', "name", "title", "nodeId"),
-  ...hint("steps", 'a script node\'s steps are "steps": [{"type": "click", ...}, ...]', "actions", "commands"),
+  ...hint(
+    "steps",
+    'a script node\'s steps are "steps": [{"type": "click", ...}, ...]',
+    "actions",
+    "commands",
+  ),
   ...hint("inputs", '"inputs": [{"artifact", "file"}]', "input"),
   ...hint("outputs", '"outputs": [{"artifact", "file"}]', "output", "artifacts"),
   ...hint("goal", 'an agent node\'s goal is "goal": "..."', "prompt", "task", "instruction", "instructions"),
@@ -187,7 +192,8 @@ export function explainIssue(input: unknown, issue: SchemaIssue, nodesKey = "nod
 
 /** How a union reads, for a value that mixes its alternatives. */
 const UNION_SHAPES: Record<string, string> = {
-  target: 'a target is {"device": "name-or-id"} or requirements {"os", "apps", "tags", "input", "run"}, not both',
+  target:
+    'a target is {"device": "name-or-id"} or requirements {"os", "apps", "tags", "input", "run"}, not both',
   op: 'op is {"waitFor": "artifact-name"} or {"sleepMs": n}, not both',
 };
 
@@ -203,7 +209,11 @@ function unionIssue(
   nodesKey: string,
 ): ExplainedIssue[] {
   const unknownIn = branches.map((branch) =>
-    new Set(branch.filter((i) => i.code === "unrecognized_keys" && i.path.length === 0).flatMap((i) => i.keys ?? []))
+    new Set(
+      branch.filter((i) => i.code === "unrecognized_keys" && i.path.length === 0).flatMap((i) =>
+        i.keys ?? []
+      ),
+    )
   );
   const common = [...unknownIn[0]].filter((key) => unknownIn.every((keys) => keys.has(key)));
   if (common.length > 0) return common.map((key) => unknownField(input, [...issue.path, key], nodesKey));
@@ -211,7 +221,10 @@ function unionIssue(
   const shape = UNION_SHAPES[String(issue.path[issue.path.length - 1])];
   if (onlyUnknown && shape !== undefined) {
     const mixed = [...new Set(unknownIn.flatMap((keys) => [...keys]))].map((k) => `"${k}"`).join(" and ");
-    return [{ path: issue.path, message: `${dotted(issue.path)}: ${mixed} cannot be used together: ${shape}` }];
+    return [{
+      path: issue.path,
+      message: `${dotted(issue.path)}: ${mixed} cannot be used together: ${shape}`,
+    }];
   }
   const closest = branches.reduce((best, branch) => branch.length < best.length ? branch : best);
   return closest.flatMap((inner) =>
@@ -230,7 +243,11 @@ function unknownField(input: unknown, path: PropertyKey[], nodesKey: string): Ex
   const known = place.hints[key];
   const where = dotted(path);
   if (known !== undefined) {
-    return { path, message: `${where}: unknown field; use "${known.use}": ${known.how}`, suggestion: known.use };
+    return {
+      path,
+      message: `${where}: unknown field; use "${known.use}": ${known.how}`,
+      suggestion: known.use,
+    };
   }
   const near = nearest(key, place.fields);
   if (near !== undefined) {
@@ -249,11 +266,8 @@ function unknownDiscriminator(input: unknown, issue: SchemaIssue): ExplainedIssu
   // A node written with "type" (the steps' discriminator) instead of "kind".
   if (field === "kind" && given === undefined && typeof holder?.type === "string") {
     const path = [...issue.path.slice(0, -1), "type"];
-    return {
-      path,
-      message: `${dotted(path)}: unknown field; use "kind": a node's kind is "kind": ${list} ("type" is for steps)`,
-      suggestion: "kind",
-    };
+    const how = `a node's kind is "kind": ${list} ("type" is for steps)`;
+    return { path, message: `${dotted(path)}: unknown field; use "kind": ${how}`, suggestion: "kind" };
   }
   if (given === undefined) {
     return { path: issue.path, message: `${where}: missing; one of ${list}` };
