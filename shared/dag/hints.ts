@@ -253,6 +253,7 @@ function unknownField(input: unknown, path: PropertyKey[], nodesKey: string): Ex
   if (near !== undefined) {
     return { path, message: `${where}: unknown field; did you mean "${near}"?`, suggestion: near };
   }
+  if (place.fields.length === 0) return { path, message: `${where}: unknown field` };
   return { path, message: `${where}: unknown field; ${place.what} takes ${place.fields.join(", ")}` };
 }
 
