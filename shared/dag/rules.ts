@@ -46,7 +46,10 @@ export function schemaErrors(
   issues: readonly SchemaIssue[],
   nodesKey = "nodes",
 ): DagError[] {
-  const explained = issues.flatMap((issue) => explainIssue(input, issue, nodesKey));
+  // Explaining is cheap, but a DAG of 10,000 broken nodes need not be explained past what is reported.
+  const explained = issues.slice(0, MAX_REPORTED_ISSUES).flatMap((issue) =>
+    explainIssue(input, issue, nodesKey)
+  );
   return explained.slice(0, MAX_REPORTED_ISSUES).map(({ path, message: explanation, suggestion, issue }) => {
     const nodeIndex = path[0] === nodesKey && typeof path[1] === "number" ? path[1] : undefined;
     const list = (input as Record<string, unknown> | null)?.[nodesKey];
