@@ -66,12 +66,11 @@ export function deviceRoutes(
     gateway: Gateway;
     dispatcher: ActionDispatcher;
     orion: Pick<OrionService, "isBusy" | "operatorActive">;
-    /** Where `frame` actions keep their images for `GET /:id/frames/:actionId` (default: 16 in memory). */
-    frames?: ActionFrames;
   },
 ) {
   const routes = new Hono<{ Variables: AuthVariables }>();
-  const frames = deps.frames ?? new ActionFrames();
+  // What `frame` actions took, for `GET /:id/frames/:actionId`: the newest 16, in memory.
+  const frames = new ActionFrames();
   const find = (id: string) => {
     const device = deps.gateway.device(id);
     if (device === undefined) throw new HttpError("unknown-device", `Cannot find device ${id}`);
