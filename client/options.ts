@@ -19,6 +19,8 @@ const OptionsSchema = z.object({
   maxTasks: z.coerce.number().int().min(1).max(MAX_TASKS_PER_DEVICE),
   /** Run programs the server asks for (`run` steps). Off unless `--allow-run` (or ALIEN3_ALLOW_RUN=1). */
   allowRun: z.boolean(),
+  /** Send frames over a WebRTC data channel (werift), STREAM_FRAME as fallback: `--webrtc` / ALIEN3_WEBRTC=1. */
+  webrtc: z.boolean(),
 });
 
 /** The client's options. */
@@ -26,7 +28,7 @@ export type ClientOptions = Readonly<z.infer<typeof OptionsSchema>>;
 
 /** The usage text. */
 export const USAGE = `Usage: deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]
-                        [--files-dir DIR] [--log text|json] [--max-tasks N] [--allow-run]`;
+                        [--files-dir DIR] [--log text|json] [--max-tasks N] [--allow-run] [--webrtc]`;
 
 /** The default files directory: a folder under the user's data directory. */
 export function defaultFilesDir(env: (name: string) => string | undefined, os: string): string {
@@ -55,6 +57,7 @@ export function parseClientOptions(
         log: { type: "string" },
         "max-tasks": { type: "string" },
         "allow-run": { type: "boolean" },
+        webrtc: { type: "boolean" },
       },
       strict: true,
     }).values as Record<string, string | boolean | undefined>;
@@ -73,6 +76,7 @@ export function parseClientOptions(
     log: values.log ?? "text",
     maxTasks: values["max-tasks"] ?? env("ALIEN3_MAX_TASKS") ?? DEFAULT_MAX_TASKS,
     allowRun: values["allow-run"] === true || ["1", "true", "yes"].includes(env("ALIEN3_ALLOW_RUN") ?? ""),
+    webrtc: values.webrtc === true || ["1", "true", "yes"].includes(env("ALIEN3_WEBRTC") ?? ""),
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -1,5 +1,5 @@
 /**
- * Every device route takes a device's name as well as its id (an id wins over another device's equal
+ * Every device route (viewer routes included) takes a device's name as well as its id (an id wins over another device's equal
  * name), offline devices included; a `frame` action answers with its image: the bytes for
  * `Accept: image/*`, otherwise JSON with the frame's metadata and a `url` that serves the same bytes.
  */
@@ -138,6 +138,17 @@ Deno.test(
         assert.deepEqual(new Uint8Array(await frame.arrayBuffer()), image);
       });
 
+      await t.step("the viewer routes find dev-b by name", async () => {
+        const closed = await server.api("/api/devices/dev-b/viewer/no-such-viewer", { method: "DELETE" });
+        const error = (await closed.json()).error;
+        assert.deepEqual([closed.status, error.code], [404, "not-found"]);
+        assert.match(error.message, /no viewer no-such-viewer of dev-b/);
+        // This raw device has no media peer: the refusal names it by id, so the name was resolved.
+        const opened = (await (await post("/api/devices/dev-b/viewer", { sdp: "v=0" })).json()).error;
+        assert.equal(opened.code, "device-offline");
+        assert.match(opened.message, new RegExp(`no media peer: ${deviceId}$`));
+      });
+
       await t.step("a name no device has is unknown-device on every route", async () => {
         const answers = await Promise.all([
           server.api("/api/devices/dev-z"),
@@ -145,6 +156,8 @@ Deno.test(
           post("/api/devices/dev-z/ping", {}),
           server.api("/api/devices/dev-z/frame"),
           server.api("/api/devices/dev-z/frames/x"),
+          post("/api/devices/dev-z/viewer", { sdp: "v=0" }),
+          server.api("/api/devices/dev-z/viewer/x", { method: "DELETE" }),
         ]);
         for (const answer of answers) {
           assert.deepEqual([answer.status, (await answer.json()).error.code], [404, "unknown-device"]);

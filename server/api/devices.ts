@@ -1,4 +1,7 @@
-/** Device routes: list and inspect devices, drive one with action objects, fetch a fresh frame. */
+/**
+ * Device routes: list and inspect devices (with their media path and rates), drive one with action
+ * objects, fetch a fresh frame, open a live-view viewer peer.
+ */
 import { Hono } from "hono";
 import { z } from "zod";
 import { DeviceActionSchema, FrameActionSchema } from "../../shared/actions.ts";
@@ -6,12 +9,13 @@ import type { ActionDispatcher, ActionOutcome } from "../gateway/action_dispatch
 import { ActionFrames, type CapturedFrame } from "./action_frames.ts";
 import type { DeviceView, Gateway } from "../gateway/types.ts";
 import type { OrionService } from "../orion/service.ts";
+import { type MediaService, type MediaView, ViewerError } from "../media/mod.ts";
 import type { AuthVariables } from "../http/auth.ts";
 import { readBody } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
 
 /** A device as `GET /api/devices` shows it; `busy` (a GUI node holds its screen) is the scheduler's fact. */
-export function publicDevice(device: DeviceView, busy: boolean) {
+export function publicDevice(device: DeviceView, busy: boolean, media?: MediaView) {
   const { id, name, state, rttMs, lastSeen, capabilities } = device;
   return {
     id,
@@ -20,8 +24,11 @@ export function publicDevice(device: DeviceView, busy: boolean) {
     rttMs: rttMs === null ? null : Math.round(rttMs * 1000) / 1000,
     lastSeen,
     capabilities,
+    ...(media === undefined ? {} : { media }),
   };
 }
+
+const ViewerOfferSchema = z.object({ sdp: z.string().min(1).max(200_000) });
 
 function failed(outcome: ActionOutcome): never {
   if (outcome.ok) throw new Error("unreachable");
@@ -66,6 +73,7 @@ export function deviceRoutes(
     gateway: Gateway;
     dispatcher: ActionDispatcher;
     orion: Pick<OrionService, "isBusy" | "operatorActive">;
+    media?: Pick<MediaService, "view" | "openViewer" | "closeViewer">;
   },
 ) {
   const routes = new Hono<{ Variables: AuthVariables }>();
@@ -77,7 +85,8 @@ export function deviceRoutes(
     return device;
   };
 
-  const view = (device: DeviceView) => publicDevice(device, deps.orion.isBusy(device.id));
+  const view = (device: DeviceView) =>
+    publicDevice(device, deps.orion.isBusy(device.id), deps.media?.view(device));
   routes.get("/", (c) => c.json({ devices: deps.gateway.devices().map(view) }));
   routes.get("/:id", (c) => c.json(view(find(c.req.param("id")))));
 
@@ -157,6 +166,31 @@ export function deviceRoutes(
       throw new HttpError("no-frame", "Cannot return frame: the device sent none");
     }
     return c.body(imageBody(outcome.frame), 200, frameHeaders(outcome.frame));
+  });
+  // Live view: the viewer's SDP offer in, the server's answer out (one round trip, as WHEP does).
+  routes.post("/:id/viewer", async (c) => {
+    const device = find(c.req.param("id"));
+    const { sdp } = await readBody(c, ViewerOfferSchema);
+    if (deps.media === undefined) throw new HttpError("no-video");
+    if (device.state === "offline") {
+      throw new HttpError("device-offline", `Cannot reach device: it is offline: ${device.name}`);
+    }
+    try {
+      const { viewerId, sdp: answer } = await deps.media.openViewer(device.id, sdp);
+      return c.json({ viewerId, deviceId: device.id, sdp: answer }, 201);
+    } catch (error) {
+      if (error instanceof ViewerError) throw new HttpError(error.code, error.message);
+      throw error;
+    }
+  });
+
+  routes.delete("/:id/viewer/:viewerId", async (c) => {
+    const device = find(c.req.param("id"));
+    const viewerId = c.req.param("viewerId");
+    if (!(await deps.media?.closeViewer(device.id, viewerId))) {
+      throw new HttpError("not-found", `Cannot find the route: no viewer ${viewerId} of ${device.name}`);
+    }
+    return c.body(null, 204);
   });
   return routes;
 }
