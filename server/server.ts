@@ -4,6 +4,7 @@ import { type IdSource, randomIds } from "../shared/ids.ts";
 import { dagRoutes } from "./api/dags.ts";
 import { deviceRoutes } from "./api/devices.ts";
 import { eventRoutes } from "./api/events.ts";
+import { schemaRoutes } from "./api/schema.ts";
 import { ArtifactStore } from "./artifacts/store.ts";
 import { ArtifactTransfers } from "./artifacts/transfer.ts";
 import { keyRoutes } from "./api/keys.ts";
@@ -255,6 +256,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       "/approvals": approvalListRoutes(brain.approvals),
       "/tasks": taskRoutes({ model: brain.model, devices: () => gateway.devices(), orion }),
       "/events": eventRoutes(events, { keys, signal: eventStreams.signal, clock }),
+      "/schema": schemaRoutes(),
     },
   });
   const tls = config.tlsCert && config.tlsKey

@@ -5,60 +5,72 @@
 import { z } from "zod";
 
 const Coord = z.number().int().min(-100_000).max(100_000);
+const X = Coord.describe("Pixels from the screen's left edge.");
+const Y = Coord.describe("Pixels from the screen's top edge.");
 
 /** A point on the device's screen, in physical pixels. */
-export const PointSchema = z.object({ x: Coord, y: Coord });
+export const PointSchema = z.object({ x: X, y: Y });
 /** A point on the device's screen. */
 export type Point = z.infer<typeof PointSchema>;
 
 /** Mouse buttons the helper can press. */
 export const MouseButtonSchema = z.enum(["left", "right", "middle"]);
+const Button = MouseButtonSchema.default("left").describe("Mouse button: left, right or middle.");
+const Double = z.boolean().default(false).describe("true for a double click.");
 
 /** Move the pointer. */
-export const MoveActionSchema = z.object({ type: z.literal("move"), x: Coord, y: Coord });
+export const MoveActionSchema = z.object({ type: z.literal("move"), x: X, y: Y })
+  .describe("Move the pointer to (x, y).");
 /** Click at a point. */
 export const ClickActionSchema = z.object({
   type: z.literal("click"),
-  x: Coord,
-  y: Coord,
-  button: MouseButtonSchema.default("left"),
-  double: z.boolean().default(false),
-});
+  x: X,
+  y: Y,
+  button: Button,
+  double: Double,
+}).describe("Click at (x, y).");
 /** Press at `from`, move to `to`, release. */
 export const DragActionSchema = z.object({
   type: z.literal("drag"),
-  from: PointSchema,
-  to: PointSchema,
-  button: MouseButtonSchema.default("left"),
-});
+  from: PointSchema.describe("Where the button goes down: {x, y}."),
+  to: PointSchema.describe("Where it is released: {x, y}."),
+  button: Button,
+}).describe("Press at `from`, move to `to`, release.");
 /** Type Unicode text. */
-export const TypeActionSchema = z.object({ type: z.literal("type"), text: z.string().min(1).max(10_000) });
+export const TypeActionSchema = z.object({
+  type: z.literal("type"),
+  text: z.string().min(1).max(10_000).describe("The text, typed into whatever has the keyboard focus."),
+}).describe("Type Unicode text.");
 /** Press a key combination such as `ctrl+shift+t`. */
 export const KeyActionSchema = z.object({
   type: z.literal("key"),
-  keys: z.string().min(1).max(200).regex(/^[^\s+]+(\+[^\s+]+)*$/, "keys look like ctrl+shift+t"),
-});
+  keys: z.string().min(1).max(200).regex(/^[^\s+]+(\+[^\s+]+)*$/, "keys look like ctrl+shift+t")
+    .describe("Key names joined by '+': enter, ctrl+s, ctrl+shift+t, alt+f4."),
+}).describe("Press a key combination.");
 /** Scroll by whole notches; positive `dy` scrolls down, positive `dx` right. */
 export const ScrollActionSchema = z.object({
   type: z.literal("scroll"),
-  dx: z.number().int().min(-1000).max(1000).default(0),
-  dy: z.number().int().min(-1000).max(1000).default(0),
-});
+  dx: z.number().int().min(-1000).max(1000).default(0).describe("Notches to the right (negative: left)."),
+  dy: z.number().int().min(-1000).max(1000).default(0).describe("Notches down (negative: up)."),
+}).describe("Scroll by whole notches.");
 /** Launch an application by the name the device reported in its capabilities. */
-export const LaunchActionSchema = z.object({ type: z.literal("launch"), app: z.string().min(1).max(300) });
+export const LaunchActionSchema = z.object({
+  type: z.literal("launch"),
+  app: z.string().min(1).max(300).describe("An application name from the device's capabilities (`apps`)."),
+}).describe("Start an application.");
 /** Capture the screen. */
 export const FrameActionSchema = z.object({
   type: z.literal("frame"),
-  format: z.enum(["jpeg", "png"]).default("jpeg"),
+  format: z.enum(["jpeg", "png"]).default("jpeg").describe("Image format: jpeg or png."),
   /** Scale factor in (0, 1]; the original size is reported with the frame. */
-  scale: z.number().gt(0).max(1).default(1),
-  quality: z.number().int().min(1).max(100).default(80),
-});
+  scale: z.number().gt(0).max(1).default(1).describe("Scale factor in (0, 1]; 0.5 halves width and height."),
+  quality: z.number().int().min(1).max(100).default(80).describe("JPEG quality, 1-100."),
+}).describe("Capture the screen (the step log keeps the image).");
 /** Wait on the device (scheduler steps only; never sent to the device as an action). */
 export const WaitActionSchema = z.object({
   type: z.literal("wait"),
-  ms: z.number().int().min(0).max(3_600_000),
-});
+  ms: z.number().int().min(0).max(3_600_000).describe("How long to wait, in milliseconds."),
+}).describe("Pause (on the server; the device is not asked).");
 
 /**
  * Run a program on the device, with the files directory as its working directory; stdout and stderr (each
@@ -67,18 +79,20 @@ export const WaitActionSchema = z.object({
  */
 export const RunActionSchema = z.object({
   type: z.literal("run"),
-  command: z.string().min(1).max(1024),
-  args: z.array(z.string().max(32_768)).max(1000).default([]),
+  command: z.string().min(1).max(1024).describe("The program (found on the device's PATH), e.g. sh."),
+  args: z.array(z.string().max(32_768)).max(1000).default([]).describe("Its arguments, one string each."),
   /** Killed after this long (default 60 s): the step fails with `timeout`. */
-  timeoutMs: z.number().int().min(1).max(3_600_000).default(60_000),
-});
+  timeoutMs: z.number().int().min(1).max(3_600_000).default(60_000)
+    .describe("The program is killed after this long and the step fails with timeout."),
+}).describe("Run a program in the device's files directory (the client needs --allow-run).");
 /** List the device's top-level windows (their titles; position and size where known). */
-export const WindowsActionSchema = z.object({ type: z.literal("windows") });
+export const WindowsActionSchema = z.object({ type: z.literal("windows") })
+  .describe("List the device's top-level windows.");
 /** Size and modification time of a file in the device's files directory (`exists: false` if missing). */
 export const FileInfoActionSchema = z.object({
   type: z.literal("fileInfo"),
-  path: z.string().min(1).max(1024),
-});
+  path: z.string().min(1).max(1024).describe("A path relative to the device's files directory."),
+}).describe("Whether a file exists in the files directory, its size and modification time.");
 
 /** Any action a device executes. */
 export const DeviceActionSchema = z.discriminatedUnion("type", [
@@ -111,27 +125,34 @@ export const DEFAULT_WAIT_TIMEOUT_MS = 15_000;
  */
 export const WaitForStepSchema = z.object({
   type: z.literal("waitFor"),
-  text: z.string().min(1).max(500).optional(),
-  window: z.string().min(1).max(500).optional(),
-  file: z.string().min(1).max(1024).optional(),
-  screenChange: z.literal(true).optional(),
-  timeoutMs: z.number().int().min(1).max(3_600_000).default(DEFAULT_WAIT_TIMEOUT_MS),
+  text: z.string().min(1).max(500).optional()
+    .describe("Condition: this text is on screen (OCR; case-insensitive, may span adjacent words)."),
+  window: z.string().min(1).max(500).optional()
+    .describe("Condition: a top-level window whose title contains this."),
+  file: z.string().min(1).max(1024).optional()
+    .describe("Condition: this file in the files directory exists and kept its size between two looks."),
+  screenChange: z.literal(true).optional()
+    .describe("Condition: the screen differs from the frame before the previous step."),
+  timeoutMs: z.number().int().min(1).max(3_600_000).default(DEFAULT_WAIT_TIMEOUT_MS)
+    .describe("Give up after this long: the step fails with condition-timeout."),
 }).refine(
   (step) => WAIT_CONDITIONS.filter((key) => step[key] !== undefined).length === 1,
   { message: `waitFor names exactly one condition: ${WAIT_CONDITIONS.join(", ")}` },
-);
+).describe("Wait until exactly one condition holds: text, window, file or screenChange.");
 /**
  * Find `text` on screen and click the centre of its box. No match, or more than one, within `timeoutMs`
  * fails with `text-not-found` (saying what was seen); `occurrence` (1-based, reading order) picks one of several.
  */
 export const ClickTextStepSchema = z.object({
   type: z.literal("clickText"),
-  text: z.string().min(1).max(500),
-  button: MouseButtonSchema.default("left"),
-  double: z.boolean().default(false),
-  occurrence: z.number().int().min(1).max(100).optional(),
-  timeoutMs: z.number().int().min(0).max(3_600_000).default(5_000),
-});
+  text: z.string().min(1).max(500).describe("The text to find on screen (OCR) and click."),
+  button: Button,
+  double: Double,
+  occurrence: z.number().int().min(1).max(100).optional()
+    .describe("Which match to click, 1-based in reading order, when the text is there more than once."),
+  timeoutMs: z.number().int().min(0).max(3_600_000).default(5_000)
+    .describe("How long to keep looking before the step fails with text-not-found."),
+}).describe("Find a text on screen and click the centre of its box.");
 
 /** A script step: a device action, a wait, or a step that looks at the screen first (`waitFor`, `clickText`). */
 export const StepSchema = z.discriminatedUnion("type", [

@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { DeviceActionSchema, FrameActionSchema } from "../../shared/actions.ts";
 import type { ActionDispatcher, ActionOutcome } from "../gateway/action_dispatcher.ts";
+import { ActionFrames, type CapturedFrame } from "./action_frames.ts";
 import type { DeviceView, Gateway } from "../gateway/types.ts";
 import type { OrionService } from "../orion/service.ts";
 import { type MediaService, type MediaView, ViewerError } from "../media/mod.ts";
@@ -34,6 +35,32 @@ function failed(outcome: ActionOutcome): never {
   throw HttpError.of(outcome.error);
 }
 
+/** The headers of a frame served as an image. */
+function frameHeaders({ meta }: CapturedFrame): Record<string, string> {
+  return {
+    "content-type": meta.format === "png" ? "image/png" : "image/jpeg",
+    "x-frame-width": String(meta.width),
+    "x-frame-height": String(meta.height),
+    "x-original-width": String(meta.originalWidth),
+    "x-original-height": String(meta.originalHeight),
+    "x-captured-at": String(meta.capturedAtMs),
+  };
+}
+
+function imageBody(frame: CapturedFrame): ArrayBuffer {
+  return frame.image.slice().buffer as ArrayBuffer;
+}
+
+/** Whether the request's first choice (by q, then order) in `Accept` is an image type. */
+export function prefersImage(accept: string | undefined): boolean {
+  const ranges = (accept ?? "").split(",").map((part, index) => {
+    const [range, ...params] = part.trim().toLowerCase().split(";");
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    return { range: range.trim(), q: q === undefined ? 1 : Number(q.slice(2)), index };
+  }).filter((r) => r.range !== "" && r.q > 0).sort((a, b) => b.q - a.q || a.index - b.index);
+  return ranges[0]?.range.startsWith("image/") ?? false;
+}
+
 const FrameQuerySchema = z.object({
   format: FrameActionSchema.shape.format,
   scale: z.coerce.number().gt(0).max(1).default(1),
@@ -50,6 +77,8 @@ export function deviceRoutes(
   },
 ) {
   const routes = new Hono<{ Variables: AuthVariables }>();
+  // What `frame` actions took, for `GET /:id/frames/:actionId`: the newest 16, in memory.
+  const frames = new ActionFrames();
   const find = (id: string) => {
     const device = deps.gateway.device(id);
     if (device === undefined) throw new HttpError("unknown-device", `Cannot find device ${id}`);
@@ -72,13 +101,46 @@ export function deviceRoutes(
     const outcome = await deps.dispatcher.execute(device.id, action);
     if (!outcome.ok) failed(outcome);
     const { actionId, output, timings } = outcome;
-    return c.json({
+    const answer = {
       actionId,
       ok: true,
       output: output ?? null,
       timings: timings ?? null,
       rttMs: outcome.answeredAtMs - outcome.sentAtMs,
+    };
+    if (action.type !== "frame") return c.json(answer);
+    // A capture answers with its image: the bytes for `Accept: image/*`, else JSON linking to them.
+    const frame = outcome.frame;
+    if (prefersImage(c.req.header("accept"))) {
+      if (frame === undefined) throw new HttpError("no-frame", "Cannot return frame: the device sent none");
+      return c.body(imageBody(frame), 200, { ...frameHeaders(frame), "x-action-id": actionId });
+    }
+    if (frame === undefined) return c.json({ ...answer, frame: null });
+    const kept = frames.put(device.id, actionId, frame);
+    const { actionId: _, ...meta } = frame.meta;
+    return c.json({
+      ...answer,
+      frame: {
+        ...meta,
+        byteLength: frame.image.byteLength,
+        url: kept
+          ? `/api/devices/${encodeURIComponent(device.id)}/frames/${encodeURIComponent(actionId)}`
+          : null,
+      },
     });
+  });
+
+  routes.get("/:id/frames/:actionId", (c) => {
+    const device = find(c.req.param("id"));
+    const actionId = c.req.param("actionId");
+    const frame = frames.get(device.id, actionId);
+    if (frame === undefined) {
+      throw new HttpError(
+        "unknown-frame",
+        `Cannot find frame: action ${actionId} on ${device.name} kept none, or newer frames replaced it`,
+      );
+    }
+    return c.body(imageBody(frame), 200, frameHeaders(frame));
   });
 
   routes.post("/:id/ping", async (c) => {
@@ -103,15 +165,7 @@ export function deviceRoutes(
     if (outcome.frame === undefined) {
       throw new HttpError("no-frame", "Cannot return frame: the device sent none");
     }
-    const { meta, image } = outcome.frame;
-    return c.body(image.slice().buffer as ArrayBuffer, 200, {
-      "content-type": meta.format === "png" ? "image/png" : "image/jpeg",
-      "x-frame-width": String(meta.width),
-      "x-frame-height": String(meta.height),
-      "x-original-width": String(meta.originalWidth),
-      "x-original-height": String(meta.originalHeight),
-      "x-captured-at": String(meta.capturedAtMs),
-    });
+    return c.body(imageBody(outcome.frame), 200, frameHeaders(outcome.frame));
   });
   // Live view: the viewer's SDP offer in, the server's answer out (one round trip, as WHEP does).
   routes.post("/:id/viewer", async (c) => {

@@ -77,9 +77,17 @@ export function agentTools(): ToolSpec[] {
   return tools;
 }
 
-/** A JSON schema for tool arguments (without `omit`, the action's own `type`), without `$schema`. */
+/**
+ * A JSON schema for tool arguments (without `omit`, the action's own `type`), without `$schema`, and without
+ * the schemas' field descriptions (written for DAG authors, in device pixels): they would add ~600 tokens to
+ * every agent turn, and the tool's own description says what the model needs.
+ */
 function parametersOf(schema: z.ZodType, omit?: string): Record<string, unknown> {
-  const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as {
+  const json = z.toJSONSchema(schema, {
+    io: "input",
+    unrepresentable: "any",
+    override: ({ jsonSchema }) => void delete jsonSchema.description,
+  }) as {
     $schema?: string;
     properties?: Record<string, unknown>;
     required?: string[];

@@ -80,7 +80,9 @@ Deno.test("gateway refuses wrong, revoked and operator-scoped keys and unsupport
         token: h.operatorKey.secret,
         clientVersion: "t",
       });
-      assert.equal((await device.next("ERROR")).payload.code, "wrong-scope");
+      const error = (await device.next("ERROR")).payload;
+      assert.equal(error.code, "wrong-scope");
+      assert.match(error.message, /: an operator key cannot connect a device$/);
       assert.equal(await device.waitClosed(), CloseCodes.unauthorized);
     });
     await t.step("protocol version too new and too old", async () => {

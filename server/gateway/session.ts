@@ -90,7 +90,7 @@ export class SessionManager {
     const key = this.#options.keys.verify(hello.token);
     if (key === null) return connection.fail(protocolError("unauthorized"), CloseCodes.unauthorized);
     if (key.scope !== "device") {
-      const detail = `a ${key.scope} key cannot connect a device`;
+      const detail = `${key.scope === "operator" ? "an" : "a"} ${key.scope} key cannot connect a device`;
       return connection.fail(protocolError("wrong-scope", detail), CloseCodes.unauthorized);
     }
     connection.keyId = key.id;

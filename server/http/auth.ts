@@ -20,7 +20,11 @@ export function requireScope(
       throw new HttpError("unauthorized", "Cannot authenticate: token is wrong or revoked");
     }
     if (key.scope !== scope) {
-      throw new HttpError("wrong-scope", `Cannot authorize: a ${key.scope} key cannot use ${scope} routes`);
+      const article = key.scope === "operator" ? "an" : "a";
+      throw new HttpError(
+        "wrong-scope",
+        `Cannot authorize: ${article} ${key.scope} key cannot use ${scope} routes`,
+      );
     }
     c.set("key", key);
     await next();

@@ -88,7 +88,10 @@ export function checkEdit(
     allowAgents: true,
   });
   if (!checked.ok) {
-    const conflict = checked.error.some((e) => e.rule === "edit-untouched" || e.code === "cycle");
+    // A self-dependency is a cycle of one node: both conflict with the DAG as it runs.
+    const conflict = checked.error.some((e) =>
+      e.rule === "edit-untouched" || e.code === "cycle" || e.code === "self-dependency"
+    );
     return err({ conflict, errors: checked.error });
   }
   return ok({ added: checked.value.added, removed: checked.value.removed });

@@ -6,12 +6,18 @@
 import type { ErrorCode } from "../protocol/errors.ts";
 import { type DagNode, neededArtifacts } from "./schema.ts";
 
-/** One validation failure: a kebab-case `code`, the `rule` broken, the node at fault when there is one. */
+/**
+ * One validation failure: a kebab-case `code`, the `rule` broken, the node at fault when there is one; a
+ * schema failure also has the field's dotted `path` (`nodes.1.dependsOn`) and, for a common mistake or a
+ * near spelling, the field or value to use instead (`suggestion`).
+ */
 export interface DagError {
   code: ErrorCode;
   rule: string;
   node?: string;
   message: string;
+  path?: string;
+  suggestion?: string;
 }
 
 /** Builds a DagError, leaving `node` out when there is none. */

@@ -5,6 +5,7 @@
 import { type DagError, dagError } from "./graph.ts";
 import type { MatchableDevice } from "./matching.ts";
 import { DAG_LIMITS, type DagNode } from "./schema.ts";
+import { dotted, explainIssue, type SchemaIssue } from "./hints.ts";
 
 /** What validation may know besides the DAG. */
 export interface ValidateContext {
@@ -35,34 +36,40 @@ export function nodeRules(nodes: readonly DagNode[], ctx: ValidateContext = {}):
   return errors;
 }
 
-interface Issue {
-  code: string;
-  path: PropertyKey[];
-  message: string;
-  params?: Record<string, unknown>;
-}
-
 /**
- * Turns zod issues into DagErrors that name the node (by id when it has one) and the rule. Issue paths
+ * Turns zod issues into DagErrors that name the node (by id when it has one), the rule and the field's
+ * path; an unknown field or kind gets a message that says what to write instead (`hints.ts`). Issue paths
  * start at `input`; nodes are found under `input[nodesKey]` (`nodes` for a DAG, `add` for an edit).
  */
-export function schemaErrors(input: unknown, issues: readonly Issue[], nodesKey = "nodes"): DagError[] {
-  return issues.slice(0, MAX_REPORTED_ISSUES).map((issue) => {
-    const path = issue.path;
+export function schemaErrors(
+  input: unknown,
+  issues: readonly SchemaIssue[],
+  nodesKey = "nodes",
+): DagError[] {
+  // Explaining is cheap, but a DAG of 10,000 broken nodes need not be explained past what is reported.
+  const explained = issues.slice(0, MAX_REPORTED_ISSUES).flatMap((issue) =>
+    explainIssue(input, issue, nodesKey)
+  );
+  return explained.slice(0, MAX_REPORTED_ISSUES).map(({ path, message: explanation, suggestion, issue }) => {
     const nodeIndex = path[0] === nodesKey && typeof path[1] === "number" ? path[1] : undefined;
     const list = (input as Record<string, unknown> | null)?.[nodesKey];
     const raw = nodeIndex === undefined || !Array.isArray(list) ? undefined : list[nodeIndex];
     const id = (raw as { id?: unknown } | null | undefined)?.id;
-    const where = path.map(String).join(".");
-    const message = `${where ? `${where}: ` : ""}${issue.message}`;
+    const where = dotted(path);
+    const message = where ? explanation : explanation.replace(/^: /, "");
     const node = typeof id === "string" ? id : undefined;
-    if (issue.params?.pathEscape) return dagError("path-escape", "relative-paths", message, node);
-    if (issue.params?.artifactName) {
+    const located = (error: DagError): DagError => ({
+      ...error,
+      ...(where ? { path: where } : {}),
+      ...(suggestion === undefined ? {} : { suggestion }),
+    });
+    if (issue?.params?.pathEscape) return located(dagError("path-escape", "relative-paths", message, node));
+    if (issue?.params?.artifactName) {
       const field = nodeIndex === undefined ? where : path.slice(2).map(String).join(".");
       const named = node === undefined ? `Field ${field}` : `Node ${node}, field ${field}`;
-      return dagError("invalid-dag", "artifact-names", `${named}: ${issue.message}`, node);
+      return located(dagError("invalid-dag", "artifact-names", `${named}: ${issue.message}`, node));
     }
-    if (issue.code === "too_big") return dagError("limit-exceeded", "limits", message, node);
-    return dagError("invalid-dag", "schema", message, node);
+    if (issue?.code === "too_big") return located(dagError("limit-exceeded", "limits", message, node));
+    return located(dagError("invalid-dag", "schema", message, node));
   });
 }

@@ -32,7 +32,8 @@ export interface ValidDag {
 export function validateDag(input: unknown, ctx: ValidateContext = {}): Result<ValidDag, DagError[]> {
   const parsed = DagSchema.safeParse(input);
   if (!parsed.success) return err(schemaErrors(input, parsed.error.issues));
-  const dag = parsed.data;
+  // `$schema` only points editors at the JSON Schema; the DAG kept and run is the same without it.
+  const { $schema: _schema, ...dag } = parsed.data;
   const errors = [...nodeRules(dag.nodes, ctx), ...checkGraph(dag.nodes)];
   if (errors.length > 0) return err(errors);
   return ok({ dag, order: topologicalOrder(dag.nodes).order, warnings: targetWarnings(dag.nodes, ctx) });

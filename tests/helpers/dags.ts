@@ -11,6 +11,7 @@ export interface AttemptView {
   endedAtMs: number | null;
   outcome: string;
   code?: string;
+  reason?: string;
 }
 
 /** A DAG as `GET /api/dags/:id` shows it (the fields tests read). */
