@@ -25,6 +25,7 @@ import { TesseractOcr, tesseractVersion } from "./brain/ocr.ts";
 import { CachedOcr } from "./brain/ocr_cache.ts";
 import { findText } from "./brain/text_match.ts";
 import { FrameStore, type MediaOptions, MediaService } from "./media/mod.ts";
+import { captureThrough } from "./media/frame_capture.ts";
 import { approvalListRoutes } from "./api/approvals.ts";
 import { taskRoutes } from "./api/tasks.ts";
 import { ORION_MIGRATIONS, OrionService } from "./orion/service.ts";
@@ -119,11 +120,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const now = () => clock.now();
   const frames = new FrameStore({
     clock,
-    request: async (deviceId, frame) => {
-      const { signal, ...fields } = frame;
-      const outcome = await dispatcher.execute(deviceId, { type: "frame", ...fields }, { signal });
-      return outcome.ok ? outcome.frame ?? null : null;
-    },
+    request: captureThrough(() => dispatcher),
   });
   const dispatcher = new ActionDispatcher({
     gateway,
@@ -153,6 +150,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const brain = createBrain({
     config,
     dispatcher,
+    frames,
     clock,
     ocr: ocrVersion === null ? null : new CachedOcr(new TesseractOcr()),
     findText,

@@ -8,9 +8,10 @@
  */
 import type { ClickTextStepSchema, DeviceAction, Step, WaitForStepSchema } from "../../shared/actions.ts";
 import { sleep, type Timers } from "../../shared/clock.ts";
-import { type Failure, failure } from "../../shared/protocol/mod.ts";
+import { type Failure, failure, toFailure } from "../../shared/protocol/mod.ts";
 import type { z } from "zod";
 import type { ActionDispatcher } from "../gateway/action_dispatcher.ts";
+import type { GetFrameOptions, StoredFrame } from "../media/frame_store.ts";
 import { frameDifference } from "./frames.ts";
 import type { Frame, OcrEngine, ScreenText } from "./types.ts";
 
@@ -42,9 +43,15 @@ export interface StepRun {
   baseline?: Frame | null;
 }
 
+/** Where captures come from: the latest-frame store (`server/media/frame_store.ts`), fed by either path. */
+export interface FrameSource {
+  getFrame(deviceId: string, options: GetFrameOptions): Promise<StoredFrame | null>;
+}
+
 /** What the executor needs. */
 export interface StepExecutorDeps {
   dispatcher: ActionDispatcher;
+  frames: FrameSource;
   clock: Timers;
   /** Reads screen text; null when no OCR engine is available (text steps then fail `ocr-unavailable`). */
   ocr: OcrEngine | null;
@@ -81,16 +88,23 @@ export class StepExecutor {
     }
   }
 
-  /** A fresh frame of the device's screen (PNG, full size: lossless for OCR). */
+  /** A fresh frame of the device's screen (PNG, full size: lossless for OCR), through the frame store. */
   async capture(run: StepRun): Promise<{ ok: true; frame: Frame } | { ok: false; error: Failure }> {
-    const outcome = await this.deps.dispatcher.execute(
-      run.deviceId,
-      { type: "frame", format: "png", scale: 1, quality: 80 },
-      { taskId: run.taskId, signal: run.signal, timeoutMs: null },
-    );
-    if (!outcome.ok) return outcome;
-    if (outcome.frame === undefined) return { ok: false, error: failure("no-frame") };
-    const { meta, image } = outcome.frame;
+    let stored: StoredFrame | null;
+    try {
+      stored = await this.deps.frames.getFrame(run.deviceId, {
+        fresh: true,
+        format: "png",
+        scale: 1,
+        quality: 80,
+        taskId: run.taskId,
+        signal: run.signal,
+      });
+    } catch (error) {
+      return { ok: false, error: toFailure(error) };
+    }
+    if (stored === null) return { ok: false, error: failure("no-frame") };
+    const { meta, image } = stored;
     return {
       ok: true,
       frame: {
