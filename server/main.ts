@@ -68,12 +68,10 @@ async function main(): Promise<number> {
     console.log(
       `  deno task client --connect ${scheme}://${shownHost}:${server.port} --key ${device} --name my-device`,
     );
+    const http = `${config.tlsCert ? "https" : "http"}://${shownHost}:${server.port}`;
     console.log("List devices:");
-    console.log(
-      `  curl -H 'Authorization: Bearer ${operator}' ${
-        config.tlsCert ? "https" : "http"
-      }://${shownHost}:${server.port}/api/devices`,
-    );
+    console.log(`  deno task a3 devices --server ${http} --token ${operator}`);
+    console.log(`  curl -H 'Authorization: Bearer ${operator}' ${http}/api/devices`);
   }
   console.log(
     `ALIEN3 server listening on ${config.host}:${server.port} (devices: ${scheme}://${shownHost}:${server.port}/v1/device)`,
