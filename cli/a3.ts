@@ -240,6 +240,10 @@ function denoIo(): Io {
       const timer = setInterval(callback, ms);
       return () => clearInterval(timer);
     },
+    after: (ms, callback) => {
+      const timer = setTimeout(callback, ms);
+      return () => clearTimeout(timer);
+    },
   };
 }
 

@@ -24,6 +24,8 @@ export interface Io {
   writeFile(path: string, bytes: Uint8Array): Promise<void>;
   /** Calls `callback` every `ms` until the returned function is called. */
   every(ms: number, callback: () => void): () => void;
+  /** Calls `callback` once after `ms` unless the returned function is called first. */
+  after(ms: number, callback: () => void): () => void;
 }
 
 /** What a command runs with. */

@@ -36,6 +36,9 @@ export interface DagView {
   };
 }
 
+/** The shortest time between two redraws of the progress block. */
+export const REDRAW_MS = 50;
+
 /** Device names by id, refreshed from the server when an id is new. */
 export class DeviceNames {
   #names = new Map<string, string>();
@@ -70,13 +73,23 @@ export async function watchDag(
   context.signal.addEventListener("abort", abort);
 
   let drawn = 0;
+  // Lines to keep above the block (failures, retries), written with the next redraw.
+  const above: string[] = [];
+  let cancelDraw: (() => void) | null = null;
   const elapsed = () =>
     progress.endedAtMs !== null ? progress.endedAtMs - progress.createdAtMs : io.nowMs() - startedAtMs;
-  const redraw = (above: string[] = []) => {
+  const redraw = () => {
+    cancelDraw?.();
+    cancelDraw = null;
     const clear = drawn > 0 ? `\x1b[${drawn}F\x1b[J` : "";
     const block = progress.block(elapsed(), names.name, io.columns());
-    io.write(`${clear}${[...above, ...block].map((line) => `${line}\n`).join("")}`);
+    io.write(`${clear}${[...above.splice(0), ...block].map((line) => `${line}\n`).join("")}`);
     drawn = block.length;
+  };
+  // A burst of events (a replay, many nodes ending at once) is drawn once: at most one redraw per
+  // REDRAW_MS, so a large DAG costs the terminal a few frames a second, not one per event.
+  const scheduleRedraw = () => {
+    cancelDraw ??= io.after(REDRAW_MS, redraw);
   };
   const stopTicking = io.isTerminal ? io.every(1000, () => redraw()) : () => {};
   if (io.isTerminal) redraw();
@@ -101,14 +114,17 @@ export async function watchDag(
       }
       if (typeof data.deviceId === "string") await names.learn(data.deviceId);
       const { line, notable } = progress.apply({ event: item.event, data }, names.name);
-      if (io.isTerminal) redraw(notable && line !== null ? [line] : []);
-      else if (line !== null) io.out(line);
+      if (io.isTerminal) {
+        if (notable && line !== null) above.push(line);
+        scheduleRedraw();
+      } else if (line !== null) io.out(line);
       if (progress.done) break;
     }
   } catch (error) {
     if (!context.signal.aborted) throw error;
   } finally {
     stopTicking();
+    if (io.isTerminal) redraw();
     context.signal.removeEventListener("abort", abort);
     stop.abort();
   }
