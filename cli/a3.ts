@@ -208,6 +208,17 @@ export async function main(
   }
 }
 
+/**
+ * A path as the operator meant it: `deno task` runs in the project's folder, so a relative path is taken
+ * from the folder the task was started in (`INIT_CWD`).
+ */
+function fromCallerDir(path: string): string {
+  const base = Deno.env.get("INIT_CWD");
+  return path === "-" || path.startsWith("/") || base === undefined || Deno.build.os === "windows"
+    ? path
+    : `${base}/${path}`;
+}
+
 /** The real surroundings: Deno's stdout and stderr, files, timers. */
 function denoIo(): Io {
   const encoder = new TextEncoder();
@@ -234,8 +245,9 @@ function denoIo(): Io {
       }
     },
     nowMs: () => Date.now(),
-    readTextFile: (path) => path === "-" ? new Response(Deno.stdin.readable).text() : Deno.readTextFile(path),
-    writeFile: (path, bytes) => Deno.writeFile(path, bytes),
+    readTextFile: (path) =>
+      path === "-" ? new Response(Deno.stdin.readable).text() : Deno.readTextFile(fromCallerDir(path)),
+    writeFile: (path, bytes) => Deno.writeFile(fromCallerDir(path), bytes),
     every: (ms, callback) => {
       const timer = setInterval(callback, ms);
       return () => clearInterval(timer);
@@ -258,7 +270,7 @@ if (import.meta.main) {
     env: (name) => Deno.env.get(name),
     readFile: (path) => {
       try {
-        return Deno.readTextFileSync(path);
+        return Deno.readTextFileSync(fromCallerDir(path));
       } catch (error) {
         if (error instanceof Deno.errors.NotFound) return null;
         throw new UsageError(`Cannot read config file ${path}: ${(error as Error).message}`);

@@ -109,12 +109,23 @@ Deno.test("operator CLI: every command against a real server and a real device c
       },
     );
 
+    await t.step("a relative DAG file is read from the folder the task was started in", async () => {
+      await dagFile("relative", {
+        name: "relative",
+        nodes: [{ id: "only", kind: "server", op: { sleepMs: 1 } }],
+      });
+      const out = await runA3(["dag", "run", "relative.json"], env, work);
+      assert.equal(out.code, 0, out.stderr);
+      assert.match(out.stdout, /^Submitted DAG [0-9a-f-]{36} \(running\)\.\n$/);
+    });
+
     await t.step("dag ls lists both DAGs with their states", async () => {
       const out = await runA3(["dag", "ls"], env);
       assert.equal(out.code, 0, out.stderr);
       assert.match(out.stdout, /^ID\s+NAME\s+STATE\s+NODES\s+CREATED\s+TOOK$/m);
       assert.match(out.stdout, new RegExp(`^${watchedId}\\s+cli demo\\s+succeeded\\s+3\\s`, "m"));
       assert.match(out.stdout, new RegExp(`^${failedId}\\s+cli fails\\s+failed\\s+2\\s`, "m"));
+      assert.match(out.stdout, /^\S+\s+relative\s+/m);
     });
 
     await t.step("dag show lists nodes with state, device, attempts and the error", async () => {

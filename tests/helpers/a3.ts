@@ -25,11 +25,11 @@ export function a3Env(configHome: string, env: Record<string, string> = {}): Rec
   };
 }
 
-/** Runs `deno task -q a3 ...args` to its end. */
-export async function runA3(args: string[], env: Record<string, string>): Promise<A3Output> {
+/** Runs `deno task -q a3 ...args` to its end, started in the project's folder or in `cwd`. */
+export async function runA3(args: string[], env: Record<string, string>, cwd?: string): Promise<A3Output> {
   const output = await new Deno.Command("deno", {
-    args: ["task", "-q", "a3", ...args],
-    cwd: root,
+    args: ["task", "-q", "--config", `${root}deno.json`, "a3", ...args],
+    cwd: cwd ?? root,
     env,
     stdin: "null",
   }).output();
