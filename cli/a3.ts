@@ -181,7 +181,8 @@ export async function main(
     if (!(error instanceof ApiError)) throw error;
     const status = error.code !== null ? ` (${error.code}, HTTP ${error.status})` : "";
     io.err(`error: ${error.message}${status}`);
-    if (Array.isArray(error.details)) {
+    // One detail is the message itself; several are listed, one rule each.
+    if (Array.isArray(error.details) && error.details.length > 1) {
       for (const detail of error.details) {
         io.err(
           `  - ${

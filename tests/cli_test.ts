@@ -119,6 +119,28 @@ Deno.test("operator CLI: every command against a real server and a real device c
       assert.match(out.stdout, /^Submitted DAG [0-9a-f-]{36} \(running\)\.\n$/);
     });
 
+    await t.step(
+      "a refused DAG prints the server's code and every rule it broke; a broken file is usage",
+      async () => {
+        const refusedFile = await dagFile("refused", {
+          name: "refused",
+          nodes: [
+            { id: "y", kind: "server", after: ["elsewhere"], op: { sleepMs: 1 } },
+            { id: "z", kind: "server", after: ["nowhere"], op: { sleepMs: 1 } },
+          ],
+        });
+        const refused = await runA3(["dag", "run", refusedFile, "--watch"], env);
+        assert.equal(refused.code, 1);
+        assert.match(refused.stderr, /^error: Cannot accept DAG: .* \(unknown-dependency, HTTP 400\)$/m);
+        assert.match(refused.stderr, /^ {2}- Node y depends on unknown node elsewhere$/m);
+        assert.match(refused.stderr, /^ {2}- Node z depends on unknown node nowhere$/m);
+        await Deno.writeTextFile(`${work}/broken.json`, "{ nodes: ");
+        const broken = await runA3(["dag", "run", `${work}/broken.json`], env);
+        assert.equal(broken.code, 2);
+        assert.match(broken.stderr, /^error: Cannot read DAG file .*broken\.json: not JSON: /m);
+      },
+    );
+
     await t.step("dag ls lists both DAGs with their states", async () => {
       const out = await runA3(["dag", "ls"], env);
       assert.equal(out.code, 0, out.stderr);
