@@ -25,12 +25,23 @@ export function a3Env(configHome: string, env: Record<string, string> = {}): Rec
   };
 }
 
+/**
+ * The child's whole environment: this process's, without `INIT_CWD` (set when the suite itself runs under
+ * `deno task`, and kept by a nested `deno task`), plus `env`; the CLI then sees what an operator's shell gives.
+ */
+function childEnv(env: Record<string, string>): Record<string, string> {
+  const base = Deno.env.toObject();
+  delete base.INIT_CWD;
+  return { ...base, ...env };
+}
+
 /** Runs `deno task -q a3 ...args` to its end, started in the project's folder or in `cwd`. */
 export async function runA3(args: string[], env: Record<string, string>, cwd?: string): Promise<A3Output> {
   const output = await new Deno.Command("deno", {
     args: ["task", "-q", "--config", `${root}deno.json`, "a3", ...args],
     cwd: cwd ?? root,
-    env,
+    env: childEnv(env),
+    clearEnv: true,
     stdin: "null",
   }).output();
   return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
@@ -44,7 +55,8 @@ export async function runA3InTerminal(args: string[], env: Record<string, string
   const output = await new Deno.Command("script", {
     args: ["-qec", quoted, "/dev/null"],
     cwd: root,
-    env: { ...env, COLUMNS: "100", LINES: "40" },
+    env: childEnv(env),
+    clearEnv: true,
     stdin: "null",
   }).output();
   return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
@@ -62,7 +74,8 @@ export class A3Process {
     this.#child = new Deno.Command(Deno.execPath(), {
       args: [...taskArgs(), ...args],
       cwd: root,
-      env,
+      env: childEnv(env),
+      clearEnv: true,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
