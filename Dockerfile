@@ -2,11 +2,18 @@
 FROM denoland/deno:2.9.6
 
 WORKDIR /app
+# Screen text for waitFor/clickText steps and agent hints (Debian's tesseract 5 with English).
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+    tesseract-ocr tesseract-ocr-eng && rm -rf /var/lib/apt/lists/*
 # Dependencies first, so code changes don't refetch them.
 COPY deno.json deno.lock* ./
 COPY shared/ shared/
 COPY server/ server/
+COPY client/ client/
+COPY web/ web/
 RUN deno install --entrypoint server/main.ts server/keys_cli.ts
+# The browser device client's script (/device.js), built once here; the server uses it while its sources match.
+RUN deno task build-web
 
 RUN mkdir -p /data && chown deno:deno /data
 USER deno
@@ -14,4 +21,4 @@ VOLUME ["/data"]
 EXPOSE 8080
 
 HEALTHCHECK --interval=30s --timeout=3s CMD ["deno", "eval", "const r = await fetch('http://127.0.0.1:8080/healthz'); Deno.exit(r.ok ? 0 : 1)"]
-ENTRYPOINT ["deno", "run", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", "--allow-ffi", "--allow-run=tesseract", "server/main.ts", "--data-dir", "/data", "--host", "0.0.0.0", "--port", "8080"]
+ENTRYPOINT ["deno", "run", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", "--allow-ffi", "--allow-run=tesseract,deno", "server/main.ts", "--data-dir", "/data", "--host", "0.0.0.0", "--port", "8080"]

@@ -47,7 +47,10 @@ try {
     startedAt: number;
     endedAt: number;
     output: {
-      decision?: { ms: { frame: number; capture: number; encode: number; ocr: number; model: number } };
+      decision?: {
+        ocrCached?: boolean;
+        ms: { frame: number; capture: number; encode: number; ocr: number; model: number };
+      };
     };
   }>;
   const moves = steps.filter((s) => s.type === "move" && s.output.decision !== undefined);
@@ -72,6 +75,15 @@ try {
   for (const [name, xs] of rows) console.log(`| ${name} | ${pct(xs, 0.5)} | ${pct(xs, 0.99)} |`);
   console.log(`Whole node: ${(totalMs / moves.length).toFixed(1)} ms per step from submission to the end.`);
   console.log(`Frames the device sent: ${device.frames}; model calls: ${chat.requests.length}.`);
+  const fresh = moves.filter((s) => !s.output.decision!.ocrCached).map((s) => s.output.decision!.ms.ocr).sort(
+    (a, b) => a - b,
+  );
+  console.log(
+    `OCR: ${fresh.length} of ${moves.length} steps read a new frame (p50 ${
+      pct(fresh, 0.5)
+    } ms); the rest reused ` +
+      "the text of an identical earlier frame (the bench's screen does not change).",
+  );
 } finally {
   await device.close();
   await server.close();

@@ -72,7 +72,7 @@ export class SseParser {
 
 /** The events and comments of an event-stream body, until it ends or `signal` aborts. */
 export async function* readSse(
-  body: ReadableStream<Uint8Array>,
+  body: ReadableStream<Uint8Array<ArrayBuffer>>,
   signal?: AbortSignal,
 ): AsyncGenerator<SseItem> {
   const parser = new SseParser();

@@ -29,7 +29,7 @@ Deno.test("SseParser holds an event until its blank line arrives, and names an u
 Deno.test("readSse() yields the events of a byte stream split mid-character", async () => {
   const bytes = new TextEncoder().encode('event: device\ndata: {"name":"Zoë"}\n\n');
   const cut = bytes.indexOf(0xc3) + 1;
-  const body = new ReadableStream<Uint8Array>({
+  const body = new ReadableStream<Uint8Array<ArrayBuffer>>({
     start(controller) {
       controller.enqueue(bytes.slice(0, cut));
       controller.enqueue(bytes.slice(cut));

@@ -28,13 +28,15 @@ export async function createBody(
     maxTasks: number;
     /** Runs programs the server asks for (`--allow-run`). */
     allowRun: boolean;
+    /** Offers a WebRTC peer for frames (`--webrtc`). */
+    webrtc?: boolean;
     reporter: Reporter;
   },
 ): Promise<Body> {
   const local = (body: ActionExecutor) =>
     new LocalActions({ body, filesDir: options.filesDir, allowRun: options.allowRun });
   const detect = (screens: Array<{ width: number; height: number }>) =>
-    detectCapabilities({ ...options, run: options.allowRun, screens });
+    detectCapabilities({ ...options, run: options.allowRun, webrtc: options.webrtc, screens });
   const display = Deno.env.get("DISPLAY");
   const hasDisplay = Deno.build.os === "linux" ? Boolean(display) : true;
   if (hasDisplay) {

@@ -10,6 +10,8 @@ export interface DetectOptions {
   maxTasks: number;
   /** Whether the device runs programs (`--allow-run`). */
   run?: boolean;
+  /** Whether it sends frames over WebRTC (`--webrtc`; only with a screen to capture). */
+  webrtc?: boolean;
   /** Screen sizes (from the helper); empty when headless. */
   screens: Array<{ width: number; height: number }>;
   env?: (name: string) => string | undefined;
@@ -29,7 +31,7 @@ export async function detectCapabilities(
     apps: (await installedApplications(os, env)).slice(0, 5000),
     screens: options.screens,
     input: { mouse: display, keyboard: display },
-    media: { capture: display, webrtc: false },
+    media: { capture: display, webrtc: display && (options.webrtc ?? false) },
     tags: options.tags,
     maxTasks: options.maxTasks,
     run: options.run ?? false,

@@ -1,7 +1,8 @@
 /**
  * The device client: `deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]
- * [--files-dir DIR] [--log text|json] [--max-tasks N]`. Joins the network, reports its capabilities, executes actions
- * through the Node helper (or joins headless without a display), and exits cleanly on SIGINT/SIGTERM.
+ * [--files-dir DIR] [--log text|json] [--max-tasks N] [--allow-run] [--webrtc]`. Joins the network, reports its
+ * capabilities, executes actions through the Node helper (or joins headless without a display), sends frames
+ * on a WebRTC data channel with `--webrtc` (STREAM_FRAME otherwise), and exits cleanly on SIGINT/SIGTERM.
  */
 import { systemClock } from "../shared/clock.ts";
 import { connectWebSocket } from "../shared/transport/websocket.ts";
@@ -10,6 +11,7 @@ import { DeviceConnection } from "./connection.ts";
 import { createBody } from "./body.ts";
 import { wantsHelp } from "../shared/flags.ts";
 import { clientHelp, parseClientOptions } from "./options.ts";
+import { ClientMedia } from "./media.ts";
 import { DeviceRuntime } from "./runtime.ts";
 import { createReporter } from "./status_line.ts";
 
@@ -36,8 +38,10 @@ async function main(): Promise<number> {
     filesDir: options.filesDir,
     maxTasks: options.maxTasks,
     allowRun: options.allowRun,
+    webrtc: options.webrtc,
     reporter,
   });
+  let media: ClientMedia | null = null;
   let connectionState = "connecting";
   let runtime: DeviceRuntime | null = null;
   const connection = new DeviceConnection({
@@ -47,21 +51,35 @@ async function main(): Promise<number> {
     clock: systemClock,
     connect: (url) => connectWebSocket(url),
     capabilities: () => body.capabilities(),
-    onMessage: (message) => runtime?.handle(message),
+    onMessage: (message) => {
+      if (media?.handle(message)) return;
+      runtime?.handle(message);
+    },
     onStatus: (status, detail) => {
       connectionState = status === "ready"
         ? `connected as ${detail}`
         : `${status}${detail ? ` (${detail})` : ""}`;
       reporter.status({ connection: connectionState, ...runtime!.status });
     },
-    onNewSession: () => runtime?.reset(),
+    onNewSession: () => {
+      runtime?.reset();
+      media?.reset();
+    },
   });
+  // The server offers only to a device whose capabilities say webrtc (a screen to capture and --webrtc).
+  if (options.webrtc) {
+    media = new ClientMedia({
+      send: (type, payload) => connection.send(type, payload),
+      onPath: (path) => reporter.event(`Frames travel by ${path === "webrtc" ? "WebRTC" : "WebSocket"}`),
+    });
+  }
   const files = new ArtifactClient({ link: connection, filesDir: options.filesDir });
   runtime = new DeviceRuntime({
     sender: connection,
     executor: body.executor,
     files,
     clock: systemClock,
+    frames: media ?? undefined,
     onStatus: (status) => reporter.status({ connection: connectionState, ...status }),
   });
   const stop = (signal: string) => connection.stop(`received ${signal}`);
@@ -70,6 +88,7 @@ async function main(): Promise<number> {
   connection.start();
   const reason = await connection.stopped;
   files.close();
+  await media?.close();
   await body.close();
   if (reason.kind === "requested") {
     reporter.event(`Stopped: ${reason.message}`);

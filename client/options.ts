@@ -20,6 +20,8 @@ const OptionsSchema = z.object({
   maxTasks: z.coerce.number().int().min(1).max(MAX_TASKS_PER_DEVICE),
   /** Run programs the server asks for (`run` steps). Off unless `--allow-run` (or ALIEN3_ALLOW_RUN=1). */
   allowRun: z.boolean(),
+  /** Send frames over a WebRTC data channel (werift), STREAM_FRAME as fallback: `--webrtc` / ALIEN3_WEBRTC=1. */
+  webrtc: z.boolean(),
 });
 
 /** The client's options. */
@@ -27,7 +29,7 @@ export type ClientOptions = Readonly<z.infer<typeof OptionsSchema>>;
 
 /** The usage text. */
 export const USAGE = `Usage: deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]
-                        [--files-dir DIR] [--log text|json] [--max-tasks N] [--allow-run]`;
+                        [--files-dir DIR] [--log text|json] [--max-tasks N] [--allow-run] [--webrtc]`;
 
 /** Where the defaults that depend on the machine come from. */
 export interface ClientDefaults {
@@ -103,6 +105,13 @@ export function clientFlags(env: (name: string) => string | undefined, defaults:
       default: "off",
       description: "Run programs the server asks for (`run` steps); env 1, true or yes",
     },
+    {
+      name: "webrtc",
+      type: "boolean",
+      env: "ALIEN3_WEBRTC",
+      default: "off",
+      description: "Send frames on a WebRTC data channel, STREAM_FRAME as fallback; env 1, true or yes",
+    },
   ];
 }
 
@@ -111,7 +120,7 @@ export function clientHelp(env: (name: string) => string | undefined, defaults: 
   return formatHelp({
     usage: [
       "deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]",
-      "  [--files-dir DIR] [--log text|json] [--max-tasks N] [--allow-run]",
+      "  [--files-dir DIR] [--log text|json] [--max-tasks N] [--allow-run] [--webrtc]",
     ],
     summary: "A device: joins the server, reports its capabilities and executes actions and DAG nodes. " +
       "Flags win over environment variables.",
@@ -154,6 +163,7 @@ export function parseClientOptions(
     log: values.log ?? "text",
     maxTasks: values["max-tasks"] ?? env("ALIEN3_MAX_TASKS") ?? DEFAULT_MAX_TASKS,
     allowRun: values["allow-run"] === true || ["1", "true", "yes"].includes(env("ALIEN3_ALLOW_RUN") ?? ""),
+    webrtc: values.webrtc === true || ["1", "true", "yes"].includes(env("ALIEN3_WEBRTC") ?? ""),
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

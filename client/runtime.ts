@@ -48,6 +48,12 @@ export interface TaskFiles {
   handle(message: Message): boolean;
 }
 
+/** The media path for still frames (the WebRTC `frames` channel), when the device has one. */
+export interface FrameChannel {
+  /** Sends a frame on the channel if it is open now (true), else leaves it to STREAM_FRAME (false). */
+  sendFrame(meta: FrameMeta, image: Uint8Array): boolean;
+}
+
 /** Sends to the server. */
 export interface Sender {
   send<T extends MessageType>(type: T, payload: Omit<PayloadInputOf<T>, "seq">): void;
@@ -75,6 +81,12 @@ interface RunningTask {
 /** Actions that neither use nor wait for the screen. */
 const SCREEN_FREE: ReadonlySet<DeviceAction["type"]> = new Set(["run", "fileInfo", "windows"]);
 
+/** SHA-256 of the bytes, as lower-case hex (the server and tests check frames against it). */
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
 /** Dispatches server messages to the executor and the file mover. */
 export class DeviceRuntime {
   readonly #tasks = new Map<string, RunningTask>();
@@ -90,6 +102,8 @@ export class DeviceRuntime {
       executor: ActionExecutor;
       files: TaskFiles;
       clock: Clock;
+      /** Frames go here first; STREAM_FRAME carries them when it is absent or its channel is closed. */
+      frames?: FrameChannel;
       onStatus?: (status: RuntimeStatus) => void;
     },
   ) {}
@@ -145,7 +159,11 @@ export class DeviceRuntime {
       this.#report({ lastAction: `${type} ${outcome.ok ? "ok" : outcome.error.code}` });
       if (outcome.ok && outcome.frame) {
         const meta = { ...outcome.frame.meta, actionId: base.actionId };
-        this.deps.sender.send("STREAM_FRAME", encodeStreamFrame(meta, outcome.frame.image));
+        const image = outcome.frame.image;
+        const sha256 = await sha256Hex(image);
+        // Frame first, then the RESULT; one that went by WebRTC says so, and the server waits for it.
+        const viaChannel = this.deps.frames?.sendFrame(meta, image) ?? false;
+        if (!viaChannel) this.deps.sender.send("STREAM_FRAME", encodeStreamFrame(meta, image));
         const { width, height, originalWidth, originalHeight, format } = meta;
         const output = {
           width,
@@ -153,7 +171,9 @@ export class DeviceRuntime {
           originalWidth,
           originalHeight,
           format,
-          bytes: outcome.frame.image.byteLength,
+          bytes: image.byteLength,
+          sha256,
+          path: viaChannel ? "webrtc" : "wss",
         };
         return this.deps.sender.send("RESULT", { ...base, ok: true, output, timings });
       }

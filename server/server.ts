@@ -14,13 +14,16 @@ import { ActionDispatcher } from "./gateway/action_dispatcher.ts";
 import { KNOWN_DEVICES_MIGRATIONS, KnownDevices } from "./store/known_devices.ts";
 import { DeviceGateway } from "./gateway/gateway.ts";
 import { createApp, DEVICE_PATH } from "./http/app.ts";
+import { DEVICE_PAGE_URL, deviceBundle } from "./http/web_bundle.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { recordDeviceEvents } from "./orion/device_events.ts";
 import { EVENT_LOG_MIGRATIONS, EventLog } from "./orion/event_log.ts";
 import { NodeRunner } from "./orion/node_runner.ts";
 import { createBrain } from "./brain/mod.ts";
 import { TesseractOcr, tesseractVersion } from "./brain/ocr.ts";
+import { CachedOcr } from "./brain/ocr_cache.ts";
 import { findText } from "./brain/text_match.ts";
+import { FrameStore, type MediaOptions, MediaService } from "./media/mod.ts";
 import { approvalListRoutes } from "./api/approvals.ts";
 import { taskRoutes } from "./api/tasks.ts";
 import { ORION_MIGRATIONS, OrionService } from "./orion/service.ts";
@@ -43,6 +46,9 @@ export interface RunningServer {
   dispatcher: ActionDispatcher;
   orion: OrionService;
   steps: StepLog;
+  /** Device peers, the latest-frame store (`frames.getFrame`) and live-view relays. */
+  media: MediaService;
+  frames: FrameStore;
   close(): Promise<void>;
 }
 
@@ -60,6 +66,8 @@ export interface StartOptions {
   newId?: IdSource;
   /** How long a device stays off-limits to GUI nodes after an operator's last action (default 2 s). */
   operatorIdleMs?: number;
+  /** WebRTC settings (ICE servers, host addresses, connect timeout; tests refuse every candidate pair). */
+  media?: MediaOptions;
 }
 
 /** Every module's migrations, in one list. */
@@ -108,7 +116,30 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     newId: options.newId,
   });
   const now = () => clock.now();
-  const dispatcher = new ActionDispatcher({ gateway, clock, newId: options.newId ?? randomIds });
+  const frames = new FrameStore({
+    clock,
+    request: async (deviceId, frame) => {
+      const { signal, ...fields } = frame;
+      const outcome = await dispatcher.execute(deviceId, { type: "frame", ...fields }, { signal });
+      return outcome.ok ? outcome.frame ?? null : null;
+    },
+  });
+  const dispatcher = new ActionDispatcher({
+    gateway,
+    clock,
+    newId: options.newId ?? randomIds,
+    onFrame: (deviceId, frame, path) => frames.put(deviceId, frame, path),
+  });
+  const media = new MediaService({
+    gateway,
+    clock,
+    frames,
+    frameArrived: (deviceId, frame, path) => dispatcher.frameArrived(deviceId, frame, path),
+    newId: options.newId ?? randomIds,
+    maxFrameBytes: config.maxFrameBytes,
+    log,
+    options: options.media,
+  });
   const tasks = new TaskChannel(gateway);
   const events = new EventLog(db);
   const ocrVersion = await tesseractVersion();
@@ -122,7 +153,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     config,
     dispatcher,
     clock,
-    ocr: ocrVersion === null ? null : new TesseractOcr(),
+    ocr: ocrVersion === null ? null : new CachedOcr(new TesseractOcr()),
     findText,
     onApproval: (change) => {
       const { approval, ...rest } = change;
@@ -157,6 +188,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     health.close();
     tasks.close();
     dispatcher.close();
+    await media.close();
     deviceEvents.stop();
     await gateway.close();
     await steps.close();
@@ -212,8 +244,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       return failure;
     },
     acceptDevice: (transport) => gateway.accept(transport),
+    devicePage: {
+      html: () => Deno.readFile(DEVICE_PAGE_URL),
+      script: () => deviceBundle(`${config.dataDir}/web`),
+    },
     api: {
-      "/devices": deviceRoutes({ gateway, dispatcher, orion }),
+      "/devices": deviceRoutes({ gateway, dispatcher, orion, media }),
       "/keys": keyRoutes(keys),
       "/dags": dagRoutes({ orion, store, steps, approvals: brain.approvals }),
       "/approvals": approvalListRoutes(brain.approvals),
@@ -242,12 +278,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     dispatcher,
     orion,
     steps,
+    media,
+    frames,
     async close() {
       health.close();
       orion.close();
       await transfers.close();
       tasks.close();
       dispatcher.close();
+      await media.close();
       await gateway.close();
       deviceEvents.stop();
       eventStreams.abort();

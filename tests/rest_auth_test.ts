@@ -84,10 +84,20 @@ Deno.test("GET /api/devices lists devices with exactly the contract's fields", l
       "capabilities",
       "id",
       "lastSeen",
+      "media",
       "name",
       "rttMs",
       "state",
     ]);
+    // A device that cannot capture has no frames path; it is online, so its rates are zero, not null.
+    assert.deepEqual(listed.media, {
+      path: null,
+      fps: 0,
+      bytesPerSecond: 0,
+      lastFrameAgeMs: null,
+      peer: null,
+      video: null,
+    });
     assert.equal(listed.id, ready.payload.deviceId);
     assert.equal(listed.state, "ready");
     assert.deepEqual(listed.capabilities.screens, []);

@@ -69,7 +69,15 @@ Deno.test(
       })).json();
       assert.equal(listed.devices.length, 1);
       const [device] = listed.devices;
-      assert.deepEqual(Object.keys(device), ["id", "name", "state", "rttMs", "lastSeen", "capabilities"]);
+      assert.deepEqual(Object.keys(device), [
+        "id",
+        "name",
+        "state",
+        "rttMs",
+        "lastSeen",
+        "capabilities",
+        "media",
+      ]);
       assert.equal(device.name, "big");
       assert.equal(device.state, "offline");
       assert.deepEqual(device.capabilities.apps, apps);

@@ -1,16 +1,20 @@
-/** Device routes: list and inspect devices, drive one with action objects, fetch a fresh frame. */
+/**
+ * Device routes: list and inspect devices (with their media path and rates), drive one with action
+ * objects, fetch a fresh frame, open a live-view viewer peer.
+ */
 import { Hono } from "hono";
 import { z } from "zod";
 import { DeviceActionSchema, FrameActionSchema } from "../../shared/actions.ts";
 import type { ActionDispatcher, ActionOutcome } from "../gateway/action_dispatcher.ts";
 import type { DeviceView, Gateway } from "../gateway/types.ts";
 import type { OrionService } from "../orion/service.ts";
+import { type MediaService, type MediaView, ViewerError } from "../media/mod.ts";
 import type { AuthVariables } from "../http/auth.ts";
 import { readBody } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
 
 /** A device as `GET /api/devices` shows it; `busy` (a GUI node holds its screen) is the scheduler's fact. */
-export function publicDevice(device: DeviceView, busy: boolean) {
+export function publicDevice(device: DeviceView, busy: boolean, media?: MediaView) {
   const { id, name, state, rttMs, lastSeen, capabilities } = device;
   return {
     id,
@@ -19,8 +23,11 @@ export function publicDevice(device: DeviceView, busy: boolean) {
     rttMs: rttMs === null ? null : Math.round(rttMs * 1000) / 1000,
     lastSeen,
     capabilities,
+    ...(media === undefined ? {} : { media }),
   };
 }
+
+const ViewerOfferSchema = z.object({ sdp: z.string().min(1).max(200_000) });
 
 function failed(outcome: ActionOutcome): never {
   if (outcome.ok) throw new Error("unreachable");
@@ -39,6 +46,7 @@ export function deviceRoutes(
     gateway: Gateway;
     dispatcher: ActionDispatcher;
     orion: Pick<OrionService, "isBusy" | "operatorActive">;
+    media?: Pick<MediaService, "view" | "openViewer" | "closeViewer">;
   },
 ) {
   const routes = new Hono<{ Variables: AuthVariables }>();
@@ -48,7 +56,8 @@ export function deviceRoutes(
     return device;
   };
 
-  const view = (device: DeviceView) => publicDevice(device, deps.orion.isBusy(device.id));
+  const view = (device: DeviceView) =>
+    publicDevice(device, deps.orion.isBusy(device.id), deps.media?.view(device));
   routes.get("/", (c) => c.json({ devices: deps.gateway.devices().map(view) }));
   routes.get("/:id", (c) => c.json(view(find(c.req.param("id")))));
 
@@ -103,6 +112,31 @@ export function deviceRoutes(
       "x-original-height": String(meta.originalHeight),
       "x-captured-at": String(meta.capturedAtMs),
     });
+  });
+  // Live view: the viewer's SDP offer in, the server's answer out (one round trip, as WHEP does).
+  routes.post("/:id/viewer", async (c) => {
+    const device = find(c.req.param("id"));
+    const { sdp } = await readBody(c, ViewerOfferSchema);
+    if (deps.media === undefined) throw new HttpError("no-video");
+    if (device.state === "offline") {
+      throw new HttpError("device-offline", `Cannot reach device: it is offline: ${device.name}`);
+    }
+    try {
+      const { viewerId, sdp: answer } = await deps.media.openViewer(device.id, sdp);
+      return c.json({ viewerId, deviceId: device.id, sdp: answer }, 201);
+    } catch (error) {
+      if (error instanceof ViewerError) throw new HttpError(error.code, error.message);
+      throw error;
+    }
+  });
+
+  routes.delete("/:id/viewer/:viewerId", async (c) => {
+    const device = find(c.req.param("id"));
+    const viewerId = c.req.param("viewerId");
+    if (!(await deps.media?.closeViewer(device.id, viewerId))) {
+      throw new HttpError("not-found", `Cannot find the route: no viewer ${viewerId} of ${device.name}`);
+    }
+    return c.body(null, 204);
   });
   return routes;
 }

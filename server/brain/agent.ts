@@ -160,6 +160,7 @@ export class AgentSource implements StepSource {
           ocr: ocrMs,
           model: clock.now() - modelStarted,
         },
+        ocrCached: text?.cached === true,
         tokens: this.#tokens,
       };
       if (this.#tokens > this.#spec.maxTokens) {

@@ -25,6 +25,8 @@ export interface ScreenText {
   /** Which engine read it, and how long it took (ms). */
   engine: string;
   ms: number;
+  /** True when the text was remembered from an identical earlier frame (then `ms` is 0). */
+  cached?: boolean;
 }
 
 /** A frame as the device captured it. */

@@ -1,7 +1,10 @@
 /**
  * Sends device actions and waits for their RESULTs. The operator action API and the scheduler's node
  * runner both drive devices through here, so an action is matched to its answer in one place, and a
- * device can only answer for actions sent to it.
+ * device can only answer for actions sent to it. Frames reach it through one input, `frameArrived`, from
+ * either path: the STREAM_FRAME route here, and the media module's `frames` data channel. A RESULT whose
+ * output says its frame went by WebRTC (`"path": "webrtc"`) before the frame has arrived waits for it, at
+ * most `frameWaitMs` (the two paths are not ordered with each other).
  */
 import type { DeviceAction } from "../../shared/actions.ts";
 import { ACTION_MESSAGE } from "../../shared/actions.ts";
@@ -45,8 +48,14 @@ interface Pending {
   deviceId: string;
   sentAtMs: number;
   frame?: { meta: FrameMeta; image: Uint8Array };
+  /** Set while a RESULT waits for its frame from the data channel. */
+  awaitingFrame?: (frame: { meta: FrameMeta; image: Uint8Array }) => void;
+  frameTimer?: unknown;
   settle(outcome: ActionOutcome): void;
 }
+
+/** The path a frame travelled: the WebRTC data channel, or STREAM_FRAME on the control path. */
+export type FrameArrivalPath = "webrtc" | "wss";
 
 /** Dependencies of the dispatcher. */
 export interface ActionDispatcherOptions {
@@ -55,6 +64,10 @@ export interface ActionDispatcherOptions {
   newId: IdSource;
   /** Default time a device gets to answer (30 s). */
   defaultTimeoutMs?: number;
+  /** How long a RESULT that says its frame went by WebRTC waits for that frame (default 5 s). */
+  frameWaitMs?: number;
+  /** Every frame that arrives, from either path, solicited or not (the media frame store). */
+  onFrame?: (deviceId: string, frame: { meta: FrameMeta; image: Uint8Array }, path: FrameArrivalPath) => void;
 }
 
 /** Matches actions to RESULTs. */
@@ -104,14 +117,33 @@ export class ActionDispatcher {
       const onAbort = () => settle(failure("cancelled", false));
       options.signal?.addEventListener("abort", onAbort, { once: true });
       const settle = (outcome: ActionOutcome) => {
-        if (!this.#pending.has(actionId)) return;
+        const pending = this.#pending.get(actionId);
+        if (pending === undefined) return;
         this.#pending.delete(actionId);
+        clock.clearTimeout(pending.frameTimer);
         clock.clearTimeout(timer);
         options.signal?.removeEventListener("abort", onAbort);
         resolve(outcome);
       };
       this.#pending.set(actionId, { deviceId, sentAtMs, settle });
     });
+  }
+
+  /**
+   * A frame arrived from `deviceId` (by STREAM_FRAME or on the data channel): it goes to the frame store
+   * and, when its metadata names a pending REQUEST_FRAME of that device, to that action's outcome.
+   */
+  frameArrived(
+    deviceId: string,
+    frame: { meta: FrameMeta; image: Uint8Array },
+    path: FrameArrivalPath = "wss",
+  ): void {
+    this.#options.onFrame?.(deviceId, frame, path);
+    const actionId = frame.meta.actionId;
+    const pending = actionId === undefined ? undefined : this.#pending.get(actionId);
+    if (pending === undefined || pending.deviceId !== deviceId) return;
+    pending.frame = frame;
+    pending.awaitingFrame?.(frame);
   }
 
   /** Actions still waiting for an answer. */
@@ -140,6 +172,21 @@ export class ActionDispatcher {
     }
     const base = { actionId, deviceId, sentAtMs: pending.sentAtMs, answeredAtMs: this.#options.clock.now() };
     const result = message.payload;
+    const output = result.output as { path?: unknown } | undefined;
+    if (result.ok && pending.frame === undefined && output?.path === "webrtc") {
+      if (pending.awaitingFrame !== undefined) return;
+      // The frame is still on the data channel: settle when it arrives, or without it after frameWaitMs.
+      const clock = this.#options.clock;
+      const settleWith = (frame?: { meta: FrameMeta; image: Uint8Array }) => {
+        clock.clearTimeout(timer);
+        pending.awaitingFrame = undefined;
+        pending.settle({ ...base, ok: true, output: result.output, timings: result.timings, frame });
+      };
+      const timer = clock.setTimeout(() => settleWith(undefined), this.#options.frameWaitMs ?? 5000);
+      pending.frameTimer = timer;
+      pending.awaitingFrame = (frame) => settleWith(frame);
+      return;
+    }
     if (result.ok) {
       pending.settle({
         ...base,
@@ -164,9 +211,7 @@ export class ActionDispatcher {
       this.#options.gateway.send(deviceId, "ERROR", decoded.error);
       return;
     }
-    const actionId = decoded.value.meta.actionId;
-    const pending = actionId === undefined ? undefined : this.#pending.get(actionId);
-    if (pending !== undefined && pending.deviceId === deviceId) pending.frame = decoded.value;
+    this.frameArrived(deviceId, decoded.value, "wss");
   }
 
   #failDevice(deviceId: string): void {

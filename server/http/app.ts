@@ -1,4 +1,7 @@
-/** The HTTP surface: health check, the device WebSocket endpoint, and the operator REST API. */
+/**
+ * The HTTP surface: health check, the device WebSocket endpoint, the browser device page (`/device` and
+ * its script), and the operator REST API.
+ */
 import { Hono } from "hono";
 import type { Transport } from "../../shared/transport/transport.ts";
 import { webSocketTransport } from "../../shared/transport/websocket.ts";
@@ -20,7 +23,14 @@ export interface AppDeps {
   health?: () => { status: string } & Record<string, unknown>;
   /** A store failure as a coded error (`storage-full`, `storage-failed`), or null for any other error. */
   storageFailure?: (error: unknown) => { code: ErrorCode; message: string; detail: string } | null;
+  /** The browser device client: its page and its script (built from `web/`), served without a token. */
+  devicePage?: { html(): Promise<Uint8Array>; script(): Promise<Uint8Array> };
 }
+
+/** What the device page may load and connect to: only this server. */
+const DEVICE_PAGE_CSP =
+  "default-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; " +
+  "img-src 'self' data: blob:; media-src 'self' blob:; object-src 'none'; base-uri 'none'";
 
 /** The device endpoint's path. */
 export const DEVICE_PATH = "/v1/device";
@@ -40,6 +50,29 @@ export function createApp(deps: AppDeps): Hono {
     deps.acceptDevice(webSocketTransport(socket));
     return response;
   });
+  const page = deps.devicePage;
+  if (page !== undefined) {
+    app.get("/device", async (c) =>
+      c.body((await page.html()).slice().buffer as ArrayBuffer, 200, {
+        "content-type": "text/html; charset=utf-8",
+        "cache-control": "no-cache",
+        "content-security-policy": DEVICE_PAGE_CSP,
+        "referrer-policy": "no-referrer",
+      }));
+    app.get("/device.js", async (c) => {
+      let script: Uint8Array;
+      try {
+        script = await page.script();
+      } catch (error) {
+        deps.log.error("Cannot build the device page's script", { error: String(error) });
+        throw new HttpError("internal", `Internal error: cannot build the device page's script`);
+      }
+      return c.body(script.slice().buffer as ArrayBuffer, 200, {
+        "content-type": "text/javascript; charset=utf-8",
+        "cache-control": "no-cache",
+      });
+    });
+  }
   const api = new Hono<{ Variables: AuthVariables }>();
   api.use("*", requireScope(deps.keys, "operator"));
   for (const [prefix, routes] of Object.entries(deps.api)) api.route(prefix, routes);

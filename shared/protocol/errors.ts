@@ -374,6 +374,12 @@ export const ErrorCodes = {
     httpStatus: 409,
     retryable: false,
   },
+  "no-video": {
+    number: 6015,
+    message: "Cannot open viewer: the device sends no video",
+    httpStatus: 409,
+    retryable: true,
+  },
   "invalid-dag": {
     number: 7001,
     message: "Cannot accept DAG: it does not match the schema",

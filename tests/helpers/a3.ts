@@ -126,7 +126,7 @@ function taskArgs(): string[] {
   return args;
 }
 
-async function collect(stream: ReadableStream<Uint8Array>, lines: string[]): Promise<void> {
+async function collect(stream: ReadableStream<Uint8Array<ArrayBuffer>>, lines: string[]): Promise<void> {
   let partial = "";
   for await (const text of stream.pipeThrough(new TextDecoderStream())) {
     const parts = (partial + text).split("\n");

@@ -64,3 +64,62 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "approval 'risky' on a real desktop: typing while real OCR reads a password label is held; the model saw the label as a hint; a rejection fails the node",
+  live,
+  async () => {
+    const x = await startXServer();
+    const chat = startChatServer((request) => {
+      const text = JSON.stringify(request.body.messages);
+      if (!text.includes('"tool"')) return { toolCalls: [{ name: "type", arguments: { text: "hunter2" } }] };
+      return { toolCalls: [{ name: "done", arguments: { summary: "typed" } }] };
+    });
+    const server = await startTestServer(["--llm-base-url", chat.baseUrl, "--llm-model", "local-vision"]);
+    const client = await startClient(server.wsUrl, server.deviceKey, "x11-login", {
+      env: { DISPLAY: x.display },
+    });
+    const dialog = new Deno.Command("xmessage", {
+      args: ["-center", "-fn", "12x24", "-buttons", "Sign in", "Password required"],
+      env: { DISPLAY: x.display },
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      await until(() => server.gateway.device("x11-login")?.state === "ready", "the X client", 20_000);
+      const id = await submitDag(server, {
+        name: "type into a login",
+        nodes: [{
+          id: "a",
+          kind: "agent",
+          target: { device: "x11-login" },
+          goal: "sign in as admin",
+          approval: "risky",
+          maxSteps: 3,
+        }],
+      });
+      let pending: Array<{ dagId: string; nodeId: string; reason: string }> = [];
+      await until(() => pending.length > 0, "a held action", 30_000, async () => {
+        pending = (await (await server.api("/api/approvals")).json()).approvals;
+      });
+      assert.equal(pending[0].dagId, id);
+      assert.match(pending[0].reason, /password/);
+      assert.match(JSON.stringify(chat.requests[0].body.messages), /Password/, "OCR hints reach the model");
+      const reject = await server.api(`/api/dags/${id}/nodes/a/reject`, {
+        method: "POST",
+        body: JSON.stringify({ reason: "not with that password" }),
+      });
+      assert.equal(reject.status, 200);
+      const view = await waitForDag(server, id, 15_000);
+      assert.equal(view.state, "failed");
+      assert.match(JSON.stringify(view.nodes[0].error), /rejected-by-operator.*not with that password/);
+    } finally {
+      dialog.kill();
+      await dialog.status;
+      await client.stop();
+      await server.close();
+      await chat.close();
+      await x.stop();
+    }
+  },
+);
