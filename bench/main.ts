@@ -14,6 +14,7 @@ const BENCHES = [
   "http_bench.ts",
   "step_log_bench.ts",
   "brain_bench.ts",
+  "cli_bench.ts",
   "media_bench.ts",
 ];
 
