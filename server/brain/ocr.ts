@@ -74,6 +74,16 @@ export class TesseractOcr implements CheckedOcrEngine {
     this.#slots = new Slots(options.concurrency ?? 2);
   }
 
+  /** Reads running now. */
+  get running(): number {
+    return this.#slots.running;
+  }
+
+  /** Reads waiting for a free run slot. */
+  get waiting(): number {
+    return this.#slots.waiting;
+  }
+
   /** Runs `tesseract --version` and `--list-langs` once; later calls get the same answer. */
   available(): Promise<OcrAvailability> {
     return this.#availability ??= this.#probe();
