@@ -5,6 +5,7 @@ import { dagRoutes } from "./api/dags.ts";
 import { deviceRoutes } from "./api/devices.ts";
 import { eventRoutes } from "./api/events.ts";
 import { ArtifactStore } from "./artifacts/store.ts";
+import { type CheckedOcrEngine, TesseractOcr } from "./brain/ocr.ts";
 import { ArtifactTransfers } from "./artifacts/transfer.ts";
 import { keyRoutes } from "./api/keys.ts";
 import { KEY_MIGRATIONS, KeyStore } from "./auth/key_store.ts";
@@ -36,6 +37,8 @@ export interface RunningServer {
   gateway: DeviceGateway;
   dispatcher: ActionDispatcher;
   orion: OrionService;
+  /** Screen text for steps that see; may be unavailable (its reads then fail with `ocr-unavailable`). */
+  ocr: CheckedOcrEngine;
   close(): Promise<void>;
 }
 
@@ -53,6 +56,8 @@ export interface StartOptions {
   newId?: IdSource;
   /** How long a device stays off-limits to GUI nodes after an operator's last action (default 2 s). */
   operatorIdleMs?: number;
+  /** The OCR engine (default: the `tesseract` CLI). */
+  ocr?: CheckedOcrEngine;
 }
 
 /** Every module's migrations, in one list. */
@@ -72,6 +77,13 @@ export const SERVER_MIGRATIONS = [
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.log);
+  // Found out once, said once; nothing but steps that read the screen needs it.
+  const ocr = options.ocr ?? new TesseractOcr({ timers: clock });
+  const screenText = await ocr.available();
+  if (screenText.ok) log.info("Screen text ready", { engine: `${ocr.name} ${screenText.version}` });
+  else {log.warn("Screen text unavailable: steps that read the screen will fail", {
+      error: screenText.failure,
+    });}
   await Deno.mkdir(config.dataDir, { recursive: true });
   const { db, file, exclusive } = openStore(config.dataDir, SERVER_MIGRATIONS, { check: true });
   if (exclusive) {
@@ -191,6 +203,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     gateway,
     dispatcher,
     orion,
+    ocr,
     async close() {
       health.close();
       orion.close();

@@ -7,7 +7,7 @@
  */
 import { systemClock, type Timers } from "../../shared/clock.ts";
 import { type Failure, failure, FailureError } from "../../shared/protocol/mod.ts";
-import { prepareFrame } from "./ocr_preprocess.ts";
+import { loadSharp, prepareFrame } from "./ocr_preprocess.ts";
 import { runProcess } from "./run_process.ts";
 import { cancelled, Slots } from "./slots.ts";
 import { parseTesseractTsv } from "./tesseract_tsv.ts";
@@ -149,6 +149,13 @@ export class TesseractOcr implements CheckedOcrEngine {
             languages.join(", ") || "none"
           }); ${INSTALL_HINT}`,
         );
+      }
+      const sharp = await loadSharp().then(() => null, (error: Error) => error);
+      if (sharp !== null) {
+        const hint = /ffi/i.test(sharp.message)
+          ? "start the server with --allow-ffi"
+          : sharp.message.split("\n")[0];
+        return unavailable(`cannot load sharp to prepare frames: ${hint}`);
       }
       return { ok: true, version, languages };
     } catch (error) {
