@@ -1,6 +1,6 @@
 /** Starts the real server on a loopback port with a fresh data dir, for end-to-end tests. */
 import { parseConfig } from "../../server/config.ts";
-import { type RunningServer, startServer, type StartOptions } from "../../server/server.ts";
+import { type RunningServer, type StartOptions, startServer } from "../../server/server.ts";
 
 /** A running test server with an operator token and a device key. */
 export interface TestServer extends RunningServer {
