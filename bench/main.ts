@@ -12,6 +12,7 @@ const BENCHES = [
   "dag_flow_bench.ts",
   "typing_bench.ts",
   "http_bench.ts",
+  "ocr_bench.ts",
 ];
 
 async function exists(path: string): Promise<boolean> {
