@@ -5,9 +5,6 @@
  * Node helper as JPEG (quality 80) at scale 1 and 0.5. Each row also says whether the label ("Quarterly
  * report ready") and the button ("Proceed") were found in its last run.
  */
-import { Buffer } from "node:buffer";
-import Tesseract from "tesseract.js";
-import engData from "@tesseract.js-data/eng";
 import { decodeBase64 } from "../client/base64.ts";
 import { HelperProcess } from "../client/helper_process.ts";
 import { systemClock } from "../shared/clock.ts";
@@ -37,7 +34,7 @@ const message = new Deno.Command("xmessage", {
 }).spawn();
 const helper = new HelperProcess({ env: { DISPLAY: x.display } });
 const rows: Row[] = [];
-let worker: Tesseract.Worker | null = null;
+let workerMs = Number.NaN;
 try {
   while (!(await x.run("xdotool", ["search", "--onlyvisible", "--name", "alien3-ocr"]).catch(() => ""))) {
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -103,37 +100,57 @@ try {
   });
   rows.push(raw);
 
-  const started = performance.now();
-  worker = await Tesseract.createWorker("eng", Tesseract.OEM.LSTM_ONLY, {
-    langPath: engData.langPath,
-    gzip: engData.gzip,
-    cacheMethod: "none",
-  });
-  await worker.setParameters({ tessedit_pageseg_mode: Tesseract.PSM.AUTO, user_defined_dpi: "96" });
-  const workerMs = performance.now() - started;
-  for (const [name, frame] of frames) {
-    const row: Row = { what: "tesseract.js 7 (wasm worker), prepared", frame: name, times: [] };
-    row.words = await time(row, async () => {
+  // tesseract.js in its own process and config (see bench/tesseract_js/read.ts), on the same prepared images.
+  const dir = await Deno.makeTempDir({ prefix: "alien3-ocr-bench-" });
+  try {
+    const images: Array<{ name: string; path: string; mapping: Record<string, number> }> = [];
+    for (const [name, frame] of frames) {
       const image = await prepareFrame(frame, 2);
-      const { data } = await worker!.recognize(Buffer.from(image.pgm), {}, { tsv: true });
-      // tesseract.js's TSV has no header line; the CLI's parser wants one.
-      const tsv =
-        "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n" +
-        data.tsv;
-      const parsed = parseTesseractTsv(tsv, {
+      const path = `${dir}/${images.length}.pgm`;
+      await Deno.writeFile(path, image.pgm);
+      const mapping = {
         scaleX: image.scaleX,
         scaleY: image.scaleY,
         screenWidth: frame.originalWidth,
         screenHeight: frame.originalHeight,
-      });
-      if (!parsed.ok) throw new Error(parsed.error);
-      return parsed.words;
-    });
-    rows.push(row);
+      };
+      images.push({ name, path, mapping });
+    }
+    const here = new URL(".", import.meta.url).pathname;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-all",
+        "--config",
+        `${here}tesseract_js/deno.json`,
+        `${here}tesseract_js/read.ts`,
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(JSON.stringify({ runs: RUNS, images })));
+    await writer.close();
+    const output = await child.output();
+    if (output.code !== 0) {
+      console.error(`tesseract.js baseline failed:\n${new TextDecoder().decode(output.stderr).slice(-2000)}`);
+    } else {
+      const report = JSON.parse(new TextDecoder().decode(output.stdout));
+      workerMs = report.workerMs;
+      for (const result of report.results) {
+        rows.push({ what: "tesseract.js 7 (wasm worker), prepared", frame: result.name, ...result });
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 
   const at = (times: number[], q: number) => [...times].sort((a, b) => a - b)[Math.floor(times.length * q)];
   console.log(`\n## Screen text per frame (xmessage on Xvnc, ${RUNS} runs each after one warm-up)`);
+  console.log(
+    `Load average at the end (1, 5, 15 min): ${Deno.loadavg().map((n) => n.toFixed(1)).join(", ")}`,
+  );
   console.log("| what | frame | p50 ms | p95 ms | label found | button found |");
   console.log("| --- | --- | ---: | ---: | --- | --- |");
   for (const row of rows) {
@@ -155,7 +172,6 @@ try {
     } ms wall`,
   );
 } finally {
-  await worker?.terminate();
   await helper.close();
   try {
     message.kill("SIGTERM");
