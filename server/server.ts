@@ -77,13 +77,6 @@ export const SERVER_MIGRATIONS = [
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.log);
-  // Found out once, said once; nothing but steps that read the screen needs it.
-  const ocr = options.ocr ?? new TesseractOcr({ timers: clock });
-  const screenText = await ocr.available();
-  if (screenText.ok) log.info("Screen text ready", { engine: `${ocr.name} ${screenText.version}` });
-  else {log.warn("Screen text unavailable: steps that read the screen will fail", {
-      error: screenText.failure,
-    });}
   await Deno.mkdir(config.dataDir, { recursive: true });
   const { db, file, exclusive } = openStore(config.dataDir, SERVER_MIGRATIONS, { check: true });
   if (exclusive) {
@@ -153,6 +146,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   } catch (error) {
     await stopEarly();
     throw error;
+  }
+  // Found out once and said once, after the store opened (a store that cannot open stops the server with
+  // one line); nothing but steps that read the screen needs it.
+  const ocr = options.ocr ?? new TesseractOcr({ timers: clock });
+  const screenText = await ocr.available();
+  if (screenText.ok) {
+    log.info("Screen text ready", { engine: `${ocr.name} ${screenText.version}` });
+  } else {
+    log.warn("Screen text unavailable: steps that read the screen will fail", { error: screenText.failure });
   }
   const transfers = new ArtifactTransfers({
     gateway,
