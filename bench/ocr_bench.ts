@@ -66,7 +66,7 @@ try {
   await loadSharp();
   for (const [name, frame] of frames) {
     const row: Row = {
-      what: "prepare only (sharp: grey, sharpen, 2x device size, PGM)",
+      what: "prepare only (sharp: grey, 2x device size, sharpen, PGM)",
       frame: name,
       times: [],
     };
@@ -76,12 +76,12 @@ try {
 
   const engine = new TesseractOcr();
   for (const [name, frame] of frames) {
-    const row: Row = { what: "tesseract CLI, prepared (chosen; psm 3)", frame: name, times: [] };
+    const row: Row = { what: "tesseract CLI engine, prepare + OCR (chosen; psm 3)", frame: name, times: [] };
     row.words = (await time(row, () => engine.read(frame))).words;
     rows.push(row);
   }
 
-  const raw: Row = { what: "tesseract CLI, raw frame (psm 11)", frame: frames[0][0], times: [] };
+  const raw: Row = { what: "tesseract CLI, raw frame, OCR only (psm 11)", frame: frames[0][0], times: [] };
   raw.words = await time(raw, async () => {
     const run = await runProcess("tesseract", ["stdin", "stdout", "--psm", "11", "tsv"], {
       stdin: frames[0][1].image,
@@ -139,7 +139,11 @@ try {
       const report = JSON.parse(new TextDecoder().decode(output.stdout));
       workerMs = report.workerMs;
       for (const result of report.results) {
-        rows.push({ what: "tesseract.js 7 (wasm worker), prepared", frame: result.name, ...result });
+        rows.push({
+          what: "tesseract.js 7 (wasm worker), prepared image, OCR only",
+          frame: result.name,
+          ...result,
+        });
       }
     }
   } finally {

@@ -1,7 +1,8 @@
 /**
- * A frame made ready for OCR (with sharp, libvips): decoded, grey, sharpened, and resized to `upscale` ×
- * the DEVICE's screen size, whatever the frame's own size, as a binary PGM that Tesseract reads on stdin.
- * Measured on Xvnc frames (README "Screen text (OCR)"): 2× with Lanczos after a mild sharpen reads small
+ * A frame made ready for OCR (with sharp, libvips): decoded, grey, resized to `upscale` × the DEVICE's
+ * screen size (whatever the frame's own size) and mildly sharpened, as a binary PGM that Tesseract reads on
+ * stdin. Measured on Xvnc frames
+ * (README "Screen text (OCR)"): 2× with Lanczos and sharp's default mild sharpen reads small
  * UI fonts that the raw frame misses; a fixed threshold helped at full scale but lost text in half-size
  * frames, so none is applied.
  */
@@ -46,8 +47,8 @@ export async function prepareFrame(frame: Frame, upscale: number): Promise<Prepa
   try {
     pixels = await sharp(frame.image)
       .grayscale()
-      .sharpen()
       .resize(width, height, { kernel: "lanczos3", fit: "fill" })
+      .sharpen()
       .raw()
       .toBuffer();
   } catch (error) {
