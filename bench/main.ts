@@ -16,6 +16,7 @@ const BENCHES = [
   "brain_bench.ts",
   "cli_bench.ts",
   "media_bench.ts",
+  "ocr_bench.ts",
 ];
 
 async function exists(path: string): Promise<boolean> {

@@ -13,19 +13,10 @@ import type { z } from "zod";
 import type { ActionDispatcher } from "../gateway/action_dispatcher.ts";
 import type { GetFrameOptions, StoredFrame } from "../media/frame_store.ts";
 import { frameDifference } from "./frames.ts";
+import type { TextMatch } from "./text_match.ts";
 import type { Frame, OcrEngine, ScreenText } from "./types.ts";
 
-/** A phrase found on screen: its text, its box and the point to click, in device pixels. */
-export interface TextMatch {
-  text: string;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  center: { x: number; y: number };
-}
-
-/** Finds every occurrence of `phrase` in the screen's words, in reading order. */
+/** Finds every occurrence of `phrase` in the screen's words, in reading order (`text_match.ts`). */
 export type FindText = (screen: ScreenText, phrase: string) => TextMatch[];
 
 /** How a step ended, with the frame its decision used (if it looked at the screen). */
@@ -214,16 +205,21 @@ export class StepExecutor {
         ? matches[0]
         : undefined;
       if (chosen !== undefined) {
-        const { x, y } = chosen.center;
+        const { x, y } = chosen.centre;
         const click = await this.#device(
           { type: "click", x, y, button: step.button, double: step.double },
           run,
         );
         if (!click.ok) return { ...click, frame: look.frame };
-        return { ok: true, output: { clicked: { x, y }, match: chosen }, frame: look.frame };
+        const { text, box, confidence } = chosen;
+        return {
+          ok: true,
+          output: { clicked: { x, y }, match: { text, box, confidence } },
+          frame: look.frame,
+        };
       }
       if (matches.length > 1) {
-        const where = matches.map((m) => `(${m.center.x},${m.center.y})`).join(", ");
+        const where = matches.map((m) => `(${m.centre.x},${m.centre.y})`).join(", ");
         const detail = `"${step.text}" is on screen ${matches.length} times, at ${where}: give an occurrence`;
         return { ok: false, error: failure("text-not-found", detail, false), frame: look.frame };
       }
