@@ -5,7 +5,7 @@
  * a default are flags (`timeoutMs` → `--timeout-ms`).
  */
 import type { z } from "zod";
-import { type DeviceAction, DeviceActionSchema } from "../shared/actions.ts";
+import { type OperatorAction, OperatorActionSchema } from "../shared/actions.ts";
 import type { FlagSpec } from "../shared/flags.ts";
 
 type Kind = "number" | "string" | "boolean" | "list";
@@ -21,7 +21,7 @@ interface Positional {
 export interface ActionForm {
   /** The word on the command line: the action type, kebab-case (`file-info`). */
   word: string;
-  type: DeviceAction["type"];
+  type: OperatorAction["type"];
   positionals: Positional[];
   flags: Array<FlagSpec & { key: string; kind: Kind }>;
 }
@@ -32,26 +32,39 @@ const FIELD_TEXT: Record<string, string> = {
   double: "Double-click",
   dx: "Notches to scroll right, negative for left",
   dy: "Notches to scroll down, negative for up",
-  timeoutMs: "Stop the program after this many ms",
+  timeoutMs: "Limit in ms (run: stop the program; wait-for, click-text: give up)",
+  text: "Wait until this text is on screen (OCR)",
+  window: "Wait until a window title contains this",
+  file: "Wait until this file in the files dir exists, its size stable",
+  screenChange: "Wait until the screen changes",
+  occurrence: "Which match to click, 1-based, when there are several",
 };
 
-/** The actions `act` offers: all but `frame` (its image comes from `a3 frame`). */
-export const ACTION_FORMS: readonly ActionForm[] = DeviceActionSchema.options
+/**
+ * The actions `act` offers: every device action but `frame` (its image comes from `a3 frame`), and the steps
+ * the server decides by looking (`wait-for`, `click-text`).
+ */
+export const ACTION_FORMS: readonly ActionForm[] = OperatorActionSchema.options
   .filter((schema) => schema.shape.type.value !== "frame")
   .map((schema) => formOf(schema as unknown as z.ZodObject));
 
 /** Every flag of every action, once each (for the parser and `--help`). */
 export const ACT_FLAGS: readonly FlagSpec[] = (() => {
-  const seen = new Map<string, { flag: FlagSpec; actions: string[] }>();
+  const seen = new Map<string, { flag: FlagSpec; actions: string[]; defaults: string[] }>();
   for (const form of ACTION_FORMS) {
     for (const { key: _key, kind: _kind, ...flag } of form.flags) {
-      const entry = seen.get(flag.name) ?? { flag, actions: [] };
+      const entry = seen.get(flag.name) ?? { flag, actions: [], defaults: [] };
       entry.actions.push(form.word);
+      entry.defaults.push(flag.default ?? "none");
       seen.set(flag.name, entry);
     }
   }
-  return [...seen.values()].map(({ flag, actions }) => ({
+  return [...seen.values()].map(({ flag, actions, defaults }) => ({
     ...flag,
+    // One default when the actions agree; each action's own when they don't (`--timeout-ms`).
+    default: new Set(defaults).size > 1
+      ? defaults.map((value, i) => `${value} (${actions[i]})`).join(", ")
+      : flag.default,
     description: `${flag.description} (${actions.join(", ")})`,
   }));
 })();
@@ -67,7 +80,7 @@ export function actionUsage(form: ActionForm): string {
 export function buildAction(
   words: readonly string[],
   values: Readonly<Record<string, unknown>>,
-): { ok: true; action: DeviceAction } | { ok: false; message: string } {
+): { ok: true; action: OperatorAction } | { ok: false; message: string } {
   const [word, ...rest] = words;
   const form = ACTION_FORMS.find((f) => f.word === word || f.type === word);
   if (form === undefined) {
@@ -127,7 +140,7 @@ export function buildAction(
       action[own.key] = raw;
     }
   }
-  const parsed = DeviceActionSchema.safeParse(action);
+  const parsed = OperatorActionSchema.safeParse(action);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
@@ -149,6 +162,10 @@ function kindOf(schema: z.ZodType): Kind | null {
   if (type === "string" || type === "enum") return "string";
   if (type === "boolean") return "boolean";
   if (type === "array") return "list";
+  // `screenChange: true`: a flag that is either given or not.
+  if (type === "literal" && (schema as unknown as { def: { values: unknown[] } }).def.values[0] === true) {
+    return "boolean";
+  }
   return null;
 }
 
@@ -157,7 +174,7 @@ function kebab(key: string): string {
 }
 
 function formOf(schema: z.ZodObject): ActionForm {
-  const type = (schema.shape.type as unknown as { value: DeviceAction["type"] }).value;
+  const type = (schema.shape.type as unknown as { value: OperatorAction["type"] }).value;
   const form: ActionForm = { word: kebab(type), type, positionals: [], flags: [] };
   for (const [key, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
     if (key === "type") continue;

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { DeviceActionSchema } from "../shared/actions.ts";
+import { OperatorActionSchema } from "../shared/actions.ts";
 import { ACT_FLAGS, ACTION_FORMS, actionUsage, buildAction } from "./act.ts";
 
-Deno.test("ACTION_FORMS offers every device action but frame, named in kebab-case", () => {
-  const types = DeviceActionSchema.options.map((schema) => schema.shape.type.value).filter((t) =>
+Deno.test("ACTION_FORMS offers every device action but frame and the steps that look, named in kebab-case", () => {
+  const types = OperatorActionSchema.options.map((schema) => schema.shape.type.value).filter((t) =>
     t !== "frame"
   );
   assert.deepEqual(ACTION_FORMS.map((form) => form.type), types);
@@ -16,8 +16,28 @@ Deno.test("actionUsage() lists required fields as arguments and defaulted ones a
   assert.equal(usage("click"), "click X Y [--button left|right|middle] [--double]");
   assert.equal(usage("drag"), "drag FROM_X FROM_Y TO_X TO_Y [--button left|right|middle]");
   assert.equal(usage("run"), "run COMMAND [ARGS…] [--timeout-ms N]");
-  assert.deepEqual(ACT_FLAGS.map((flag) => flag.name), ["button", "double", "dx", "dy", "timeout-ms"]);
+  assert.equal(
+    usage("wait-for"),
+    "wait-for [--text TEXT] [--window TEXT] [--file TEXT] [--screen-change] [--timeout-ms N]",
+  );
+  assert.equal(
+    usage("click-text"),
+    "click-text TEXT [--button left|right|middle] [--double] [--occurrence N] [--timeout-ms N]",
+  );
+  assert.deepEqual(ACT_FLAGS.map((flag) => flag.name), [
+    "button",
+    "double",
+    "dx",
+    "dy",
+    "timeout-ms",
+    "text",
+    "window",
+    "file",
+    "screen-change",
+    "occurrence",
+  ]);
   assert.equal(ACT_FLAGS[0].default, "left");
+  assert.equal(ACT_FLAGS[4].default, "60000 (run), 15000 (wait-for), 5000 (click-text)");
 });
 
 Deno.test("buildAction() turns words and flags into a checked action object", () => {

@@ -256,7 +256,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       script: () => deviceBundle(`${config.dataDir}/web`),
     },
     api: {
-      "/devices": deviceRoutes({ gateway, dispatcher, orion, media }),
+      "/devices": deviceRoutes({ gateway, dispatcher, orion, media, steps: brain.steps }),
       "/keys": keyRoutes(keys),
       "/dags": dagRoutes({ orion, store, steps, approvals: brain.approvals }),
       "/approvals": approvalListRoutes(brain.approvals),

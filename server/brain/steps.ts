@@ -27,7 +27,8 @@ export type StepOutcome =
 /** Where and for which task a step runs. */
 export interface StepRun {
   deviceId: string;
-  taskId: string;
+  /** The node's task; none for an operator's own `clickText`/`waitFor` through the REST API. */
+  taskId?: string;
   /** Aborted when the attempt stops (cancel, deadline, device lost): the step ends at once. */
   signal: AbortSignal;
   /** The frame taken before the previous step, for `waitFor screenChange`. */

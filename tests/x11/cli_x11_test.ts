@@ -62,6 +62,40 @@ Deno.test(
         const meta = await sharp(await Deno.readFile(`${work}/shot.jpg`)).metadata();
         assert.deepEqual([meta.format, meta.width, meta.height], ["jpeg", 640, 400]);
       });
+
+      await t.step(
+        "act wait-for --text and click-text: the server looks (real OCR) and clicks the real button",
+        async () => {
+          const dialog = new Deno.Command("xmessage", {
+            args: ["-center", "-fn", "10x20", "-buttons", "Proceed", "Quarterly report ready"],
+            env: { DISPLAY: x.display },
+            stdout: "null",
+            stderr: "null",
+          }).spawn();
+          try {
+            const seen = await runA3(
+              ["act", "x11-cli", "wait-for", "--text", "quarterly report", "--timeout-ms", "10000", "--json"],
+              env,
+            );
+            assert.equal(seen.code, 0, seen.stderr);
+            const clicked = await runA3(["act", "x11-cli", "click-text", "Proceed", "--json"], env);
+            assert.equal(clicked.code, 0, clicked.stderr);
+            const answer = JSON.parse(clicked.stdout);
+            assert.equal(answer.output.match.text, "Proceed");
+            assert.equal((await dialog.status).code, 101, "xmessage exits with its button's code");
+            const gone = await runA3(["act", "x11-cli", "click-text", "Proceed", "--timeout-ms", "0"], env);
+            assert.equal(gone.code, 1);
+            assert.match(gone.stderr, /text-not-found/);
+          } finally {
+            try {
+              dialog.kill();
+            } catch {
+              // Already exited.
+            }
+            await dialog.status;
+          }
+        },
+      );
     } finally {
       await client.stop();
       await server.close();
