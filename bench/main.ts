@@ -17,6 +17,7 @@ const BENCHES = [
   "cli_bench.ts",
   "media_bench.ts",
   "ocr_bench.ts",
+  "click_text_bench.ts",
 ];
 
 async function exists(path: string): Promise<boolean> {
