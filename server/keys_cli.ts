@@ -1,6 +1,6 @@
 /**
- * Key management: `deno task keys create --scope device|operator --name N [--data-dir D]` prints the new
- * secret alone on its last line; `keys list`; `keys revoke <id-or-name>`.
+ * Key management: `deno task keys create --scope device|operator|enroll --name N [--device NAME]
+ * [--data-dir D]` prints the new secret alone on its last line; `keys list`; `keys revoke <id-or-name>`.
  */
 import { parseArgs } from "node:util";
 import { KEY_MIGRATIONS, KeyStore } from "./auth/key_store.ts";
@@ -8,7 +8,7 @@ import { DEFAULT_DATA_DIR } from "./config.ts";
 import { openDatabase } from "./store/db.ts";
 
 const USAGE = `Usage:
-  deno task keys create --scope device|operator --name NAME [--data-dir DIR]
+  deno task keys create --scope device|operator|enroll --name NAME [--device DEVICE_NAME] [--data-dir DIR]
   deno task keys list [--data-dir DIR]
   deno task keys revoke ID_OR_NAME [--data-dir DIR]`;
 
@@ -23,7 +23,12 @@ function main(args: string[]): void {
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { scope: { type: "string" }, name: { type: "string" }, "data-dir": { type: "string" } },
+      options: {
+        scope: { type: "string" },
+        name: { type: "string" },
+        device: { type: "string" },
+        "data-dir": { type: "string" },
+      },
     });
   } catch (error) {
     fail((error as Error).message);
@@ -35,13 +40,21 @@ function main(args: string[]): void {
   switch (command) {
     case "create": {
       const scope = parsed.values.scope;
-      if (scope !== "device" && scope !== "operator") fail("--scope must be device or operator");
+      if (scope !== "device" && scope !== "operator" && scope !== "enroll") {
+        fail("--scope must be device, operator or enroll");
+      }
       const name = parsed.values.name;
       if (!name || !/^[A-Za-z0-9._ -]{1,100}$/.test(name)) {
         fail("--name is required (letters, digits, . _ - space)");
       }
-      const { record, secret } = keys.create(scope, name);
-      console.log(`Created ${scope} key ${record.id} (${name}) in ${dataDir}.`);
+      const device = parsed.values.device;
+      if (device !== undefined && scope !== "device") fail("--device binds a device key: use --scope device");
+      if (device !== undefined && !/^[A-Za-z0-9._-]{1,100}$/.test(device)) {
+        fail("--device takes a device name (letters, digits, . _ -), the client's --name");
+      }
+      const { record, secret } = keys.create(scope, name, { device });
+      const bound = device === undefined ? "" : `, bound to device ${device}`;
+      console.log(`Created ${scope} key ${record.id} (${name}${bound}) in ${dataDir}.`);
       console.log("The secret is shown only now; store it safely:");
       console.log(secret);
       return;
@@ -49,10 +62,11 @@ function main(args: string[]): void {
     case "list": {
       const rows = keys.list();
       if (rows.length === 0) return console.log("No keys.");
-      console.log(["ID", "SCOPE", "NAME", "CREATED", "REVOKED"].join("\t"));
+      console.log(["ID", "SCOPE", "NAME", "CREATED", "REVOKED", "DEVICE"].join("\t"));
       for (const k of rows) {
         const revoked = k.revokedAt === null ? "-" : new Date(k.revokedAt).toISOString();
-        console.log([k.id, k.scope, k.name, new Date(k.createdAt).toISOString(), revoked].join("\t"));
+        const device = k.device === null ? "-" : k.enrolledBy === null ? k.device : `${k.device} (enrolled)`;
+        console.log([k.id, k.scope, k.name, new Date(k.createdAt).toISOString(), revoked, device].join("\t"));
       }
       return;
     }
