@@ -15,6 +15,8 @@ const OptionsSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "--name uses letters, digits, '.', '_' or '-'"),
   tags: z.array(z.string().min(1).max(64)).max(64),
   filesDir: z.string().min(1),
+  /** Where the client keeps what it must remember (the key an enrollment minted for it). */
+  dataDir: z.string().min(1),
   log: z.enum(["text", "json"]),
   maxTasks: z.coerce.number().int().min(1).max(MAX_TASKS_PER_DEVICE),
   /** Run programs the server asks for (`run` steps). Off unless `--allow-run` (or ALIEN3_ALLOW_RUN=1). */
@@ -28,14 +30,24 @@ export type ClientOptions = Readonly<z.infer<typeof OptionsSchema>>;
 
 /** The usage text. */
 export const USAGE = `Usage: deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]
-                        [--files-dir DIR] [--log text|json] [--max-tasks N] [--allow-run] [--webrtc]`;
+                        [--files-dir DIR] [--data-dir DIR] [--log text|json] [--max-tasks N] [--allow-run]
+                        [--webrtc]`;
 
-/** The default files directory: a folder under the user's data directory. */
-export function defaultFilesDir(env: (name: string) => string | undefined, os: string): string {
+/** The default data directory: `alien3` under the user's data directory. */
+export function defaultDataDir(env: (name: string) => string | undefined, os: string): string {
   const home = env("HOME") ?? env("USERPROFILE") ?? ".";
-  if (os === "windows") return `${env("LOCALAPPDATA") ?? `${home}\\AppData\\Local`}\\alien3\\files`;
-  if (os === "darwin") return `${home}/Library/Application Support/alien3/files`;
-  return `${env("XDG_DATA_HOME") ?? `${home}/.local/share`}/alien3/files`;
+  if (os === "windows") return `${env("LOCALAPPDATA") ?? `${home}\\AppData\\Local`}\\alien3`;
+  if (os === "darwin") return `${home}/Library/Application Support/alien3`;
+  return `${env("XDG_DATA_HOME") ?? `${home}/.local/share`}/alien3`;
+}
+
+/** The default files directory: `files` in the data directory (`~/.local/share/alien3/files` on Linux). */
+export function defaultFilesDir(
+  env: (name: string) => string | undefined,
+  os: string,
+  dataDir?: string,
+): string {
+  return `${dataDir ?? defaultDataDir(env, os)}${os === "windows" ? "\\" : "/"}files`;
 }
 
 /** Parses `args`; the error message names the flag at fault. */
@@ -54,6 +66,7 @@ export function parseClientOptions(
         name: { type: "string" },
         tags: { type: "string" },
         "files-dir": { type: "string" },
+        "data-dir": { type: "string" },
         log: { type: "string" },
         "max-tasks": { type: "string" },
         "allow-run": { type: "boolean" },
@@ -64,6 +77,7 @@ export function parseClientOptions(
   } catch (error) {
     return { ok: false, message: `${(error as Error).message}\n${USAGE}` };
   }
+  const dataDir = (values["data-dir"] as string | undefined) ?? env("ALIEN3_CLIENT_DATA_DIR");
   const parsed = OptionsSchema.safeParse({
     connect: values.connect ?? env("ALIEN3_CONNECT") ?? "",
     key: values.key ?? env("ALIEN3_KEY") ?? "",
@@ -72,7 +86,8 @@ export function parseClientOptions(
     tags: String(values.tags ?? env("ALIEN3_TAGS") ?? "").split(",").map((t) => t.trim()).filter((t) =>
       t !== ""
     ),
-    filesDir: values["files-dir"] ?? env("ALIEN3_FILES_DIR") ?? defaultFilesDir(env, defaults.os),
+    filesDir: values["files-dir"] ?? env("ALIEN3_FILES_DIR") ?? defaultFilesDir(env, defaults.os, dataDir),
+    dataDir: dataDir ?? defaultDataDir(env, defaults.os),
     log: values.log ?? "text",
     maxTasks: values["max-tasks"] ?? env("ALIEN3_MAX_TASKS") ?? DEFAULT_MAX_TASKS,
     allowRun: values["allow-run"] === true || ["1", "true", "yes"].includes(env("ALIEN3_ALLOW_RUN") ?? ""),
@@ -80,7 +95,11 @@ export function parseClientOptions(
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const flags: Record<string, string> = { filesDir: "--files-dir", maxTasks: "--max-tasks" };
+    const flags: Record<string, string> = {
+      filesDir: "--files-dir",
+      dataDir: "--data-dir",
+      maxTasks: "--max-tasks",
+    };
     const flag = flags[String(issue.path[0])] ?? `--${String(issue.path[0])}`;
     return { ok: false, message: `Invalid ${flag}: ${issue.message}\n${USAGE}` };
   }
