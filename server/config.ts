@@ -14,6 +14,15 @@ export const RUNTIME_MAX_MESSAGE_BYTES = 64 * 1024 * 1024 - 1;
 
 const Int = (min: number) => z.coerce.number().int().min(min);
 
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A duration such as `90s`, `30m`, `12h` or `7d` (or `0`), in milliseconds. */
+const Duration = z.string().regex(/^(0|\d+(ms|s|m|h|d))$/, "takes a duration such as 30m, 12h or 7d, or 0")
+  .transform((text) => {
+    const [, amount, unit] = /^(\d+)([a-z]*)$/.exec(text)!;
+    return Number(amount) * (unit === "" ? 0 : DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS]);
+  });
+
 const ConfigSchema = z.object({
   port: Int(0).max(65535).default(8080),
   host: z.string().min(1).default("0.0.0.0"),
@@ -45,6 +54,8 @@ const ConfigSchema = z.object({
   /** An agent node's defaults when it sets none: actions, and tokens over the attempt. */
   agentMaxSteps: Int(1).default(30),
   agentMaxTokens: Int(1000).default(200_000),
+  /** Offline devices unseen this long are forgotten (`--device-retention 7d`); 0 keeps them for ever. */
+  deviceRetentionMs: Duration.default(7 * DURATION_UNITS_MS.d),
 });
 
 /** The server's configuration. */
@@ -74,6 +85,7 @@ const SETTINGS = [
   ["llm-timeout-ms", "llmTimeoutMs", "ALIEN3_LLM_TIMEOUT_MS"],
   ["agent-max-steps", "agentMaxSteps", "ALIEN3_AGENT_MAX_STEPS"],
   ["agent-max-tokens", "agentMaxTokens", "ALIEN3_AGENT_MAX_TOKENS"],
+  ["device-retention", "deviceRetentionMs", "ALIEN3_DEVICE_RETENTION"],
 ] as const;
 
 /** A configuration error naming the flag at fault. */
