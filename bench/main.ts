@@ -14,7 +14,9 @@ const BENCHES = [
   "http_bench.ts",
   "step_log_bench.ts",
   "brain_bench.ts",
+  "cli_bench.ts",
   "media_bench.ts",
+  "ocr_bench.ts",
 ];
 
 async function exists(path: string): Promise<boolean> {

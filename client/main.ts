@@ -12,7 +12,8 @@ import { ArtifactClient } from "./artifacts.ts";
 import { DeviceConnection } from "./connection.ts";
 import { createBody } from "./body.ts";
 import { CredentialStore } from "./credentials.ts";
-import { parseClientOptions } from "./options.ts";
+import { wantsHelp } from "../shared/flags.ts";
+import { clientHelp, parseClientOptions } from "./options.ts";
 import { ClientMedia } from "./media.ts";
 import { DeviceRuntime } from "./runtime.ts";
 import { createReporter } from "./status_line.ts";
@@ -21,10 +22,12 @@ import { createReporter } from "./status_line.ts";
 export const CLIENT_VERSION = "alien3-client/0.1.0";
 
 async function main(): Promise<number> {
-  const parsed = parseClientOptions(Deno.args, (name) => Deno.env.get(name), {
-    hostname: Deno.hostname(),
-    os: Deno.build.os,
-  });
+  const machine = { hostname: Deno.hostname(), os: Deno.build.os };
+  if (wantsHelp(Deno.args)) {
+    console.log(clientHelp((name) => Deno.env.get(name), machine).trimEnd());
+    return 0;
+  }
+  const parsed = parseClientOptions(Deno.args, (name) => Deno.env.get(name), machine);
   if (!parsed.ok) {
     console.error(parsed.message);
     return 2;

@@ -4,7 +4,8 @@
  * Exit codes: 0 after SIGINT/SIGTERM, 2 bad flags, 3 the store or data dir cannot be used (one line on
  * stderr naming the file and what to do).
  */
-import { ConfigError, parseConfig } from "./config.ts";
+import { wantsHelp } from "../shared/flags.ts";
+import { ConfigError, parseConfig, serverHelp } from "./config.ts";
 import { type RunningServer, startServer } from "./server.ts";
 import { databasePath } from "./store/db.ts";
 
@@ -29,6 +30,10 @@ function startFailure(error: unknown, dataDir: string): string | null {
 }
 
 async function main(): Promise<number> {
+  if (wantsHelp(Deno.args)) {
+    console.log(serverHelp().trimEnd());
+    return 0;
+  }
   let config;
   try {
     config = parseConfig(Deno.args, (name) => Deno.env.get(name));
@@ -74,12 +79,10 @@ async function main(): Promise<number> {
         `${DEFAULT_CLIENT_FILES_DIR} is the default on Linux, ~/Library/Application Support/alien3/files ` +
         `on macOS, %LOCALAPPDATA%\\alien3\\files on Windows)`,
     );
+    const http = `${config.tlsCert ? "https" : "http"}://${shownHost}:${server.port}`;
     console.log("List devices:");
-    console.log(
-      `  curl -H 'Authorization: Bearer ${operator}' ${
-        config.tlsCert ? "https" : "http"
-      }://${shownHost}:${server.port}/api/devices`,
-    );
+    console.log(`  deno task a3 devices --server ${http} --token ${operator}`);
+    console.log(`  curl -H 'Authorization: Bearer ${operator}' ${http}/api/devices`);
   }
   console.log(
     `ALIEN3 server listening on ${config.host}:${server.port} (devices: ${scheme}://${shownHost}:${server.port}/v1/device)`,

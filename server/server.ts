@@ -6,6 +6,7 @@ import { deviceRoutes } from "./api/devices.ts";
 import { eventRoutes } from "./api/events.ts";
 import { schemaRoutes } from "./api/schema.ts";
 import { ArtifactStore } from "./artifacts/store.ts";
+import { type CheckedOcrEngine, TesseractOcr } from "./brain/ocr.ts";
 import { ArtifactTransfers } from "./artifacts/transfer.ts";
 import { keyRoutes } from "./api/keys.ts";
 import { KEY_MIGRATIONS, KeyStore } from "./auth/key_store.ts";
@@ -23,10 +24,10 @@ import { recordDeviceEvents } from "./orion/device_events.ts";
 import { EVENT_LOG_MIGRATIONS, EventLog } from "./orion/event_log.ts";
 import { NodeRunner } from "./orion/node_runner.ts";
 import { createBrain } from "./brain/mod.ts";
-import { TesseractOcr, tesseractVersion } from "./brain/ocr.ts";
 import { CachedOcr } from "./brain/ocr_cache.ts";
 import { findText } from "./brain/text_match.ts";
 import { FrameStore, type MediaOptions, MediaService } from "./media/mod.ts";
+import { captureThrough } from "./media/frame_capture.ts";
 import { approvalListRoutes } from "./api/approvals.ts";
 import { taskRoutes } from "./api/tasks.ts";
 import { ORION_MIGRATIONS, OrionService } from "./orion/service.ts";
@@ -52,6 +53,8 @@ export interface RunningServer {
   /** Device peers, the latest-frame store (`frames.getFrame`) and live-view relays. */
   media: MediaService;
   frames: FrameStore;
+  /** Screen text for steps that see; may be unavailable (its reads then fail with `ocr-unavailable`). */
+  ocr: CheckedOcrEngine;
   close(): Promise<void>;
 }
 
@@ -71,6 +74,8 @@ export interface StartOptions {
   operatorIdleMs?: number;
   /** WebRTC settings (ICE servers, host addresses, connect timeout; tests refuse every candidate pair). */
   media?: MediaOptions;
+  /** The OCR engine (default: the `tesseract` CLI). */
+  ocr?: CheckedOcrEngine;
 }
 
 /** Every module's migrations, in one list. */
@@ -121,11 +126,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const now = () => clock.now();
   const frames = new FrameStore({
     clock,
-    request: async (deviceId, frame) => {
-      const { signal, ...fields } = frame;
-      const outcome = await dispatcher.execute(deviceId, { type: "frame", ...fields }, { signal });
-      return outcome.ok ? outcome.frame ?? null : null;
-    },
+    request: captureThrough(() => dispatcher),
   });
   const dispatcher = new ActionDispatcher({
     gateway,
@@ -145,18 +146,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   });
   const tasks = new TaskChannel(gateway);
   const events = new EventLog(db);
-  const ocrVersion = await tesseractVersion();
-  if (ocrVersion === null) {
-    log.warn("Screen text is unavailable: `tesseract` does not run here", {
-      effect: "waitFor text and clickText fail with ocr-unavailable; agents get no text hints",
-      fix: "install Debian's tesseract-ocr and tesseract-ocr-eng",
-    });
-  }
+  // One engine: the Brain reads through it (behind a cache of recent frames' text); whether it can run is found
+  // out once, after the store opened (below).
+  const ocr = options.ocr ?? new TesseractOcr({ timers: clock });
   const brain = createBrain({
     config,
     dispatcher,
+    frames,
     clock,
-    ocr: ocrVersion === null ? null : new CachedOcr(new TesseractOcr()),
+    ocr: new CachedOcr(ocr),
     findText,
     onApproval: (change) => {
       const { approval, ...rest } = change;
@@ -243,6 +241,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         error: String(error),
       }),
   });
+  // Found out once and said once, after the store opened (a store that cannot open stops the server with
+  // one line); nothing but steps that read the screen needs it.
+  const screenText = await ocr.available();
+  if (screenText.ok) {
+    log.info("Screen text ready", { engine: `${ocr.name} ${screenText.version}` });
+  } else {
+    log.warn("Screen text unavailable: steps that read the screen will fail", { error: screenText.failure });
+  }
   const transfers = new ArtifactTransfers({
     gateway,
     store,
@@ -308,6 +314,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     steps,
     media,
     frames,
+    ocr,
     async close() {
       retention.close();
       health.close();
