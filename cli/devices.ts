@@ -1,4 +1,7 @@
-/** Device commands: `devices` (a table), `act DEVICE ACTION …` (one action), `frame DEVICE -o FILE`. */
+/**
+ * Device commands: `devices` (a table), `act DEVICE ACTION …` (one action), `frame DEVICE -o FILE`,
+ * `forget DEVICE` (an offline device leaves the list).
+ */
 import { ACT_FLAGS, ACTION_FORMS, actionUsage, buildAction } from "./act.ts";
 import { type Command, EXIT, JSON_FLAG } from "./command.ts";
 import { UsageError } from "./config.ts";
@@ -134,5 +137,19 @@ const frame: Command = {
   },
 };
 
+const forget: Command = {
+  words: ["forget"],
+  args: "DEVICE",
+  summary: "forget an offline device (name or id): it leaves the list until it joins again",
+  flags: [JSON_FLAG],
+  minArgs: 1,
+  maxArgs: 1,
+  async run({ api, io, args, values }) {
+    const device = await api.json<DeviceRow>("DELETE", path(args[0]));
+    io.out(values.json ? JSON.stringify(device) : `Forgot device ${device.name} (${device.id}).`);
+    return EXIT.ok;
+  },
+};
+
 /** The device commands. */
-export const DEVICE_COMMANDS: readonly Command[] = [devices, act, frame];
+export const DEVICE_COMMANDS: readonly Command[] = [devices, act, frame, forget];

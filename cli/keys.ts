@@ -1,4 +1,7 @@
-/** Key commands over REST (`/api/keys`): `keys list`, `keys create --scope S --name N`, `keys revoke ID_OR_NAME`. */
+/**
+ * Key commands over REST (`/api/keys`): `keys list`, `keys create --scope S --name N [--device D]`,
+ * `keys revoke ID_OR_NAME`.
+ */
 import { ApiError } from "./api.ts";
 import { type Command, EXIT, JSON_FLAG } from "./command.ts";
 import { UsageError } from "./config.ts";
@@ -11,6 +14,10 @@ interface KeyRow {
   name: string;
   createdAt: number;
   revokedAt: number | null;
+  /** The device name a device key is bound to (null: a fleet key, or another scope). */
+  device?: string | null;
+  /** The enrollment key that minted it. */
+  enrolledBy?: string | null;
 }
 
 const list: Command = {
@@ -32,8 +39,9 @@ const list: Command = {
       k.name,
       new Date(k.createdAt).toISOString(),
       k.revokedAt === null ? "-" : new Date(k.revokedAt).toISOString(),
+      !k.device ? "-" : k.enrolledBy ? `${k.device} (enrolled)` : k.device,
     ]);
-    for (const line of table(["ID", "SCOPE", "NAME", "CREATED", "REVOKED"], rows)) io.out(line);
+    for (const line of table(["ID", "SCOPE", "NAME", "CREATED", "REVOKED", "DEVICE"], rows)) io.out(line);
     return EXIT.ok;
   },
 };
@@ -41,9 +49,21 @@ const list: Command = {
 const create: Command = {
   words: ["keys", "create"],
   args: "",
-  summary: "create a device key or operator token; the secret is printed once, alone on the last line",
+  summary:
+    "create a device key, enrollment key or operator token; the secret is printed once, alone on the last line",
   flags: [
-    { name: "scope", type: "string", value: "device|operator", description: "What the key is for; required" },
+    {
+      name: "scope",
+      type: "string",
+      value: "device|operator|enroll",
+      description: "What the key is for (enroll: mints each new device a key of its own); required",
+    },
+    {
+      name: "device",
+      type: "string",
+      value: "DEVICE_NAME",
+      description: "Bind a device key to this one device name (the client's --name)",
+    },
     {
       name: "name",
       type: "string",
@@ -55,19 +75,22 @@ const create: Command = {
   minArgs: 0,
   maxArgs: 0,
   async run({ api, io, values }) {
-    if (values.scope !== "device" && values.scope !== "operator") {
-      throw new UsageError("--scope must be device or operator");
+    if (values.scope !== "device" && values.scope !== "operator" && values.scope !== "enroll") {
+      throw new UsageError("--scope must be device, operator or enroll");
     }
     if (typeof values.name !== "string") throw new UsageError("--name is required");
+    const device = typeof values.device === "string" ? values.device : undefined;
     const created = await api.json<KeyRow & { secret: string }>("POST", "/api/keys", {
       scope: values.scope,
       name: values.name,
+      ...(device === undefined ? {} : { device }),
     });
     if (values.json) {
       io.out(JSON.stringify(created, null, 2));
       return EXIT.ok;
     }
-    io.out(`Created ${created.scope} key ${created.id} (${created.name}).`);
+    const bound = created.device ? `, bound to device ${created.device}` : "";
+    io.out(`Created ${created.scope} key ${created.id} (${created.name}${bound}).`);
     io.out("The secret is shown only now; store it safely:");
     io.out(created.secret);
     return EXIT.ok;

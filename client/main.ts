@@ -1,14 +1,17 @@
 /**
  * The device client: `deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]
- * [--files-dir DIR] [--log text|json] [--max-tasks N] [--allow-run] [--webrtc]`. Joins the network, reports its
- * capabilities, executes actions through the Node helper (or joins headless without a display), sends frames
- * on a WebRTC data channel with `--webrtc` (STREAM_FRAME otherwise), and exits cleanly on SIGINT/SIGTERM.
+ * [--files-dir DIR] [--data-dir DIR] [--log text|json] [--max-tasks N] [--allow-run] [--webrtc]`. Joins the
+ * network, reports its capabilities, executes actions through the Node helper (or joins headless without a
+ * display), sends frames on a WebRTC data channel with `--webrtc` (STREAM_FRAME otherwise), and exits cleanly
+ * on SIGINT/SIGTERM. With an enrollment key it stores the key the server mints for it in the data dir and
+ * joins with that key from then on.
  */
 import { systemClock } from "../shared/clock.ts";
 import { connectWebSocket } from "../shared/transport/websocket.ts";
 import { ArtifactClient } from "./artifacts.ts";
 import { DeviceConnection } from "./connection.ts";
 import { createBody } from "./body.ts";
+import { CredentialStore } from "./credentials.ts";
 import { wantsHelp } from "../shared/flags.ts";
 import { clientHelp, parseClientOptions } from "./options.ts";
 import { ClientMedia } from "./media.ts";
@@ -32,6 +35,23 @@ async function main(): Promise<number> {
   const options = parsed.options;
   const reporter = createReporter(options.log, Deno.stderr.isTerminal());
   await Deno.mkdir(options.filesDir, { recursive: true });
+  reporter.event(`Files dir: ${options.filesDir} (launched apps and run steps start here)`, {
+    filesDir: options.filesDir,
+  });
+  const credentials = new CredentialStore(options.dataDir);
+  const credentialFile = credentials.pathFor(options.connect, options.name);
+  let stored;
+  try {
+    stored = await credentials.load(options.connect, options.name, options.key);
+  } catch (error) {
+    reporter.error((error as Error).message);
+    return 2;
+  }
+  if (stored !== null) {
+    reporter.event(`Joining with this device's own key (${stored.keyId}) from ${credentialFile}`, {
+      keyId: stored.keyId,
+    });
+  }
   const body = await createBody({
     name: options.name,
     tags: options.tags,
@@ -46,7 +66,7 @@ async function main(): Promise<number> {
   let runtime: DeviceRuntime | null = null;
   const connection = new DeviceConnection({
     url: options.connect,
-    key: options.key,
+    key: stored?.secret ?? options.key,
     clientVersion: CLIENT_VERSION,
     clock: systemClock,
     connect: (url) => connectWebSocket(url),
@@ -64,6 +84,17 @@ async function main(): Promise<number> {
     onNewSession: () => {
       runtime?.reset();
       media?.reset();
+    },
+    onCredential: (credential) => {
+      credentials.save(options.connect, options.name, options.key, credential, new Date()).then(
+        (path) => reporter.event(`Enrolled: this device's own key ${credential.keyId} is stored in ${path}`),
+        (error) =>
+          reporter.error(
+            `Cannot store this device's key ${credential.keyId} in ${credentialFile}: ${
+              (error as Error).message
+            }; the next start will be refused (device-already-enrolled) until that key is revoked`,
+          ),
+      );
     },
   });
   // The server offers only to a device whose capabilities say webrtc (a screen to capture and --webrtc).
@@ -94,7 +125,13 @@ async function main(): Promise<number> {
     reporter.event(`Stopped: ${reason.message}`);
     return 0;
   }
-  reporter.error(reason.message);
+  const fromStore = stored !== null && reason.kind === "fatal" &&
+    (reason.code === "unauthorized" || reason.code === "key-revoked");
+  reporter.error(
+    fromStore
+      ? `${reason.message}: the key stored in ${credentialFile} was refused; delete that file to enroll again`
+      : reason.message,
+  );
   return reason.kind === "fatal" ? 3 : 4;
 }
 

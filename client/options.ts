@@ -16,6 +16,8 @@ const OptionsSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "--name uses letters, digits, '.', '_' or '-'"),
   tags: z.array(z.string().min(1).max(64)).max(64),
   filesDir: z.string().min(1),
+  /** Where the client keeps what it must remember (the key an enrollment minted for it). */
+  dataDir: z.string().min(1),
   log: z.enum(["text", "json"]),
   maxTasks: z.coerce.number().int().min(1).max(MAX_TASKS_PER_DEVICE),
   /** Run programs the server asks for (`run` steps). Off unless `--allow-run` (or ALIEN3_ALLOW_RUN=1). */
@@ -29,7 +31,8 @@ export type ClientOptions = Readonly<z.infer<typeof OptionsSchema>>;
 
 /** The usage text. */
 export const USAGE = `Usage: deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]
-                        [--files-dir DIR] [--log text|json] [--max-tasks N] [--allow-run] [--webrtc]`;
+                        [--files-dir DIR] [--data-dir DIR] [--log text|json] [--max-tasks N] [--allow-run]
+                        [--webrtc]`;
 
 /** Where the defaults that depend on the machine come from. */
 export interface ClientDefaults {
@@ -57,7 +60,7 @@ export function clientFlags(env: (name: string) => string | undefined, defaults:
       type: "string",
       value: "KEY",
       env: "ALIEN3_KEY",
-      description: "Device key (a3d_…); required",
+      description: "Device key (a3d_…) or enrollment key (a3e_…); required",
     },
     {
       name: "name",
@@ -81,7 +84,16 @@ export function clientFlags(env: (name: string) => string | undefined, defaults:
       value: "DIR",
       env: "ALIEN3_FILES_DIR",
       default: defaultFilesDir(env, defaults.os),
-      description: "Where artifacts land and `run` steps run",
+      description:
+        "Where artifacts land and launched apps and `run` steps start; default: files in --data-dir",
+    },
+    {
+      name: "data-dir",
+      type: "string",
+      value: "DIR",
+      env: "ALIEN3_CLIENT_DATA_DIR",
+      default: defaultDataDir(env, defaults.os),
+      description: "Where the client keeps the key an enrollment key minted for it",
     },
     {
       name: "log",
@@ -120,23 +132,34 @@ export function clientHelp(env: (name: string) => string | undefined, defaults: 
   return formatHelp({
     usage: [
       "deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]",
-      "  [--files-dir DIR] [--log text|json] [--max-tasks N] [--allow-run] [--webrtc]",
+      "  [--files-dir DIR] [--data-dir DIR] [--log text|json] [--max-tasks N] [--allow-run] [--webrtc]",
     ],
     summary: "A device: joins the server, reports its capabilities and executes actions and DAG nodes. " +
       "Flags win over environment variables.",
     flags: [{ title: "Flags", flags: [...clientFlags(env, defaults), HELP_FLAG] }],
     notes: [
       "Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad flags, 3 refused by the server (key, version), 4 the server was never reached.",
+      "With an enrollment key the client stores the key the server mints for it in --data-dir and joins with " +
+      "it from then on; refused because another client is connected as the same device, it keeps retrying.",
     ],
   });
 }
 
-/** The default files directory: a folder under the user's data directory. */
-export function defaultFilesDir(env: (name: string) => string | undefined, os: string): string {
+/** The default data directory: `alien3` under the user's data directory. */
+export function defaultDataDir(env: (name: string) => string | undefined, os: string): string {
   const home = env("HOME") ?? env("USERPROFILE") ?? ".";
-  if (os === "windows") return `${env("LOCALAPPDATA") ?? `${home}\\AppData\\Local`}\\alien3\\files`;
-  if (os === "darwin") return `${home}/Library/Application Support/alien3/files`;
-  return `${env("XDG_DATA_HOME") ?? `${home}/.local/share`}/alien3/files`;
+  if (os === "windows") return `${env("LOCALAPPDATA") ?? `${home}\\AppData\\Local`}\\alien3`;
+  if (os === "darwin") return `${home}/Library/Application Support/alien3`;
+  return `${env("XDG_DATA_HOME") ?? `${home}/.local/share`}/alien3`;
+}
+
+/** The default files directory: `files` in the data directory (`~/.local/share/alien3/files` on Linux). */
+export function defaultFilesDir(
+  env: (name: string) => string | undefined,
+  os: string,
+  dataDir?: string,
+): string {
+  return `${dataDir ?? defaultDataDir(env, os)}${os === "windows" ? "\\" : "/"}files`;
 }
 
 /** Parses `args`; the error message names the flag at fault. */
@@ -152,6 +175,7 @@ export function parseClientOptions(
   } catch (error) {
     return { ok: false, message: `${(error as Error).message}\n${USAGE}` };
   }
+  const dataDir = (values["data-dir"] as string | undefined) ?? env("ALIEN3_CLIENT_DATA_DIR");
   const parsed = OptionsSchema.safeParse({
     connect: values.connect ?? env("ALIEN3_CONNECT") ?? "",
     key: values.key ?? env("ALIEN3_KEY") ?? "",
@@ -159,7 +183,8 @@ export function parseClientOptions(
     tags: String(values.tags ?? env("ALIEN3_TAGS") ?? "").split(",").map((t) => t.trim()).filter((t) =>
       t !== ""
     ),
-    filesDir: values["files-dir"] ?? env("ALIEN3_FILES_DIR") ?? defaultFilesDir(env, defaults.os),
+    filesDir: values["files-dir"] ?? env("ALIEN3_FILES_DIR") ?? defaultFilesDir(env, defaults.os, dataDir),
+    dataDir: dataDir ?? defaultDataDir(env, defaults.os),
     log: values.log ?? "text",
     maxTasks: values["max-tasks"] ?? env("ALIEN3_MAX_TASKS") ?? DEFAULT_MAX_TASKS,
     allowRun: values["allow-run"] === true || ["1", "true", "yes"].includes(env("ALIEN3_ALLOW_RUN") ?? ""),
@@ -167,7 +192,11 @@ export function parseClientOptions(
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const flags: Record<string, string> = { filesDir: "--files-dir", maxTasks: "--max-tasks" };
+    const flags: Record<string, string> = {
+      filesDir: "--files-dir",
+      dataDir: "--data-dir",
+      maxTasks: "--max-tasks",
+    };
     const flag = flags[String(issue.path[0])] ?? `--${String(issue.path[0])}`;
     return { ok: false, message: `Invalid ${flag}: ${issue.message}\n${USAGE}` };
   }

@@ -15,6 +15,15 @@ export const RUNTIME_MAX_MESSAGE_BYTES = 64 * 1024 * 1024 - 1;
 
 const Int = (min: number) => z.coerce.number().int().min(min);
 
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A duration such as `90s`, `30m`, `12h` or `7d` (or `0`), in milliseconds. */
+const Duration = z.string().regex(/^(0|\d+(ms|s|m|h|d))$/, "takes a duration such as 30m, 12h or 7d, or 0")
+  .transform((text) => {
+    const [, amount, unit] = /^(\d+)([a-z]*)$/.exec(text)!;
+    return Number(amount) * (unit === "" ? 0 : DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS]);
+  });
+
 const ConfigSchema = z.object({
   port: Int(0).max(65535).default(8080),
   host: z.string().min(1).default("0.0.0.0"),
@@ -46,6 +55,8 @@ const ConfigSchema = z.object({
   /** An agent node's defaults when it sets none: actions, and tokens over the attempt. */
   agentMaxSteps: Int(1).default(30),
   agentMaxTokens: Int(1000).default(200_000),
+  /** Offline devices unseen this long are forgotten (`--device-retention 7d`); 0 keeps them for ever. */
+  deviceRetentionMs: Duration.default(7 * DURATION_UNITS_MS.d),
 });
 
 /** The server's configuration. */
@@ -97,11 +108,26 @@ const SETTINGS: readonly Setting[] = [
     "N",
     "An agent node's token budget when it sets no maxTokens",
   ),
+  setting(
+    "device-retention",
+    "deviceRetentionMs",
+    "DURATION",
+    "Offline devices unseen this long are forgotten (90s, 30m, 12h, 7d); 0 keeps them for ever",
+  ),
 ];
+
+/** A duration in the largest unit that divides it: `7d`, `90s`, `0`. */
+function shownDuration(ms: number): string {
+  if (ms === 0) return "0";
+  const units = Object.entries(DURATION_UNITS_MS).reverse();
+  const [unit, size] = units.find(([, size]) => ms % size === 0)!;
+  return `${ms / size}${unit}`;
+}
 
 /** A default as help shows it: byte sizes also in KiB or MiB. */
 function shownDefault(key: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
+  if (key === "deviceRetentionMs" && typeof value === "number") return shownDuration(value);
   if (typeof value === "number" && key.endsWith("Bytes")) {
     const mib = value / (1024 * 1024);
     return Number.isInteger(mib) ? `${value} (${mib} MiB)` : String(value);

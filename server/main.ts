@@ -8,6 +8,9 @@ import { wantsHelp } from "../shared/flags.ts";
 import { ConfigError, parseConfig, serverHelp } from "./config.ts";
 import { type RunningServer, startServer } from "./server.ts";
 import { databasePath } from "./store/db.ts";
+
+/** The device client's default files dir on Linux, as the join command shows it. */
+const DEFAULT_CLIENT_FILES_DIR = "~/.local/share/alien3/files";
 import { StorageError, StoreOpenError, toStorageError } from "./store/errors.ts";
 
 /** The one line for a start-up failure an operator can act on, or null for a bug (rethrown). */
@@ -64,9 +67,17 @@ async function main(): Promise<number> {
     console.log("They are shown only now. Keep them safe; manage keys with `deno task keys`.");
     console.log(`  operator token: ${operator}`);
     console.log(`  device key:     ${device}`);
-    console.log("Join a device:");
     console.log(
-      `  deno task client --connect ${scheme}://${shownHost}:${server.port} --key ${device} --name my-device`,
+      "Join a device (one key joins any number of names: a fleet key; see README, Device identity):",
+    );
+    console.log(
+      `  deno task client --connect ${scheme}://${shownHost}:${server.port} --key ${device} --name my-device ` +
+        `--files-dir ${DEFAULT_CLIENT_FILES_DIR}`,
+    );
+    console.log(
+      `  (--files-dir is where files arrive and leave and where launched apps and run steps start; ` +
+        `${DEFAULT_CLIENT_FILES_DIR} is the default on Linux, ~/Library/Application Support/alien3/files ` +
+        `on macOS, %LOCALAPPDATA%\\alien3\\files on Windows)`,
     );
     const http = `${config.tlsCert ? "https" : "http"}://${shownHost}:${server.port}`;
     console.log("List devices:");

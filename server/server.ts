@@ -15,6 +15,8 @@ import type { ServerConfig } from "./config.ts";
 import { ActionDispatcher } from "./gateway/action_dispatcher.ts";
 import { KNOWN_DEVICES_MIGRATIONS, KnownDevices } from "./store/known_devices.ts";
 import { DeviceGateway } from "./gateway/gateway.ts";
+import { DeviceRetention } from "./gateway/retention.ts";
+import type { DeviceView } from "./gateway/types.ts";
 import { createApp, DEVICE_PATH } from "./http/app.ts";
 import { DEVICE_PAGE_URL, deviceBundle } from "./http/web_bundle.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -221,6 +223,24 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await stopEarly();
     throw error;
   }
+  // Forgetting: the stored row first (a refused write changes nothing), then the gateway, whose event
+  // tells the scheduler. Only an offline device is forgotten; all of it happens in one turn.
+  const forgetDevice = (device: DeviceView, reason: string): DeviceView | null => {
+    if (gateway.device(device.id)?.state !== "offline") return null;
+    devices.forget(device.id);
+    return gateway.forget(device.id, reason);
+  };
+  const retention = new DeviceRetention({
+    clock,
+    retentionMs: config.deviceRetentionMs,
+    devices: () => gateway.devices(),
+    forget: (device) => void forgetDevice(device, "retention"),
+    onError: (device, error) =>
+      log.warn("Cannot forget a device past its retention; trying again later", {
+        deviceId: device.id,
+        error: String(error),
+      }),
+  });
   // Found out once and said once, after the store opened (a store that cannot open stops the server with
   // one line); nothing but steps that read the screen needs it.
   const screenText = await ocr.available();
@@ -256,7 +276,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       script: () => deviceBundle(`${config.dataDir}/web`),
     },
     api: {
-      "/devices": deviceRoutes({ gateway, dispatcher, orion, media, steps: brain.steps }),
+      "/devices": deviceRoutes({
+        gateway,
+        dispatcher,
+        orion,
+        media,
+        steps: brain.steps,
+        forget: (device) => forgetDevice(device, "operator"),
+      }),
       "/keys": keyRoutes(keys),
       "/dags": dagRoutes({ orion, store, steps, approvals: brain.approvals }),
       "/approvals": approvalListRoutes(brain.approvals),
@@ -290,6 +317,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     frames,
     ocr,
     async close() {
+      retention.close();
       health.close();
       orion.close();
       await transfers.close();

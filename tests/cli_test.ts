@@ -231,7 +231,7 @@ Deno.test("operator CLI: every command against a real server and a real device c
       const secret = created.stdout.trimEnd().split("\n").at(-1)!;
       assert.match(secret, /^a3d_/);
       const listed = await runA3(["keys", "list"], env);
-      assert.match(listed.stdout, /^key_\S+\s+device\s+lab-pcs\s+\S+\s+-$/m);
+      assert.match(listed.stdout, /^key_\S+\s+device\s+lab-pcs\s+\S+\s+-\s+-$/m);
       assert.ok(!listed.stdout.includes(secret));
       const revoked = await runA3(["keys", "revoke", "lab-pcs"], env);
       assert.equal(revoked.code, 0, revoked.stderr);

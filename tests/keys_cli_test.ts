@@ -60,7 +60,7 @@ Deno.test("keys CLI refuses a bad scope and an unknown key with a clear error", 
   try {
     const badScope = await keys("create", "--scope", "root", "--name", "x", "--data-dir", dir);
     assert.equal(badScope.code, 2);
-    assert.match(badScope.stderr, /--scope must be device or operator/);
+    assert.match(badScope.stderr, /--scope must be device, operator or enroll/);
     const created = await keys("create", "--scope", "device", "--name", "somebody", "--data-dir", dir);
     assert.equal(created.code, 0, created.stderr);
     const unknown = await keys("revoke", "nobody", "--data-dir", dir);

@@ -1,6 +1,6 @@
 /**
- * Device routes: list and inspect devices (with their media path and rates), drive one with action
- * objects, fetch a fresh frame, open a live-view viewer peer.
+ * Device routes: list and inspect devices (with their media path and rates), forget an offline one, drive
+ * one with action objects, fetch a fresh frame, open a live-view viewer peer.
  */
 import { Hono } from "hono";
 import { z } from "zod";
@@ -77,6 +77,8 @@ export function deviceRoutes(
     media?: Pick<MediaService, "view" | "openViewer" | "closeViewer">;
     /** Runs `waitFor` and `clickText` asked for by an operator (the Brain's step executor). */
     steps?: Pick<StepExecutor, "execute">;
+    /** Forgets an offline device; null when it is not offline. */
+    forget: (device: DeviceView) => DeviceView | null;
   },
 ) {
   const routes = new Hono<{ Variables: AuthVariables }>();
@@ -92,6 +94,17 @@ export function deviceRoutes(
     publicDevice(device, deps.orion.isBusy(device.id), deps.media?.view(device));
   routes.get("/", (c) => c.json({ devices: deps.gateway.devices().map(view) }));
   routes.get("/:id", (c) => c.json(view(find(c.req.param("id")))));
+  routes.delete("/:id", (c) => {
+    const device = find(c.req.param("id"));
+    const forgotten = device.state === "offline" ? deps.forget(device) : null;
+    if (forgotten === null) {
+      throw new HttpError(
+        "device-online",
+        `Cannot forget device: it is connected: ${device.name} is ${device.state}; stop its client or revoke its key first`,
+      );
+    }
+    return c.json(publicDevice(forgotten, false));
+  });
 
   routes.post("/:id/actions", async (c) => {
     const device = find(c.req.param("id"));
