@@ -16,6 +16,7 @@ import {
   type MessageType,
   type PayloadInputOf,
   PROTOCOL_VERSION,
+  protocolError,
   ReliableChannel,
   Silence,
 } from "../shared/protocol/mod.ts";
@@ -172,6 +173,13 @@ export class DeviceConnection {
     switch (message.type) {
       case "ACK": {
         const ack = message.payload;
+        if (ack.protocolVersion !== PROTOCOL_VERSION) {
+          const detail = `server agreed on ${ack.protocolVersion}, this client speaks ${PROTOCOL_VERSION}; ` +
+            `update the ${ack.protocolVersion > PROTOCOL_VERSION ? "client" : "server"}`;
+          const { code, message: text } = protocolError("version-unsupported", detail);
+          void this.#finish({ kind: "fatal", code, message: text });
+          return;
+        }
         this.#heartbeatTimeoutMs = ack.heartbeatTimeoutMs;
         this.#channel.setRate(ack.limits.maxMessagesPerSecond);
         if (ack.resumed) this.#channel.replayAfter(ack.lastSeq);

@@ -5,6 +5,7 @@ import {
   type Message,
   type MessageType,
   type PayloadInputOf,
+  PROTOCOL_VERSION,
 } from "../shared/protocol/mod.ts";
 import { type FakeClock, fakeClock } from "../shared/testing/fake_clock.ts";
 import { memoryPair, type MemoryTransport } from "../shared/transport/memory.ts";
@@ -98,7 +99,7 @@ type Send = <T extends MessageType>(type: T, payload: PayloadInputOf<T>) => void
 function ack(resumed = false, lastSeq = 0): PayloadInputOf<"ACK"> {
   return {
     sessionId: "s1",
-    protocolVersion: 1,
+    protocolVersion: PROTOCOL_VERSION,
     heartbeatIntervalMs: 10_000,
     heartbeatTimeoutMs: 30_000,
     limits: { maxFrameBytes: 65536, maxJsonBytes: 16384, maxMessagesPerSecond: 1000 },
@@ -339,4 +340,50 @@ Deno.test("DeviceConnection refused as a second client keeps trying past the unr
     await connection.stopped;
     await h.close();
   }
+});
+
+Deno.test("DeviceConnection stops for good with version-unsupported when the server refuses its version or agrees on another", async (t) => {
+  await t.step("a refusal (an older server) stops the client without retrying", async () => {
+    const clock = fakeClock();
+    const versions: number[] = [];
+    const server = fakeServer(clock, (message, send) => {
+      if (message.type !== "CONNECT") return;
+      versions.push(message.payload.protocolVersion);
+      send("ERROR", {
+        code: "version-unsupported",
+        message: `Cannot connect: protocol version not supported: client speaks ${PROTOCOL_VERSION}, ` +
+          `server supports 1..1; update the server`,
+      });
+    });
+    const connection = connectionTo(clock, server.connect);
+    const reason = await connection.stopped;
+    assert.equal(reason.kind, "fatal");
+    assert.equal(reason.code, "version-unsupported");
+    assert.match(reason.message, /update the server$/);
+    assert.deepEqual(versions, [PROTOCOL_VERSION], "one attempt, with the version this client speaks");
+  });
+  await t.step(
+    "an ACK agreeing on a version this client does not speak stops it before it registers",
+    async () => {
+      const clock = fakeClock();
+      const seen: string[] = [];
+      const server = fakeServer(clock, (message, send) => {
+        seen.push(message.type);
+        if (message.type === "CONNECT") send("ACK", { ...ack(), protocolVersion: PROTOCOL_VERSION - 1 });
+      });
+      const connection = connectionTo(clock, server.connect);
+      const reason = await connection.stopped;
+      assert.equal(reason.code, "version-unsupported");
+      assert.match(
+        reason.message,
+        new RegExp(
+          `server agreed on ${
+            PROTOCOL_VERSION - 1
+          }, this client speaks ${PROTOCOL_VERSION}; update the server$`,
+        ),
+      );
+      await clock.tickAsync(100);
+      assert.ok(!seen.includes("REGISTER_CAPABILITIES"), `the client sent ${seen}`);
+    },
+  );
 });

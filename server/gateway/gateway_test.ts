@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { CloseCodes, encodeMessage, PROTOCOL_VERSION } from "../../shared/protocol/mod.ts";
+import {
+  CloseCodes,
+  encodeMessage,
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+} from "../../shared/protocol/mod.ts";
 import { startGateway, tickUntil, until } from "../../tests/helpers/gateway_harness.ts";
 import { testCapabilities } from "../../tests/helpers/raw_device.ts";
 
@@ -91,7 +96,15 @@ Deno.test("gateway refuses wrong, revoked and operator-scoped keys and unsupport
         device.send("CONNECT", { protocolVersion: version, token: h.deviceKey.secret, clientVersion: "t" });
         const error = await device.next("ERROR");
         assert.equal(error.payload.code, "version-unsupported");
-        assert.match(error.payload.message, /supports 1\.\.1/);
+        const range = `supports ${MIN_PROTOCOL_VERSION}\\.\\.${PROTOCOL_VERSION}`;
+        assert.match(
+          error.payload.message,
+          new RegExp(`client speaks ${version}, server ${range}; update the `),
+        );
+        assert.match(
+          error.payload.message,
+          version > PROTOCOL_VERSION ? /update the server$/ : /update the client$/,
+        );
         assert.equal(await device.waitClosed(), CloseCodes.versionUnsupported);
       }
     });
@@ -262,7 +275,7 @@ Deno.test("hostile input gets coded errors, repeat offenders are cut off, other 
     await t.step("garbage bytes", () => expectError(new Uint8Array([1, 2, 3]), "bad-header"));
     await t.step("a length field that lies", async () => {
       const frame = encodeMessage("PONG", { id: 1 }, 0);
-      new DataView(frame.buffer).setUint32(1, 9999);
+      new DataView(frame.buffer, frame.byteOffset).setUint32(1, 9999);
       await expectError(frame, "length-mismatch");
     });
     await t.step("an unknown type", async () => {
@@ -272,7 +285,7 @@ Deno.test("hostile input gets coded errors, repeat offenders are cut off, other 
     });
     await t.step(
       "a schema failure",
-      () => expectError(encodeMessage("PONG", { id: -5 } as never, 0), "schema-violation"),
+      () => expectError(encodeMessage("BYE", { reason: 5 } as never, 0), "schema-violation"),
     );
     await t.step("a text frame", () => expectError("hello", "text-frame"));
     await t.step("an over-size frame", () => expectError(new Uint8Array(8192), "frame-too-large"));

@@ -99,8 +99,9 @@ export class SessionManager {
   /** CONNECT: checks the version and the key, then opens a session or resumes one. */
   handleConnect(connection: Connection, hello: PayloadOf<"CONNECT">): void {
     if (hello.protocolVersion < MIN_PROTOCOL_VERSION || hello.protocolVersion > PROTOCOL_VERSION) {
-      const detail =
-        `client speaks ${hello.protocolVersion}, server supports ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}`;
+      const upgrade = hello.protocolVersion > PROTOCOL_VERSION ? "server" : "client";
+      const detail = `client speaks ${hello.protocolVersion}, server supports ` +
+        `${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}; update the ${upgrade}`;
       return connection.fail(protocolError("version-unsupported", detail), CloseCodes.versionUnsupported);
     }
     const key = this.#options.keys.verify(hello.token);
