@@ -153,6 +153,33 @@ Deno.test("heartbeats measure RTT, feed device-updated, and a silent device goes
   }
 });
 
+Deno.test("ping() resolves with the RTT when the PONG comes, and with null once its timeout passes without one", async () => {
+  const h = startGateway({ heartbeatIntervalMs: 60_000, heartbeatTimeoutMs: 120_000, tickMs: 20 });
+  const device = h.device();
+  try {
+    const id = (await device.handshake(h.deviceKey.secret, "probed")).ready.payload.deviceId;
+    assert.equal(typeof await h.gateway.ping(id, 1000), "number", "answered at once");
+    device.received.length = 0;
+    device.autoPong = false;
+    let answer: number | null | undefined = undefined;
+    void h.gateway.ping(id, 100).then((rtt) => answer = rtt);
+    const probe = await device.next("PING");
+    await h.clock.tickAsync(60);
+    assert.equal(answer, undefined, "still waiting before its timeout");
+    await h.clock.tickAsync(80);
+    assert.equal(answer, null, "given up after its timeout");
+    device.send("PONG", { id: probe.payload.id });
+    device.autoPong = true;
+    assert.equal(
+      typeof await h.gateway.ping(id, 1000),
+      "number",
+      "the late PONG was ignored; the next probe works",
+    );
+  } finally {
+    await h.close();
+  }
+});
+
 Deno.test("a device that never finishes its handshake is closed after the handshake timeout", async () => {
   const h = startGateway({ handshakeTimeoutMs: 100 });
   const device = h.device();

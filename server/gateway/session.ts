@@ -39,8 +39,8 @@ export class Session {
   deviceId: string | null = null;
   /** When the socket dropped; null while connected. */
   detachedAtMs: number | null = null;
-  /** On-demand PINGs (`ping`) awaiting their PONG, by id. */
-  readonly probes = new Map<number, (pongAtMs: number | null) => void>();
+  /** On-demand PINGs (`ping`) awaiting their PONG, by id; made at the first one (idle sessions have none). */
+  probes: Map<number, Probe> | null = null;
   nextProbeId = 1_000_000_000;
   /** The key the session runs under: the one presented, or the one minted for an enrolling device. */
   keyId: string;
@@ -57,6 +57,15 @@ export class Session {
   resumableWith(keyId: string): boolean {
     return this.deviceId !== null && (this.keyId === keyId || this.enrollment?.enrollKeyId === keyId);
   }
+}
+
+/** An on-demand PING awaiting its PONG. */
+interface Probe {
+  /** High-resolution time it was sent. */
+  sentAt: number;
+  /** Clock time after which it is given up (checked on the gateway's tick: no timer per PING). */
+  deadlineMs: number;
+  settle(rttMs: number | null): void;
 }
 
 /** Session settings. */
@@ -219,10 +228,10 @@ export class SessionManager {
     this.#options.registry.heard(deviceId);
     switch (message.type) {
       case "PONG": {
-        const probe = session.probes.get(message.payload.id);
+        const probe = session.probes?.get(message.payload.id);
         if (probe !== undefined) {
-          session.probes.delete(message.payload.id);
-          probe(this.#preciseNow());
+          session.probes!.delete(message.payload.id);
+          probe.settle(this.#preciseNow() - probe.sentAt);
           return null;
         }
         const rttMs = session.heartbeat.pong(message.payload.id, this.#options.timers.now());
@@ -260,6 +269,7 @@ export class SessionManager {
         if (nowMs - session.detachedAtMs > resumeGraceMs) this.end(session, "connection-lost");
         continue;
       }
+      if (session.probes !== null) expireProbes(session.probes, nowMs);
       const connection = session.connection;
       if (connection === null || connection.phase !== "ready") continue;
       const silentMs = nowMs - connection.lastHeardAtMs;
@@ -275,7 +285,7 @@ export class SessionManager {
 
   /**
    * Sends a PING now and resolves with the round-trip time in ms (high resolution), or null when the
-   * device is not connected or no PONG comes within `timeoutMs`.
+   * device is not connected or no PONG comes within `timeoutMs` (give or take a tick of the gateway's).
    */
   ping(deviceId: string, timeoutMs: number): Promise<number | null> {
     const session = this.ofDevice(deviceId);
@@ -284,17 +294,11 @@ export class SessionManager {
       return Promise.resolve(null);
     }
     const id = session.nextProbeId++;
-    const timers = this.#options.timers;
-    return new Promise((resolve) => {
-      const startedAt = this.#preciseNow();
-      const timer = timers.setTimeout(() => settle(null), timeoutMs);
-      const settle = (pongAt: number | null) => {
-        timers.clearTimeout(timer);
-        session.probes.delete(id);
-        resolve(pongAt === null ? null : pongAt - startedAt);
-      };
-      session.probes.set(id, settle);
-      connection.send("PING", { id, sentAtMs: timers.now() });
+    const nowMs = this.#options.timers.now();
+    const probes = session.probes ??= new Map();
+    return new Promise((settle) => {
+      probes.set(id, { sentAt: this.#preciseNow(), deadlineMs: nowMs + timeoutMs, settle });
+      connection.send("PING", { id, sentAtMs: nowMs });
     });
   }
 
@@ -312,7 +316,7 @@ export class SessionManager {
     if (this.#sessions.get(session.id) !== session) return;
     this.#sessions.delete(session.id);
     session.channel.close();
-    for (const probe of [...session.probes.values()]) probe(null);
+    settleProbes(session);
     const connection = session.connection;
     session.connection = null;
     if (connection !== null && closeCode !== undefined) connection.close(closeCode, reason);
@@ -325,7 +329,7 @@ export class SessionManager {
   dispose(): void {
     for (const session of this.#sessions.values()) {
       session.channel.close();
-      for (const probe of [...session.probes.values()]) probe(null);
+      settleProbes(session);
     }
     this.#sessions.clear();
   }
@@ -372,4 +376,21 @@ export class SessionManager {
     if (resumed && session.deviceId !== null) ack.deviceId = session.deviceId;
     return ack;
   }
+}
+
+/** Gives up the probes past their deadline. */
+function expireProbes(probes: Map<number, Probe>, nowMs: number): void {
+  for (const [id, probe] of probes) {
+    if (nowMs < probe.deadlineMs) continue;
+    probes.delete(id);
+    probe.settle(null);
+  }
+}
+
+/** Gives up every probe of a session that ends. */
+function settleProbes(session: Session): void {
+  const probes = session.probes;
+  if (probes === null) return;
+  session.probes = null;
+  for (const probe of probes.values()) probe.settle(null);
 }

@@ -11,8 +11,13 @@ const encoder = new TextEncoder();
 const looseDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const fatalDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-/** Below this many bytes a JS loop decodes ASCII faster than `TextDecoder`. */
-const SHORT_DECODE_BYTES = 24;
+/** Up to this many bytes, ASCII is decoded in JS (faster than a `TextDecoder` call). */
+const SHORT_DECODE_BYTES = 32;
+/** One reusable array of char codes per length, for `String.fromCharCode.apply` (fast on plain arrays). */
+const CODES_BY_LENGTH: number[][] = Array.from(
+  { length: SHORT_DECODE_BYTES + 1 },
+  (_, n) => new Array(n).fill(0),
+);
 /** Below this many characters a JS loop encodes ASCII faster than `TextEncoder.encodeInto`. */
 const SHORT_ENCODE_CHARS = 256;
 
@@ -54,7 +59,8 @@ export function utf8Length(text: string): number {
 
 /** Decodes `bytes[start..end)` as UTF-8; null when the bytes are not valid UTF-8. */
 export function readUtf8(bytes: Uint8Array, start: number, end: number): string | null {
-  if (end - start < SHORT_DECODE_BYTES) {
+  const length = end - start;
+  if (length <= 3) {
     let text = "";
     let i = start;
     for (; i < end; i++) {
@@ -63,6 +69,15 @@ export function readUtf8(bytes: Uint8Array, start: number, end: number): string 
       text += String.fromCharCode(byte);
     }
     if (i === end) return text;
+  } else if (length <= SHORT_DECODE_BYTES) {
+    const codes = CODES_BY_LENGTH[length];
+    let any = 0;
+    for (let i = 0; i < length; i++) {
+      const byte = bytes[start + i];
+      any |= byte;
+      codes[i] = byte;
+    }
+    if (any <= 0x7f) return String.fromCharCode.apply(null, codes);
   }
   const view = start === 0 && end === bytes.byteLength ? bytes : bytes.subarray(start, end);
   const text = looseDecoder.decode(view);
