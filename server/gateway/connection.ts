@@ -48,7 +48,9 @@ export class Connection {
   keyId: string | null = null;
   sessionId: string | null = null;
   readonly #flow: InboundFlow;
-  readonly #errors: WindowCounter;
+  /** Made at the first protocol error: a well-behaved device never needs it. */
+  #errors: WindowCounter | null = null;
+  readonly #frames: AsyncIterator<Incoming>;
 
   constructor(
     readonly transport: Transport,
@@ -59,8 +61,8 @@ export class Connection {
     this.openedAtMs = now;
     this.lastHeardAtMs = now;
     this.#flow = new InboundFlow(options.limits.maxMessagesPerSecond, now);
-    this.#errors = new WindowCounter(options.errorWindowMs);
-    void this.#read();
+    this.#frames = transport[Symbol.asyncIterator]();
+    this.#pull();
   }
 
   /** Encodes and writes a message now; false once closed. */
@@ -78,6 +80,7 @@ export class Connection {
 
   /** Answers a protocol error that does not close by itself; closes the transport past the limit. */
   recordError(error: ProtocolError): void {
+    this.#errors ??= new WindowCounter(this.options.errorWindowMs);
     const count = this.#errors.record(this.options.clock.now());
     if (count >= this.options.maxErrors) {
       const detail = `${count} errors within ${this.options.errorWindowMs} ms, last: ${error.code}`;
@@ -94,10 +97,19 @@ export class Connection {
     this.#onClosed(code, reason);
   }
 
-  async #read(): Promise<void> {
-    for await (const frame of this.transport) this.#receive(frame);
-    const { code, reason } = await this.transport.closed;
-    this.#onClosed(code, reason);
+  /**
+   * Reads the next frame. A chain of `then`s rather than a `for await` loop: an idle connection then waits
+   * with one pending promise instead of a suspended async function as well.
+   */
+  #pull(): void {
+    this.#frames.next().then((result) => {
+      if (result.done) {
+        this.transport.closed.then(({ code, reason }) => this.#onClosed(code, reason));
+        return;
+      }
+      this.#receive(result.value);
+      this.#pull();
+    });
   }
 
   #receive(frame: Incoming): void {

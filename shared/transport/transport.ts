@@ -28,10 +28,11 @@ export interface Transport extends AsyncIterable<Incoming> {
 }
 
 /**
- * The receiving half every adapter shares: a queue of incoming frames read through `for await`. Frames
- * pushed while nobody waits are kept in order; `end()` lets the reader drain them and then stop.
+ * The receiving half every adapter shares: a queue of incoming frames read through `for await` (by one
+ * reader: the queue is its own iterator). Frames pushed while nobody waits are kept in order; `end()` lets
+ * the reader drain them and then stop.
  */
-export class IncomingQueue implements AsyncIterable<Incoming> {
+export class IncomingQueue implements AsyncIterableIterator<Incoming> {
   #items: Incoming[] = [];
   #head = 0;
   #ended = false;
@@ -56,24 +57,32 @@ export class IncomingQueue implements AsyncIterable<Incoming> {
     waiter?.({ value: undefined, done: true });
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<Incoming> {
-    return {
-      next: () => {
-        if (this.#head < this.#items.length) {
-          const value = this.#items[this.#head++];
-          if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-            this.#items = this.#items.slice(this.#head);
-            this.#head = 0;
-          }
-          return Promise.resolve({ value, done: false });
-        }
-        if (this.#ended) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => (this.#waiter = resolve));
-      },
-      return: () => {
-        this.end();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
+  [Symbol.asyncIterator](): AsyncIterableIterator<Incoming> {
+    return this;
+  }
+
+  /** The next frame: at once when one is queued, else when one is pushed or the queue ends. */
+  next(): Promise<IteratorResult<Incoming>> {
+    if (this.#head < this.#items.length) {
+      const value = this.#items[this.#head];
+      this.#items[this.#head++] = undefined as unknown as Incoming;
+      // Drained: start again at the front, so a queue that ran ahead holds nothing it delivered.
+      if (this.#head === this.#items.length) {
+        this.#items.length = 0;
+        this.#head = 0;
+      } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+        this.#items = this.#items.slice(this.#head);
+        this.#head = 0;
+      }
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.#ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => (this.#waiter = resolve));
+  }
+
+  /** The reader stopped early: the queue ends. */
+  return(): Promise<IteratorResult<Incoming>> {
+    this.end();
+    return Promise.resolve({ value: undefined, done: true });
   }
 }
