@@ -17,7 +17,7 @@ import {
   RELIABLE_TYPES,
   TYPE_BY_CODE,
 } from "../../shared/protocol/mod.ts";
-import type { Incoming, Transport } from "../../shared/transport/transport.ts";
+import type { CloseInfo, Incoming, Transport, TransportSink } from "../../shared/transport/transport.ts";
 import { InboundFlow } from "./inbound_flow.ts";
 import { WindowCounter } from "./rate_limiter.ts";
 
@@ -39,8 +39,8 @@ export interface ConnectionHandler {
   closed(connection: Connection, code: number, reason: string): void;
 }
 
-/** A device transport and its protocol bookkeeping. */
-export class Connection {
+/** A device transport and its protocol bookkeeping; it is its transport's sink in push mode. */
+export class Connection implements TransportSink {
   phase: ConnectionPhase = "awaiting-connect";
   readonly openedAtMs: number;
   lastHeardAtMs: number;
@@ -50,7 +50,6 @@ export class Connection {
   readonly #flow: InboundFlow;
   /** Made at the first protocol error: a well-behaved device never needs it. */
   #errors: WindowCounter | null = null;
-  readonly #frames: AsyncIterator<Incoming>;
 
   constructor(
     readonly transport: Transport,
@@ -61,8 +60,18 @@ export class Connection {
     this.openedAtMs = now;
     this.lastHeardAtMs = now;
     this.#flow = new InboundFlow(options.limits.maxMessagesPerSecond, now);
-    this.#frames = transport[Symbol.asyncIterator]();
-    this.#pull();
+    if (transport.listen !== undefined) transport.listen(this);
+    else this.#pull(transport[Symbol.asyncIterator]());
+  }
+
+  /** The transport's push: a frame arrived. */
+  frame(frame: Incoming): void {
+    this.#receive(frame);
+  }
+
+  /** The transport's push: it closed. */
+  closed(info: CloseInfo): void {
+    this.#onClosed(info.code, info.reason);
   }
 
   /** Encodes and writes a message now; false once closed. */
@@ -97,19 +106,10 @@ export class Connection {
     this.#onClosed(code, reason);
   }
 
-  /**
-   * Reads the next frame. A chain of `then`s rather than a `for await` loop: an idle connection then waits
-   * with one pending promise instead of a suspended async function as well.
-   */
-  #pull(): void {
-    this.#frames.next().then((result) => {
-      if (result.done) {
-        this.transport.closed.then(({ code, reason }) => this.#onClosed(code, reason));
-        return;
-      }
-      this.#receive(result.value);
-      this.#pull();
-    });
+  /** Reads frames from a transport without push mode. */
+  async #pull(frames: AsyncIterator<Incoming>): Promise<void> {
+    for (let next = await frames.next(); !next.done; next = await frames.next()) this.#receive(next.value);
+    this.closed(await this.transport.closed);
   }
 
   #receive(frame: Incoming): void {

@@ -6,7 +6,9 @@ import {
   PROTOCOL_VERSION,
 } from "../../shared/protocol/mod.ts";
 import { startGateway, tickUntil, until } from "../../tests/helpers/gateway_harness.ts";
-import { testCapabilities } from "../../tests/helpers/raw_device.ts";
+import { RawDevice, testCapabilities } from "../../tests/helpers/raw_device.ts";
+import { memoryPair } from "../../shared/transport/memory.ts";
+import type { Transport } from "../../shared/transport/transport.ts";
 
 Deno.test("handshake CONNECT → ACK → REGISTER_CAPABILITIES → READY makes the device ready", async () => {
   const h = startGateway();
@@ -175,6 +177,34 @@ Deno.test("ping() resolves with the RTT when the PONG comes, and with null once 
       "number",
       "the late PONG was ignored; the next probe works",
     );
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("a transport without push mode is read through its iterator: handshake, messages and close", async () => {
+  const h = startGateway();
+  try {
+    const [deviceEnd, serverEnd] = memoryPair();
+    // The same transport with `listen` hidden, as a transport that offers only iteration.
+    const iterOnly: Transport = {
+      send: (bytes) => serverEnd.send(bytes),
+      close: (code, reason) => serverEnd.close(code, reason),
+      get closed() {
+        return serverEnd.closed;
+      },
+      bufferedAmount: 0,
+      get isOpen() {
+        return serverEnd.isOpen;
+      },
+      [Symbol.asyncIterator]: () => serverEnd[Symbol.asyncIterator](),
+    };
+    h.gateway.accept(iterOnly);
+    const device = RawDevice.over(deviceEnd);
+    const id = (await device.handshake(h.deviceKey.secret, "iterated")).ready.payload.deviceId;
+    assert.equal(typeof await h.gateway.ping(id, 1000), "number");
+    device.transport.close(1000, "");
+    await tickUntil(h.clock, () => h.gateway.device(id)?.state === "connecting", "the socket lost");
   } finally {
     await h.close();
   }

@@ -14,6 +14,7 @@ import type { Timers } from "../../shared/clock.ts";
 import type { IdSource } from "../../shared/ids.ts";
 import {
   type Capabilities,
+  type ChannelOptions,
   CloseCodes,
   type Credential,
   Heartbeat,
@@ -47,9 +48,15 @@ export class Session {
   /** For an enrolled device: the enrollment key it joined with, and the key minted for it (READY repeats it). */
   enrollment: { enrollKeyId: string; credential: Credential } | null = null;
 
-  constructor(readonly id: string, readonly key: KeyRecord, timers: Timers, heartbeatIntervalMs: number) {
+  constructor(
+    readonly id: string,
+    readonly key: KeyRecord,
+    timers: Timers,
+    heartbeatIntervalMs: number,
+    channelOptions: ChannelOptions = { timers, ackDelayMs: 0 },
+  ) {
     this.keyId = key.id;
-    this.channel = new ReliableChannel({ timers, ackDelayMs: 0 });
+    this.channel = new ReliableChannel(channelOptions);
     this.heartbeat = new Heartbeat(heartbeatIntervalMs, timers.now());
   }
 
@@ -88,9 +95,12 @@ export interface SessionOptions {
 export class SessionManager {
   readonly #options: SessionOptions;
   readonly #sessions = new Map<string, Session>();
+  /** One settings object for every session's channel. */
+  readonly #channelOptions: ChannelOptions;
 
   constructor(options: SessionOptions) {
     this.#options = options;
+    this.#channelOptions = { timers: options.timers, ackDelayMs: 0 };
   }
 
   /** The live session of a device, if any. */
@@ -127,7 +137,13 @@ export class SessionManager {
       return this.#resume(connection, resumable, hello.resume!.lastSeq, key.id);
     }
     const { timers, heartbeatIntervalMs } = this.#options;
-    const session = new Session(this.#options.newId(), key, timers, heartbeatIntervalMs);
+    const session = new Session(
+      this.#options.newId(),
+      key,
+      timers,
+      heartbeatIntervalMs,
+      this.#channelOptions,
+    );
     this.#sessions.set(session.id, session);
     session.connection = connection;
     connection.sessionId = session.id;

@@ -13,8 +13,22 @@ export interface CloseInfo {
 /** One incoming frame: bytes, or a string for a text frame (which the protocol refuses). */
 export type Incoming = Uint8Array | string;
 
+/** Where a transport in push mode delivers (see `Transport.listen`). */
+export interface TransportSink {
+  /** An incoming frame, in order. */
+  frame(frame: Incoming): void;
+  /** The transport closed (after its last frame), with the code and reason; called once. */
+  closed(info: CloseInfo): void;
+}
+
 /** A message transport. Iterating it yields incoming frames in order and ends when it closes. */
 export interface Transport extends AsyncIterable<Incoming> {
+  /**
+   * Push mode, where a transport offers it: frames go to `sink` as they arrive, instead of to the
+   * iterator, so no promise is made per frame or held while idle (the gateway holds one transport per
+   * device). Call once, instead of iterating; frames that came before are delivered at once.
+   */
+  listen?(sink: TransportSink): void;
   /** Sends one binary frame; dropped once the transport is closed or closing. */
   send(bytes: Uint8Array): void;
   /** Closes with a WebSocket close code and reason; closing twice is harmless. */
@@ -46,6 +60,14 @@ export class IncomingQueue implements AsyncIterableIterator<Incoming> {
       this.#waiter = null;
       waiter({ value: item, done: false });
     } else this.#items.push(item);
+  }
+
+  /** Takes every queued frame out of the queue (a reader switching to push mode). */
+  drain(): Incoming[] {
+    const items = this.#items.slice(this.#head);
+    this.#items = [];
+    this.#head = 0;
+    return items;
   }
 
   /** No more frames: the reader gets what is queued, then the iteration ends. */

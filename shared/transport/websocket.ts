@@ -4,7 +4,13 @@
  * It is a class listening with `handleEvent` rather than a set of closures: a server holds one per device,
  * and each closure, handler wrapper and promise made up front is memory every idle device costs.
  */
-import { type CloseInfo, IncomingQueue, type Transport } from "./transport.ts";
+import {
+  type CloseInfo,
+  type Incoming,
+  IncomingQueue,
+  type Transport,
+  type TransportSink,
+} from "./transport.ts";
 
 /** Wraps an open or opening WebSocket (its `binaryType` becomes `arraybuffer`). */
 export function webSocketTransport(socket: WebSocket): Transport {
@@ -14,7 +20,9 @@ export function webSocketTransport(socket: WebSocket): Transport {
 /** The WebSocket adapter; see `webSocketTransport`. */
 export class WebSocketTransport implements Transport {
   readonly #socket: WebSocket;
-  readonly #incoming = new IncomingQueue();
+  /** Frames for the iterator (made when first needed), or the sink of push mode. */
+  #incoming: IncomingQueue | null = null;
+  #sink: TransportSink | null = null;
   /** How it closed, once it has (the socket's close, or our own close once its handshake is over). */
   #closedInfo: CloseInfo | null = null;
   /** Our own close: nothing more is read or sent, but `closed` waits for the socket's close handshake. */
@@ -34,8 +42,14 @@ export class WebSocketTransport implements Transport {
   handleEvent(event: Event): void {
     if (event.type === "message") {
       const data = (event as MessageEvent).data;
-      if (data instanceof ArrayBuffer) this.#incoming.push(new Uint8Array(data));
-      else if (typeof data === "string") this.#incoming.push(data);
+      const frame = data instanceof ArrayBuffer
+        ? new Uint8Array(data)
+        : typeof data === "string"
+        ? data
+        : null;
+      if (frame === null || this.#closing !== null) return;
+      if (this.#sink !== null) this.#sink.frame(frame);
+      else this.#queue().push(frame);
     } else if (event.type === "close" && this.#closedInfo === null) {
       const { code, reason } = event as CloseEvent;
       this.#finish({ code, reason });
@@ -53,7 +67,7 @@ export class WebSocketTransport implements Transport {
     this.#closing = { code, reason };
     // Readers stop at once; `closed` settles when the close handshake is over, so what was sent just
     // before (a BYE) reaches the peer first.
-    this.#incoming.end();
+    this.#incoming?.end();
     try {
       this.#socket.close(code, reason.slice(0, 120));
     } catch {
@@ -81,8 +95,24 @@ export class WebSocketTransport implements Transport {
     return this.#closedInfo === null && this.#closing === null && this.#socket.readyState === WebSocket.OPEN;
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<Uint8Array | string> {
-    return this.#incoming[Symbol.asyncIterator]();
+  [Symbol.asyncIterator](): AsyncIterator<Incoming> {
+    return this.#queue()[Symbol.asyncIterator]();
+  }
+
+  listen(sink: TransportSink): void {
+    const early = this.#incoming?.drain() ?? [];
+    this.#incoming = null;
+    this.#sink = sink;
+    for (const frame of early) sink.frame(frame);
+    if (this.#closedInfo !== null) sink.closed(this.#closedInfo);
+  }
+
+  #queue(): IncomingQueue {
+    if (this.#incoming === null) {
+      this.#incoming = new IncomingQueue();
+      if (this.#closing !== null || this.#closedInfo !== null) this.#incoming.end();
+    }
+    return this.#incoming;
   }
 
   #finish(info: CloseInfo): void {
@@ -90,9 +120,10 @@ export class WebSocketTransport implements Transport {
     this.#closedInfo = closedInfo;
     this.#socket.removeEventListener("message", this);
     this.#socket.removeEventListener("close", this);
-    this.#incoming.end();
+    this.#incoming?.end();
     this.#resolveClosed?.(closedInfo);
     this.#resolveClosed = null;
+    this.#sink?.closed(closedInfo);
   }
 }
 
