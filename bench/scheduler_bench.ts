@@ -67,8 +67,11 @@ async function nextLine(): Promise<string> {
 await nextLine();
 
 console.log(`\n## Scheduler: ${NODES}-node DAGs over ${DEVICES} simulated devices, persistence on, one run`);
-console.log("| shape | submit→done s | server CPU µs/node | nodes/s | RESULT→EXECUTE_TASK p50 ms | p99 ms |");
-console.log("| --- | --- | --- | --- | --- | --- |");
+console.log(
+  "| shape | submit→done s | server CPU µs/node | nodes/s | RESULT→EXECUTE_TASK p50 ms | p99 ms | " +
+    "WebSocket messages/node in, out | frames/node in, out |",
+);
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const kind of ["chain", "wide", "diamond"]) {
   await writer.write(new TextEncoder().encode("reset\n"));
   await nextLine();
@@ -86,7 +89,13 @@ for (const kind of ["chain", "wide", "diamond"]) {
   const wallMs = performance.now() - started;
   const cpu = cpuMs() - cpuBefore;
   await writer.write(new TextEncoder().encode("report\n"));
-  const latencies = (JSON.parse(await nextLine()) as number[]).sort((a, b) => a - b);
+  const report = JSON.parse(await nextLine()) as {
+    latencies: number[];
+    wire: { messagesIn: number; framesIn: number; messagesOut: number; framesOut: number };
+  };
+  const latencies = report.latencies.sort((a, b) => a - b);
+  const perNode = (n: number) => (n / NODES).toFixed(2);
+  const { wire } = report;
   const pick = (p: number) =>
     latencies.length
       ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2)
@@ -97,11 +106,15 @@ for (const kind of ["chain", "wide", "diamond"]) {
       (cpu * 1000 / NODES).toFixed(0)
     } | ${(NODES / (wallMs / 1000)).toFixed(0)} | ${kind === "chain" ? pick(0.5) : "-"} | ${
       kind === "chain" ? pick(0.99) : "-"
+    } | ${perNode(wire.messagesIn)}, ${perNode(wire.messagesOut)} | ${perNode(wire.framesIn)}, ${
+      perNode(wire.framesOut)
     } |`,
   );
 }
 console.log(
-  "(RESULT→EXECUTE_TASK is measured on the chain, where each EXECUTE_TASK follows exactly one RESULT.)",
+  "(RESULT→EXECUTE_TASK is measured on the chain, where each EXECUTE_TASK follows exactly one RESULT. " +
+    "Wire counts at the devices: in = server→device, out = device→server; a WebSocket message carries " +
+    "one or more frames.)",
 );
 await writer.close();
 await sim.status;

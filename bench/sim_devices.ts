@@ -1,8 +1,10 @@
 /**
  * N simulated devices for the scheduler benchmark (a separate process, so the server is measured alone).
  * Each answers EXECUTE_TASK at once (TASK_ACCEPTED, then RESULT after FINISH_TASK) and records the time
- * from the last task RESULT it sent to the next EXECUTE_TASK any device received.
- * Usage: deno run -A bench/sim_devices.ts URL KEY N  — prints `ready`, then on stdin close prints latencies as JSON.
+ * from the last task RESULT it sent to the next EXECUTE_TASK any device received, and counts what crosses
+ * the wire both ways: WebSocket messages and the frames in them.
+ * Usage: deno run -A bench/sim_devices.ts URL KEY N — prints `ready`; on a `report` line prints
+ * `{latencies, wire}` as JSON, on `reset` starts counting again; exits when stdin closes.
  */
 import { RawDevice, testCapabilities } from "../tests/helpers/raw_device.ts";
 
@@ -10,6 +12,8 @@ const [url, key, countText] = Deno.args;
 const devices: RawDevice[] = [];
 let lastResultAt = 0;
 const latencies: number[] = [];
+/** Messages and frames, device→server (`out`) and server→device (`in`). */
+const wire = { messagesOut: 0, framesOut: 0, messagesIn: 0, framesIn: 0 };
 
 for (let i = 0; i < Number(countText); i++) {
   const device = await RawDevice.open(url);
@@ -17,6 +21,7 @@ for (let i = 0; i < Number(countText); i++) {
   device.send("REGISTER_CAPABILITIES", { ...testCapabilities(`sim-${i}`), tags: ["sim"], maxTasks: 1024 });
   await device.next("READY");
   device.received.length = 0;
+  device.rawReceived.length = 0;
   device.onMessage = () => {
     for (const message of device.received.splice(0)) {
       if (message.type === "EXECUTE_TASK") {
@@ -28,6 +33,15 @@ for (let i = 0; i < Number(countText); i++) {
       }
     }
   };
+  device.onWire = (direction, frames) => {
+    if (direction === "in") {
+      wire.messagesIn++;
+      wire.framesIn += frames;
+    } else {
+      wire.messagesOut++;
+      wire.framesOut += frames;
+    }
+  };
   devices.push(device);
 }
 console.log("ready");
@@ -35,9 +49,10 @@ for await (const line of Deno.stdin.readable.pipeThrough(new TextDecoderStream()
   if (line.includes("reset")) {
     latencies.length = 0;
     lastResultAt = 0;
+    Object.assign(wire, { messagesOut: 0, framesOut: 0, messagesIn: 0, framesIn: 0 });
     console.log("reset");
   }
-  if (line.includes("report")) console.log(JSON.stringify(latencies));
+  if (line.includes("report")) console.log(JSON.stringify({ latencies, wire }));
 }
 await Promise.all(devices.map((d) => d.close()));
 Deno.exit(0);

@@ -11,6 +11,7 @@ import {
   type MessageType,
   type PayloadInputOf,
   PROTOCOL_VERSION,
+  RELIABLE_TYPES,
 } from "../../shared/protocol/mod.ts";
 import type { MemoryTransport } from "../../shared/transport/memory.ts";
 import type { Transport } from "../../shared/transport/transport.ts";
@@ -41,6 +42,8 @@ export class RawDevice {
   autoAck = true;
   /** Called after each decoded message is recorded in `received`. */
   onMessage: ((message: Message) => void) | null = null;
+  /** Called for each WebSocket message in or out, with the frames it holds (for wire counts). */
+  onWire: ((direction: "in" | "out", frames: number) => void) | null = null;
   #seq = 0;
   #ackSeq = 0;
   #ackPending = false;
@@ -79,13 +82,15 @@ export class RawDevice {
     for await (const frame of this.transport) {
       if (typeof frame === "string") continue;
       this.rawReceived.push(frame);
+      this.onWire?.("in", 1);
       const decoded = decodeFrame(frame);
       if (decoded.ok) {
         const message = decoded.value;
         this.received.push(message);
         if (message.type === "PING" && this.autoPong) this.send("PONG", { id: message.payload.id });
-        const seq = (message.payload as { seq?: number }).seq;
-        if (this.autoAck && typeof seq === "number") this.#ackSoon(seq);
+        if (this.autoAck && RELIABLE_TYPES.has(message.type)) {
+          this.#ackSoon((message.payload as { seq: number }).seq);
+        }
         this.onMessage?.(message);
       }
       this.#wake();
@@ -106,6 +111,7 @@ export class RawDevice {
   /** Encodes and sends a message now. */
   send<T extends MessageType>(type: T, payload: PayloadInputOf<T>): void {
     this.transport.send(encodeMessage(type, payload, Date.now()));
+    this.onWire?.("out", 1);
   }
 
   /** Sends a reliable message with the next sequence number; returns that number. */
