@@ -3,12 +3,14 @@
  * Each answers EXECUTE_TASK at once (TASK_ACCEPTED, then RESULT after FINISH_TASK) and records the time
  * from the last task RESULT it sent to the next EXECUTE_TASK any device received, and counts what crosses
  * the wire both ways: WebSocket messages and the frames in them.
- * Usage: deno run -A bench/sim_devices.ts URL KEY N — prints `ready`; on a `report` line prints
+ * Usage: deno run -A bench/sim_devices.ts URL KEY N [batch|no-batch] — prints `ready`; on a `report` line prints
  * `{latencies, wire}` as JSON, on `reset` starts counting again; exits when stdin closes.
  */
 import { RawDevice, testCapabilities } from "../tests/helpers/raw_device.ts";
 
-const [url, key, countText] = Deno.args;
+const [url, key, countText, batchText = "batch"] = Deno.args;
+/** Whether a turn's frames leave as one message, as the real client sends them (default). */
+const BATCH = batchText !== "no-batch";
 const devices: RawDevice[] = [];
 let lastResultAt = 0;
 const latencies: number[] = [];
@@ -16,7 +18,7 @@ const latencies: number[] = [];
 const wire = { messagesOut: 0, framesOut: 0, messagesIn: 0, framesIn: 0 };
 
 for (let i = 0; i < Number(countText); i++) {
-  const device = await RawDevice.open(url);
+  const device = await RawDevice.open(url, { batch: BATCH });
   await device.connect(key);
   device.send("REGISTER_CAPABILITIES", { ...testCapabilities(`sim-${i}`), tags: ["sim"], maxTasks: 1024 });
   await device.next("READY");

@@ -8,18 +8,24 @@
  */
 import type { Timers } from "../shared/clock.ts";
 import {
+  BatchingTransport,
   CloseCodes,
   type Credential,
-  decodeFrame,
+  decodeFrames,
+  DEFAULT_LIMITS,
+  DEFAULT_MAX_BATCH_BYTES,
   type ErrorCode,
+  type FrameVisitor,
   type Message,
   type MessageType,
   type PayloadInputOf,
   PROTOCOL_VERSION,
+  type ProtocolError,
   protocolError,
   ReliableChannel,
   Silence,
 } from "../shared/protocol/mod.ts";
+import type { Result } from "../shared/result.ts";
 import type { Transport } from "../shared/transport/transport.ts";
 import { backoffDelayMs, type BackoffOptions, DEFAULT_BACKOFF } from "./reconnect_policy.ts";
 
@@ -145,6 +151,9 @@ export class DeviceConnection {
       return this.#lost((error as Error).message);
     }
     if (this.#stopped) return transport.close(CloseCodes.normal, "requested");
+    // What a turn writes leaves as one message (protocol version 2); CONNECT goes alone, so a server of
+    // another version still reads it.
+    transport = new BatchingTransport(transport);
     this.#transport = transport;
     this.#channel.attach(transport);
     // Until READY the server takes only the handshake (and, on a resume, the replay).
@@ -161,11 +170,15 @@ export class DeviceConnection {
     });
     for await (const frame of transport) {
       if (transport !== this.#transport || typeof frame === "string") continue;
-      const decoded = decodeFrame(frame);
-      if (decoded.ok) this.#receive(decoded.value);
+      decodeFrames(frame, DEFAULT_LIMITS, receiveFrame, this);
     }
     const { code, reason } = await transport.closed;
     if (transport === this.#transport) this.#lost(`connection closed (${code}${reason ? ` ${reason}` : ""})`);
+  }
+
+  /** A frame of a message from the server (`receiveFrame` calls it); broken ones are ignored. */
+  receiveFrame(decoded: Result<Message, ProtocolError>): void {
+    if (decoded.ok && !this.#stopped) this.#receive(decoded.value);
   }
 
   #receive(message: Message): void {
@@ -181,6 +194,10 @@ export class DeviceConnection {
           return;
         }
         this.#heartbeatTimeoutMs = ack.heartbeatTimeoutMs;
+        const batching = this.#transport as BatchingTransport | null;
+        if (batching !== null) {
+          batching.maxBatchBytes = Math.min(DEFAULT_MAX_BATCH_BYTES, ack.limits.maxFrameBytes);
+        }
         this.#channel.setRate(ack.limits.maxMessagesPerSecond);
         if (ack.resumed) this.#channel.replayAfter(ack.lastSeq);
         else {
@@ -296,3 +313,6 @@ export class DeviceConnection {
     this.#stoppedResolvers.resolve(reason);
   }
 }
+
+const receiveFrame: FrameVisitor<DeviceConnection> = (connection, decoded) =>
+  connection.receiveFrame(decoded);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
-  decodeFrame,
+  decodeFrames,
+  DEFAULT_LIMITS,
   encodeMessage,
   type Message,
   type MessageType,
@@ -14,11 +15,18 @@ import { type Harness, startGateway, tickUntil, until } from "../tests/helpers/g
 import { testCapabilities } from "../tests/helpers/raw_device.ts";
 import { DeviceConnection, type StopReason } from "./connection.ts";
 
-/** What the server wrote to a device, decoded (its end of the pair keeps every frame sent). */
+/** Every message in `messages` (each holds one or more frames), decoded. */
+function decodeAll(messages: Uint8Array[]): Message[] {
+  const out: Message[] = [];
+  for (const bytes of messages) {
+    decodeFrames(bytes, DEFAULT_LIMITS, (_, d) => d.ok && out.push(d.value), null);
+  }
+  return out;
+}
+
+/** What the server wrote to a device, decoded (its end of the pair keeps every message sent). */
 function fromServer(transports: MemoryTransport[]): Message[] {
-  return transports.flatMap((t) => t.peer!.sent).map((frame) => decodeFrame(frame)).flatMap((d) =>
-    d.ok ? [d.value] : []
-  );
+  return decodeAll(transports.flatMap((t) => t.peer!.sent));
 }
 
 /** A real DeviceConnection to a gateway harness over in-memory transports; records the transports it got. */
@@ -84,10 +92,9 @@ function fakeServer(clock: FakeClock, onMessage: (message: Message, send: Send) 
     served.push(server);
     const send: Send = (type, payload) => server.send(encodeMessage(type, payload as never, clock.now()));
     void (async () => {
-      for await (const frame of server) {
-        if (typeof frame === "string") continue;
-        const decoded = decodeFrame(frame);
-        if (decoded.ok) onMessage(decoded.value, send);
+      for await (const bytes of server) {
+        if (typeof bytes === "string") continue;
+        for (const message of decodeAll([bytes])) onMessage(message, send);
       }
     })();
     return Promise.resolve(device);
@@ -291,8 +298,8 @@ function namedDevice(h: Harness, key: string, name: string) {
 
 /** The CONNECT tokens a device sent, in order. */
 function tokensSent(transports: MemoryTransport[]): string[] {
-  return transports.flatMap((t) => t.sent).map((frame) => decodeFrame(frame)).flatMap((d) =>
-    d.ok && d.value.type === "CONNECT" ? [d.value.payload.token] : []
+  return decodeAll(transports.flatMap((t) => t.sent)).flatMap((m) =>
+    m.type === "CONNECT" ? [m.payload.token] : []
   );
 }
 

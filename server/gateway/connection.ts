@@ -4,10 +4,12 @@
  * nothing of sessions: decoded messages and the close go to the handler the gateway supplies.
  */
 import type { Clock } from "../../shared/clock.ts";
+import type { Result } from "../../shared/result.ts";
 import {
   CloseCodes,
-  decodeFrame,
+  decodeFrames,
   encodeMessage,
+  type FrameVisitor,
   type Limits,
   type Message,
   type MessageType,
@@ -117,7 +119,13 @@ export class Connection implements TransportSink {
     const now = this.options.clock.now();
     this.lastHeardAtMs = now;
     if (typeof frame === "string") return this.recordError(protocolError("text-frame"));
-    const decoded = decodeFrame(frame, this.options.limits);
+    decodeFrames(frame, this.options.limits, visitFrame, this);
+  }
+
+  /** One frame of an incoming message (`visitFrame` calls it: no closure per connection). */
+  receiveFrame(decoded: Result<Message, ProtocolError>, frame: Uint8Array): void {
+    if (this.phase === "closed") return;
+    const now = this.options.clock.now();
     if (!decoded.ok) {
       const reliable = decoded.error.code === "frame-too-large" ? reliableTypeOf(frame) : null;
       if (reliable !== null) {
@@ -142,6 +150,9 @@ export class Connection implements TransportSink {
     this.handler.closed(this, code, reason);
   }
 }
+
+const visitFrame: FrameVisitor<Connection> = (connection, decoded, frame) =>
+  connection.receiveFrame(decoded, frame);
 
 /** The reliable type an undecoded frame's type byte names, if it names one. */
 function reliableTypeOf(bytes: Uint8Array): MessageType | null {

@@ -76,6 +76,55 @@ export function encodeMessage<T extends MessageType>(
   return slab.take(HEADER_BYTES + written);
 }
 
+/**
+ * What `decodeFrames` calls for each frame of a message, with the caller's `context`: the decoded message
+ * or its error, and the frame's bytes.
+ */
+export type FrameVisitor<C> = (
+  context: C,
+  decoded: Result<Message, ProtocolError>,
+  frame: Uint8Array,
+) => void;
+
+/**
+ * Decodes a WebSocket message, which in protocol version 2 holds one or more frames back to back, calling
+ * `visit` for each in order; never throws. A message over the frame limit is refused whole
+ * (`frame-too-large`, with the first frame's bytes). A frame that decodes badly (`unknown-type`,
+ * `bad-json`, `schema-violation`…) is reported and the next one read, since its Length says where it ends;
+ * fewer than 13 bytes left (`bad-header`) or a Length running past the end (`length-mismatch`) ends the
+ * message, and is reported with the bytes left.
+ */
+export function decodeFrames<C>(
+  bytes: Uint8Array,
+  limits: DecodeLimits,
+  visit: FrameVisitor<C>,
+  context: C,
+): void {
+  const total = bytes.byteLength;
+  if (total > limits.maxFrameBytes) {
+    const error = protocolError("frame-too-large", `${total} bytes exceed ${limits.maxFrameBytes}`);
+    return visit(context, err(error), bytes);
+  }
+  let offset = 0;
+  do {
+    const left = total - offset;
+    if (left < HEADER_BYTES) {
+      const rest = bytes.subarray(offset);
+      const error = protocolError("bad-header", `got ${left} bytes, need at least ${HEADER_BYTES}`);
+      return visit(context, err(error), rest);
+    }
+    const end = offset + HEADER_BYTES + readU32(bytes, offset + 1);
+    if (end > total) {
+      const declared = end - offset - HEADER_BYTES;
+      const detail = `declared ${declared} bytes, got ${left - HEADER_BYTES}`;
+      return visit(context, err(protocolError("length-mismatch", detail)), bytes.subarray(offset));
+    }
+    const frame = offset === 0 && end === total ? bytes : bytes.subarray(offset, end);
+    visit(context, decodeFrame(frame, limits), frame);
+    offset = end;
+  } while (offset < total);
+}
+
 /** Decodes one frame, checking the header, the limits, the type and the payload's schema. */
 export function decodeFrame(
   bytes: Uint8Array,
