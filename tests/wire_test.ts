@@ -203,3 +203,50 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "a message of two frames gets each answered, and the two ERRORs the server writes in that turn come as one message",
+  live,
+  async () => {
+    const server = await startTestServer();
+    const socket = new WebSocket(server.wsUrl);
+    socket.binaryType = "arraybuffer";
+    const messages: Uint8Array[] = [];
+    let wake = () => {};
+    socket.onmessage = (event) => {
+      messages.push(new Uint8Array(event.data as ArrayBuffer));
+      wake();
+    };
+    const nextMessage = async () => {
+      while (messages.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      return messages.shift()!;
+    };
+    try {
+      await new Promise((resolve) => (socket.onopen = resolve));
+      const connect = `{"protocolVersion":2,"token":"${server.deviceKey}","clientVersion":"wire/1"}`;
+      socket.send(frame(0x01, ascii(connect), Date.now()));
+      await nextMessage();
+      socket.send(frame(0x03, ascii(`{"name":"wire-batch","os":{"platform":"linux"}}`), Date.now()));
+      await nextMessage();
+      const first = frame(0x7f, ascii("{}"), Date.now());
+      const second = frame(0x7e, ascii("{}"), Date.now());
+      socket.send(Uint8Array.from([...first, ...second]));
+      let message = await nextMessage();
+      while (message[0] === 0x05) message = await nextMessage(); // a heartbeat PING, in its own turn
+      // Split by hand: each frame's Length says where the next begins.
+      const frames: ReturnType<typeof parse>[] = [];
+      for (let offset = 0; offset < message.length;) {
+        const end = offset + 13 + uint(message, offset + 1, 4);
+        frames.push(parse(message.slice(offset, end)));
+        offset = end;
+      }
+      assert.deepEqual(frames.map((f) => [f.type, f.json.code, f.json.message]), [
+        [0x09, "unknown-type", "Cannot decode frame: unknown message type: 0x7f"],
+        [0x09, "unknown-type", "Cannot decode frame: unknown message type: 0x7e"],
+      ]);
+    } finally {
+      socket.close();
+      await server.close();
+    }
+  },
+);

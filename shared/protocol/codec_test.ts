@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decodeFrame, type DecodeLimits, DEFAULT_LIMITS, encodeMessage } from "./codec.ts";
+import { decodeFrame, decodeFrames, type DecodeLimits, DEFAULT_LIMITS, encodeMessage } from "./codec.ts";
 import { ERROR_CODE_NAMES } from "./errors.ts";
 import { HEADER_BYTES } from "./header.ts";
 import { maySend, type MessageType, MessageTypes, RELIABLE_TYPES, TYPE_BY_CODE } from "./messages.ts";
@@ -375,4 +375,55 @@ Deno.test("decodeFrame() never throws on mutated valid frames", () => {
     if (assertRefusedOrValid(bytes, limits)) accepted++;
   }
   assert.ok(accepted < 4000, "mutations are mostly refused");
+});
+
+/** What decodeFrames reports for `bytes`: a type name per good frame, `!code` per refused one. */
+function framesOf(bytes: Uint8Array, decodeLimits: DecodeLimits = limits): string[] {
+  const out: string[] = [];
+  decodeFrames(bytes, decodeLimits, (_, decoded) => {
+    out.push(decoded.ok ? decoded.value.type : `!${decoded.error.code}`);
+  }, null);
+  return out;
+}
+
+const joined = (...parts: Uint8Array[]) => Uint8Array.from(parts.flatMap((part) => [...part]));
+
+Deno.test("decodeFrames() reads every frame of a message, in order", () => {
+  const bye = encodeMessage("BYE", { reason: "r" }, 1);
+  assert.deepEqual(framesOf(joined(pong(), bye, pong())), ["PONG", "BYE", "PONG"]);
+  assert.deepEqual(framesOf(pong()), ["PONG"], "a message of one frame");
+});
+
+Deno.test("decodeFrames() reports a frame that decodes badly and reads on", () => {
+  const unknown = handFrame(0x7f, "{}");
+  const badJson = handFrame(0x08, "{oops");
+  assert.deepEqual(framesOf(joined(pong(), unknown, badJson, pong())), [
+    "PONG",
+    "!unknown-type",
+    "!bad-json",
+    "PONG",
+  ]);
+});
+
+Deno.test("decodeFrames() ends a message at fewer than 13 bytes left or a Length running past its end", () => {
+  assert.deepEqual(framesOf(joined(pong(), new Uint8Array([6, 0, 0]))), ["PONG", "!bad-header"]);
+  // A Length one too long takes the next frame's first byte: that frame fails its layout, and what is left
+  // of the next one reads as a header whose Length runs past the end.
+  const overrun = pong();
+  view(overrun).setUint32(1, 9);
+  assert.deepEqual(framesOf(joined(pong(), overrun, pong())), [
+    "PONG",
+    "!schema-violation",
+    "!length-mismatch",
+  ]);
+  const runaway = pong();
+  view(runaway).setUint32(1, 500);
+  assert.deepEqual(framesOf(joined(pong(), runaway, pong())), ["PONG", "!length-mismatch"]);
+  assert.deepEqual(framesOf(new Uint8Array()), ["!bad-header"], "an empty message");
+});
+
+Deno.test("decodeFrames() refuses a whole message over the frame limit, whatever frames it holds", () => {
+  const many = joined(...Array.from({ length: 200 }, () => pong()));
+  assert.ok(many.byteLength > limits.maxFrameBytes);
+  assert.deepEqual(framesOf(many), ["!frame-too-large"]);
 });
