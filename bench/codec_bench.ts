@@ -94,43 +94,7 @@ const ratio = (a: number, b: number) => Number.isNaN(b) ? "–" : `${(a / b).toF
 const ns = (perSecond: number) => `${(1e9 / perSecond).toFixed(0)} ns`;
 const started = performance.now();
 
-console.log("\n## Codec: messages/s, encode + decode in every column, one run");
-console.log("");
-console.log(
-  "| message | frame bytes | codec | JSON | JSON + zod | codec / JSON | codec / (JSON + zod) |",
-);
-console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-for (const { label, type, payload, asJson } of cases) {
-  const binary = payload instanceof Uint8Array;
-  const frameBytes = encodeMessage(type, payload as never, 1).byteLength;
-  const ours = rate(() => {
-    const decoded = decodeFrame(encodeMessage(type, payload as never, 1));
-    if (!decoded.ok) throw new Error(decoded.error.message);
-    if (decoded.value.type === "STREAM_FRAME" && !decodeStreamFrame(decoded.value.payload).ok) {
-      throw new Error("bad frame");
-    }
-  });
-  const json = rate(() => JSON.parse(JSON.stringify(asJson)));
-  const schema = binary ? null : MessageTypes[type].schema;
-  const zod = schema === null ? NaN : rate(() => {
-    const message = JSON.parse(JSON.stringify(asJson));
-    if (!schema.safeParse(message.payload).success) throw new Error("invalid");
-  });
-  console.log(
-    `| ${label} | ${f(frameBytes)} | ${f(ours)} | ${f(json)} | ${f(zod)} | ${ratio(ours, json)} | ${
-      ratio(ours, zod)
-    } |`,
-  );
-}
-console.log("");
-console.log(
-  "codec = encodeMessage + decodeFrame (packed payloads checked by the packed decoder, JSON ones by a " +
-    "precompiled check (RESULT, EXECUTE_TASK) or zod; STREAM_FRAME also splits its metadata). " +
-    "JSON = JSON.stringify + JSON.parse of {type, timestampMs, payload} (image as base64), no validation. " +
-    "JSON + zod = the same plus zod safeParse of the payload.",
-);
-
-// ---- the pieces --------------------------------------------------------------------------------------
+// ---- the pieces, first: measured before the whole codec warms the JIT with other shapes ----
 
 const clickText = JSON.stringify(SAMPLE_PAYLOADS.ACTION_CLICK);
 const clickBytes = new TextEncoder().encode(clickText);
@@ -220,5 +184,42 @@ for (const { what, before, after } of pieces) {
   console.log(`| ${what} | ${before[0]} | ${ns(slow)} | ${after[0]} | ${ns(fast)} | ${ratio(fast, slow)} |`);
 }
 void sink;
+console.log("");
+console.log("\n## Codec: messages/s, encode + decode in every column, one run");
+console.log("");
+console.log(
+  "| message | frame bytes | codec | JSON | JSON + zod | codec / JSON | codec / (JSON + zod) |",
+);
+console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+for (const { label, type, payload, asJson } of cases) {
+  const binary = payload instanceof Uint8Array;
+  const frameBytes = encodeMessage(type, payload as never, 1).byteLength;
+  const ours = rate(() => {
+    const decoded = decodeFrame(encodeMessage(type, payload as never, 1));
+    if (!decoded.ok) throw new Error(decoded.error.message);
+    if (decoded.value.type === "STREAM_FRAME" && !decodeStreamFrame(decoded.value.payload).ok) {
+      throw new Error("bad frame");
+    }
+  });
+  const json = rate(() => JSON.parse(JSON.stringify(asJson)));
+  const schema = binary ? null : MessageTypes[type].schema;
+  const zod = schema === null ? NaN : rate(() => {
+    const message = JSON.parse(JSON.stringify(asJson));
+    if (!schema.safeParse(message.payload).success) throw new Error("invalid");
+  });
+  console.log(
+    `| ${label} | ${f(frameBytes)} | ${f(ours)} | ${f(json)} | ${f(zod)} | ${ratio(ours, json)} | ${
+      ratio(ours, zod)
+    } |`,
+  );
+}
+console.log("");
+console.log(
+  "codec = encodeMessage + decodeFrame (packed payloads checked by the packed decoder, JSON ones by a " +
+    "precompiled check (RESULT, EXECUTE_TASK) or zod; STREAM_FRAME also splits its metadata). " +
+    "JSON = JSON.stringify + JSON.parse of {type, timestampMs, payload} (image as base64), no validation. " +
+    "JSON + zod = the same plus zod safeParse of the payload.",
+);
+
 console.log("");
 console.log(`${((performance.now() - started) / 1000).toFixed(1)} s.`);

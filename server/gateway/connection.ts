@@ -125,7 +125,7 @@ export class Connection implements TransportSink {
   /** One frame of an incoming message (`visitFrame` calls it: no closure per connection). */
   receiveFrame(decoded: Result<Message, ProtocolError>, frame: Uint8Array): void {
     if (this.phase === "closed") return;
-    const now = this.options.clock.now();
+    const now = this.lastHeardAtMs; // the time its message arrived
     if (!decoded.ok) {
       const reliable = decoded.error.code === "frame-too-large" ? reliableTypeOf(frame) : null;
       if (reliable !== null) {

@@ -15,12 +15,20 @@ import type { CloseInfo, Incoming, Transport, TransportSink } from "../transport
 /** Largest message a batch makes by default. */
 export const DEFAULT_MAX_BATCH_BYTES = 64 * 1024;
 
+/** Transports with frames waiting, flushed together at the end of the turn (one microtask for all). */
+let waiting: BatchingTransport[] = [];
+
+function flushWaiting(): void {
+  const batch = waiting;
+  waiting = [];
+  for (const transport of batch) transport.flush();
+}
+
 /** A transport whose frames written in one turn leave as one message. */
 export class BatchingTransport implements Transport {
   /** Frames queued this turn; made at the first (an idle socket holds no array). */
   #pending: Uint8Array[] | null = null;
   #pendingBytes = 0;
-  #scheduled = false;
   /** Told of each message written, with the frames in it (wire counts for benches). */
   onWrite: ((frames: number) => void) | null = null;
 
@@ -33,15 +41,13 @@ export class BatchingTransport implements Transport {
       this.onWrite?.(1);
       return this.inner.send(bytes);
     }
-    (this.#pending ??= []).push(bytes);
-    this.#pendingBytes += bytes.byteLength;
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      queueMicrotask(() => {
-        this.#scheduled = false;
-        this.flush();
-      });
+    if (this.#pending === null) {
+      this.#pending = [];
+      if (waiting.length === 0) queueMicrotask(flushWaiting);
+      waiting.push(this);
     }
+    this.#pending.push(bytes);
+    this.#pendingBytes += bytes.byteLength;
   }
 
   /** Writes what is queued now, as one message. */
