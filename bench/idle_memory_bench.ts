@@ -28,8 +28,13 @@ function withFds(args: string[], stdin: "piped" | "null" = "null"): Deno.ChildPr
 
 /** Resident set of a process, in bytes. */
 function rssBytes(pid: number): number {
+  return statusKiB(pid, "VmRSS") * 1024;
+}
+
+/** A `kB` field of /proc/PID/status. */
+function statusKiB(pid: number, field: string): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
 }
 
 /** Lines of a child's stdout, one at a time. */
