@@ -18,7 +18,13 @@ import { DeviceGateway } from "./gateway/gateway.ts";
 import { DeviceRetention } from "./gateway/retention.ts";
 import type { DeviceView } from "./gateway/types.ts";
 import { createApp, DEVICE_PATH } from "./http/app.ts";
-import { DEVICE_PAGE_URL, deviceBundle } from "./http/web_bundle.ts";
+import {
+  bundleBytes,
+  DASHBOARD_CSS_URL,
+  DASHBOARD_PAGE_URL,
+  DEVICE_PAGE_URL,
+  deviceBundle,
+} from "./http/web_bundle.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { recordDeviceEvents } from "./orion/device_events.ts";
 import { EVENT_LOG_MIGRATIONS, EventLog } from "./orion/event_log.ts";
@@ -274,6 +280,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     devicePage: {
       html: () => Deno.readFile(DEVICE_PAGE_URL),
       script: () => deviceBundle(`${config.dataDir}/web`),
+    },
+    dashboard: {
+      html: () => Deno.readFile(DASHBOARD_PAGE_URL),
+      script: () => bundleBytes("dashboard", `${config.dataDir}/web`),
+      css: () => Deno.readFile(DASHBOARD_CSS_URL),
     },
     api: {
       "/devices": deviceRoutes({
