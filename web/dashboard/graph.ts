@@ -35,7 +35,8 @@ export function layoutGraph(nodes: readonly GraphInput[]): GraphLayout {
   graph.setDefaultEdgeLabel(() => ({}));
   const ids = new Set(nodes.map((n) => n.id));
   for (const node of nodes) {
-    const width = Math.max(96, Math.min(260, node.id.length * CHAR_WIDTH + 28));
+    // Room for the id and for a subtitle such as "succeeded · device-a".
+    const width = Math.max(150, Math.min(260, node.id.length * CHAR_WIDTH + 28));
     graph.setNode(node.id, { width, height: NODE_HEIGHT });
   }
   for (const node of nodes) {
@@ -151,7 +152,10 @@ export function drawGraph(
       if (group === undefined) return;
       group.setAttribute("data-state", state);
       const label = group.querySelector(".node-state");
-      if (label !== null) label.textContent = subtitle ?? `${group.getAttribute("data-kind")} · ${state}`;
+      if (label === null) return;
+      const text = subtitle ?? `${group.getAttribute("data-kind")} · ${state}`;
+      const fits = Math.floor((Number(group.querySelector("rect")?.getAttribute("width")) - 14) / 6.3);
+      label.textContent = text.length > fits ? `${text.slice(0, fits - 1)}…` : text;
     },
     select(nodeId) {
       for (const [id, group] of groups) group.classList.toggle("selected", id === nodeId);

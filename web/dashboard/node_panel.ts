@@ -100,7 +100,7 @@ function attemptsTable(ctx: Context, node: NodeView): HTMLElement {
     h(
       "thead",
       null,
-      h("tr", null, ["#", "Device", "Assigned", "Started", "Ended", "Outcome"].map((t) => h("th", null, t))),
+      h("tr", null, ["#", "Device", "Started", "Ended", "Outcome"].map((t) => h("th", null, t))),
     ),
     h(
       "tbody",
@@ -111,8 +111,11 @@ function attemptsTable(ctx: Context, node: NodeView): HTMLElement {
           { "data-attempt": a.attempt },
           h("td", { "data-label": "#" }, String(a.attempt)),
           h("td", { "data-label": "Device" }, a.deviceId ? ctx.deviceName(a.deviceId) : "server"),
-          h("td", { "data-label": "Assigned" }, clock(a.assignedAtMs)),
-          h("td", { "data-label": "Started" }, clock(a.startedAtMs)),
+          h(
+            "td",
+            { "data-label": "Started", title: `assigned ${clock(a.assignedAtMs)}` },
+            clock(a.startedAtMs),
+          ),
           h("td", { "data-label": "Ended" }, clock(a.endedAtMs)),
           h(
             "td",
