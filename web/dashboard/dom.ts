@@ -122,3 +122,8 @@ export function confirmButton(
   });
   return button;
 }
+
+/** A table cell with its column's name (a phone shows tables as cards, each value under its label). */
+export function cell(label: string, ...children: Child[]): HTMLTableCellElement {
+  return h("td", { "data-label": label }, h("span", { class: "cell" }, ...children));
+}

@@ -6,7 +6,7 @@
  */
 import { type Api, seg } from "./api.ts";
 import type { Context } from "./context.ts";
-import { errorBox, h, loading, replace } from "./dom.ts";
+import { cell, errorBox, h, loading, replace } from "./dom.ts";
 import { bytes, clock, duration, stepLine } from "./format.ts";
 import type { Approval, Artifact, NodeView, StepView } from "./types.ts";
 import { stateBadge } from "./views/devices.ts";
@@ -109,17 +109,12 @@ function attemptsTable(ctx: Context, node: NodeView): HTMLElement {
         h(
           "tr",
           { "data-attempt": a.attempt },
-          h("td", { "data-label": "#" }, String(a.attempt)),
-          h("td", { "data-label": "Device" }, a.deviceId ? ctx.deviceName(a.deviceId) : "server"),
-          h(
-            "td",
-            { "data-label": "Started", title: `assigned ${clock(a.assignedAtMs)}` },
-            clock(a.startedAtMs),
-          ),
-          h("td", { "data-label": "Ended" }, clock(a.endedAtMs)),
-          h(
-            "td",
-            { "data-label": "Outcome" },
+          cell("#", String(a.attempt)),
+          cell("Device", a.deviceId ? ctx.deviceName(a.deviceId) : "server"),
+          cell("Started", h("span", { title: `assigned ${clock(a.assignedAtMs)}` }, clock(a.startedAtMs))),
+          cell("Ended", clock(a.endedAtMs)),
+          cell(
+            "Outcome",
             a.outcome,
             a.code ? [" ", h("code", { class: "code" }, a.code)] : null,
             a.reason ? h("span", { class: "muted" }, ` ${a.reason}`) : null,

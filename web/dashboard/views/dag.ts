@@ -7,7 +7,7 @@ import { seg } from "../api.ts";
 import type { Context, View } from "../context.ts";
 import { throttle } from "../context.ts";
 import { DagModel } from "../dag_model.ts";
-import { confirmButton, errorBox, h, loading, replace } from "../dom.ts";
+import { cell, confirmButton, errorBox, h, loading, replace } from "../dom.ts";
 import { EventFeed } from "../events.ts";
 import { clock, duration, isFinal } from "../format.ts";
 import { drawGraph, type DrawnGraph, layoutGraph, MAX_GRAPH_NODES } from "../graph.ts";
@@ -38,10 +38,10 @@ function nodeTable(ctx: Context, model: DagModel, select: (id: string) => void):
         return h(
           "tr",
           { class: "node-row", "data-node": node.id, "data-state": model.stateOf(node.id) },
-          h("td", { "data-label": "Node" }, link),
-          h("td", { "data-label": "State" }, stateBadge(model.stateOf(node.id))),
-          h("td", { "data-label": "Device" }, node.device ? ctx.deviceName(node.device) : "—"),
-          h("td", { "data-label": "After" }, node.after.join(", ") || "—"),
+          cell("Node", link),
+          cell("State", stateBadge(model.stateOf(node.id))),
+          cell("Device", node.device ? ctx.deviceName(node.device) : "—"),
+          cell("After", node.after.join(", ") || "—"),
         );
       }),
     ),

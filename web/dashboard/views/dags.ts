@@ -2,7 +2,7 @@
 /** The DAG list: state and progress of each, newest first, kept current by the feed. */
 import type { View } from "../context.ts";
 import { throttle } from "../context.ts";
-import { empty, errorBox, h, loading, replace } from "../dom.ts";
+import { cell, empty, errorBox, h, loading, replace } from "../dom.ts";
 import { clock, duration, NODE_STATES } from "../format.ts";
 import type { DagSummary } from "../types.ts";
 import { stateBadge } from "./devices.ts";
@@ -67,22 +67,17 @@ export const dagsView: View = (root, ctx) => {
               h(
                 "tr",
                 { "data-dag": dag.id, "data-state": dag.state },
-                h(
-                  "td",
-                  { "data-label": "Name" },
-                  h("a", { href: `#/dags/${encodeURIComponent(dag.id)}` }, dag.name || dag.id),
-                ),
-                h("td", { "data-label": "State" }, stateBadge(dag.state)),
-                h(
-                  "td",
-                  { "data-label": "Progress" },
+                cell("Name", h("a", { href: `#/dags/${encodeURIComponent(dag.id)}` }, dag.name || dag.id)),
+                cell("State", stateBadge(dag.state)),
+                cell(
+                  "Progress",
                   progressBar(
                     dag.progress ?? { [dag.state === "succeeded" ? "succeeded" : dag.state]: dag.nodes },
                     dag.nodes,
                   ),
                 ),
-                h("td", { "data-label": "Created" }, clock(dag.createdAt, now)),
-                h("td", { "data-label": "Duration" }, duration((dag.endedAt ?? now) - dag.createdAt)),
+                cell("Created", clock(dag.createdAt, now)),
+                cell("Duration", duration((dag.endedAt ?? now) - dag.createdAt)),
               )
             ),
           ),

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /** The devices page: one live row per device (a card on a phone), linking to the device's own page. */
 import type { Context, View } from "../context.ts";
-import { empty, errorBox, h, loading, replace } from "../dom.ts";
+import { cell, empty, errorBox, h, loading, replace } from "../dom.ts";
 import { rtt } from "../format.ts";
 import type { Device } from "../types.ts";
 
@@ -41,8 +41,6 @@ function appsCell(device: Device): HTMLElement {
 function row(ctx: Context, device: Device): HTMLTableRowElement {
   const current = ctx.fleet.current.get(device.id) ?? [];
   const href = `#/devices/${encodeURIComponent(device.name)}`;
-  const cell = (label: string, ...content: Array<Node | string>) =>
-    h("td", { "data-label": label }, ...content);
   return h(
     "tr",
     { "data-device": device.name, "data-state": device.state },

@@ -6,7 +6,7 @@
  */
 import { seg } from "../api.ts";
 import type { View } from "../context.ts";
-import { confirmButton, empty, errorBox, h, loading, replace } from "../dom.ts";
+import { cell, confirmButton, empty, errorBox, h, loading, replace } from "../dom.ts";
 import { clock } from "../format.ts";
 import type { Key } from "../types.ts";
 
@@ -160,23 +160,21 @@ export const keysView: View = (root, ctx) => {
           shown.map((key) =>
             h(
               "tr",
-              { "data-key": key.id, "data-name": key.name, "data-revoked": key.revokedAt !== null },
-              h("td", { "data-label": "Name" }, key.name),
-              h("td", { "data-label": "Kind" }, key.scope),
-              h(
-                "td",
-                { "data-label": "Device" },
+              { "data-key": key.id, "data-name": key.name, "data-revoked": String(key.revokedAt !== null) },
+              cell("Name", key.name),
+              cell("Kind", key.scope),
+              cell(
+                "Device",
                 key.device
                   ? `${key.device}${key.enrolledBy ? " (enrolled)" : ""}`
                   : key.scope === "device"
                   ? "any (fleet)"
                   : "—",
               ),
-              h("td", { "data-label": "Created" }, clock(key.createdAt)),
-              h("td", { "data-label": "Revoked" }, key.revokedAt === null ? "—" : clock(key.revokedAt)),
-              h(
-                "td",
-                { "data-label": "" },
+              cell("Created", clock(key.createdAt)),
+              cell("Revoked", key.revokedAt === null ? "—" : clock(key.revokedAt)),
+              cell(
+                "",
                 key.revokedAt === null
                   ? confirmButton("Revoke", "Confirm revoke", async () => {
                     try {
