@@ -98,7 +98,7 @@ Deno.test(
     const downloads = await Deno.makeTempDir({ prefix: "alien3-downloads-" });
     const clients: Array<Awaited<ReturnType<typeof startClient>>> = [];
     try {
-      const { page, errors } = await openDashboard(chromium, `${server.url}/`);
+      const { page, errors, requests } = await openDashboard(chromium, `${server.url}/`);
 
       await t.step("sign in: the token goes into sessionStorage, never into the URL", async () => {
         await signIn(page, server.operatorToken);
@@ -336,6 +336,9 @@ Deno.test(
       });
 
       assert.deepEqual(errors, [], "no script errors in the page");
+    const elsewhere = requests.filter((url) => !url.startsWith(`${server.url}/`) && !/^(blob|data):/.test(url));
+    assert.deepEqual(elsewhere, [], "every asset and call goes to the server itself");
+    assert.ok(requests.includes(`${server.url}/dashboard.js`) && requests.includes(`${server.url}/dashboard.css`));
       console.log(`screenshots in ${artifactsDir()}`);
     } finally {
       await Promise.all(clients.map((c) => c.stop()));

@@ -12,10 +12,11 @@ export function artifactsDir(): string {
   return Deno.env.get("ALIEN3_TEST_ARTIFACTS") ?? new URL("../artifacts", import.meta.url).pathname;
 }
 
-/** A dashboard page and what went wrong in it (uncaught errors, console errors). */
+/** A dashboard page, what went wrong in it (uncaught errors, console errors) and every URL it requested. */
 export interface DashboardPage {
   page: Page;
   errors: string[];
+  requests: string[];
 }
 
 /** Opens `url` (the server's `/`) at the viewport, collecting page errors. */
@@ -27,6 +28,8 @@ export async function openDashboard(
   const page = await chromium.browser.newPage();
   await page.setViewport(viewport);
   const errors: string[] = [];
+  const requests: string[] = [];
+  page.on("request", (request) => void requests.push(request.url()));
   page.on("pageerror", (error) => errors.push(`pageerror: ${(error as Error).message}`));
   page.on("console", (message) => {
     // A refused request is logged by Chromium itself; the page shows those as coded errors.
@@ -35,7 +38,7 @@ export async function openDashboard(
     }
   });
   await page.goto(url, { waitUntil: "load" });
-  return { page, errors };
+  return { page, errors, requests };
 }
 
 /** Types the token into the form and submits it. */

@@ -11,6 +11,7 @@ import { throttle } from "./context.ts";
 import { describeError, errorBox, h, replace } from "./dom.ts";
 import { EventFeed, type FeedEvent, type FeedStatus } from "./events.ts";
 import { Fleet } from "./fleet.ts";
+import { parseRoute, type ViewName } from "./router.ts";
 import type { Approval, Device } from "./types.ts";
 import { approvalsView } from "./views/approvals.ts";
 import { dagView } from "./views/dag.ts";
@@ -22,7 +23,7 @@ import { startView } from "./views/start.ts";
 
 const TOKEN_KEY = "alien3.operatorToken";
 
-const ROUTES: Record<string, { view: View; nav: string; title: string }> = {
+const ROUTES: Record<ViewName, { view: View; nav: string; title: string }> = {
   devices: { view: devicesView, nav: "devices", title: "Devices" },
   device: { view: deviceView, nav: "devices", title: "Device" },
   dags: { view: dagsView, nav: "dags", title: "DAGs" },
@@ -31,16 +32,6 @@ const ROUTES: Record<string, { view: View; nav: string; title: string }> = {
   approvals: { view: approvalsView, nav: "approvals", title: "Approvals" },
   keys: { view: keysView, nav: "keys", title: "Keys" },
 };
-
-/** `#/devices/NAME` → `["device", "NAME"]`. */
-export function parseRoute(hash: string): [string, string | null] {
-  const [section, ...rest] = hash.replace(/^#\/?/, "").split("/");
-  const param = rest.length > 0 && rest.join("/") !== "" ? decodeURIComponent(rest.join("/")) : null;
-  if (section === "devices" && param !== null) return ["device", param];
-  if (section === "dags" && param !== null) return ["dag", param];
-  if (section in ROUTES && param === null) return [section, null];
-  return ["devices", null];
-}
 
 const app = document.getElementById("app")!;
 
