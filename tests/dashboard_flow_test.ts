@@ -333,6 +333,9 @@ Deno.test(
         await page.goto(`${server.url}/#/dags/${dagId}`);
         await page.waitForSelector("#graph g.node");
         await screenshot(page, "dashboard-dag-phone");
+        await page.goto(`${server.url}/#/dags`);
+        await page.waitForSelector("#dags-table");
+        await screenshot(page, "dashboard-dags-phone");
       });
 
       assert.deepEqual(errors, [], "no script errors in the page");
