@@ -18,6 +18,7 @@ const BENCHES = [
   "media_bench.ts",
   "ocr_bench.ts",
   "click_text_bench.ts",
+  "dashboard_bench.ts",
 ];
 
 async function exists(path: string): Promise<boolean> {
