@@ -339,9 +339,13 @@ Deno.test(
       });
 
       assert.deepEqual(errors, [], "no script errors in the page");
-    const elsewhere = requests.filter((url) => !url.startsWith(`${server.url}/`) && !/^(blob|data):/.test(url));
-    assert.deepEqual(elsewhere, [], "every asset and call goes to the server itself");
-    assert.ok(requests.includes(`${server.url}/dashboard.js`) && requests.includes(`${server.url}/dashboard.css`));
+      const elsewhere = requests.filter((url) =>
+        !url.startsWith(`${server.url}/`) && !/^(blob|data):/.test(url)
+      );
+      assert.deepEqual(elsewhere, [], "every asset and call goes to the server itself");
+      assert.ok(
+        requests.includes(`${server.url}/dashboard.js`) && requests.includes(`${server.url}/dashboard.css`),
+      );
       console.log(`screenshots in ${artifactsDir()}`);
     } finally {
       await Promise.all(clients.map((c) => c.stop()));
