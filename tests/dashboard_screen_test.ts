@@ -15,7 +15,7 @@ import { ROOT_COLOUR, startXServer } from "./helpers/xvnc.ts";
 const live = { sanitizeResources: false, sanitizeOps: false };
 
 Deno.test(
-  "a Deno device's page shows its screen as refreshing frames and its actions as they run",
+  "a Deno device's page shows its screen as refreshing frames and its actions as they run; a step's frame shows in its node's panel",
   live,
   async () => {
     const x = await startXServer();
@@ -87,6 +87,24 @@ Deno.test(
         await page.$eval("#device-actions li a.step-node", (a) => a.getAttribute("href") ?? ""),
         new RegExp(`#/dags/${id}$`),
       );
+
+      // The Brain's steps with the frame each used, in the node's panel on the DAG page.
+      const looked = await submitDag(server, {
+        name: "look",
+        nodes: [{
+          id: "look",
+          kind: "script",
+          target: { device: "desk" },
+          steps: [{ type: "frame", format: "png" }],
+        }],
+      });
+      await page.goto(`${server.url}/#/dags/${looked}`);
+      await waitFor(page, () => document.body.dataset.dagState === "succeeded");
+      await page.click('#graph g.node[data-node="look"]');
+      await waitFor(page, () => {
+        const img = document.querySelector("#node-steps img.step-frame") as HTMLImageElement | null;
+        return img !== null && img.complete && img.naturalWidth === 1280;
+      });
       assert.deepEqual(errors, []);
     } finally {
       await client.stop();
