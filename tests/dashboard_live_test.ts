@@ -56,6 +56,25 @@ Deno.test(
       const viewing = await (await server.api("/api/devices/web-live")).json();
       assert.equal(viewing.media.video.viewers, 1);
 
+      // The server closes the page's viewer: the page opens a new one by itself and plays again.
+      const firstViewer = await page.$eval("#screen", (e) => (e as HTMLElement).dataset.viewerId ?? "");
+      assert.ok(firstViewer !== "", "the screen names its viewer");
+      const closed = await server.api(
+        `/api/devices/${encodeURIComponent(viewing.id)}/viewer/${encodeURIComponent(firstViewer)}`,
+        { method: "DELETE" },
+      );
+      assert.equal(closed.status, 204);
+      await waitFor(
+        page,
+        (before: string) => {
+          const screen = document.querySelector<HTMLElement>("#screen");
+          return screen?.dataset.live === "true" && screen.dataset.viewerId !== before;
+        },
+        40_000,
+        firstViewer,
+      );
+      assert.equal((await (await server.api("/api/devices/web-live")).json()).media.video.viewers, 1);
+
       await page.click('a[data-nav="dags"]');
       const deadline = Date.now() + 10_000;
       while ((await (await server.api("/api/devices/web-live")).json()).media.video.viewers !== 0) {

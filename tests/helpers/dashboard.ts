@@ -61,10 +61,12 @@ export async function signIn(page: Page, token: string): Promise<void> {
 /** Waits until `predicate` holds in the page (polled), or throws after `timeoutMs`. */
 export async function waitFor(
   page: Page,
-  predicate: () => unknown,
+  // deno-lint-ignore no-explicit-any
+  predicate: (...args: any[]) => unknown,
   timeoutMs = 20_000,
+  ...args: string[]
 ): Promise<void> {
-  await page.waitForFunction(predicate, { timeout: timeoutMs, polling: 50 });
+  await page.waitForFunction(predicate, { timeout: timeoutMs, polling: 50 }, ...args);
 }
 
 /** Saves a PNG screenshot of the page as a test artifact; returns its path. */

@@ -4,7 +4,7 @@
  * viewer peer (`POST /api/devices/:id/viewer`, WHEP-style: one offer, one answer); any other device that
  * captures is shown as frames fetched one after another (`GET /api/devices/:id/frame`, with the token, as a
  * blob). The element carries `data-screen` (`video`, `frames`, `none`, `offline`) and, once a picture is
- * shown, `data-live="true"`.
+ * shown, `data-live="true"`; a video screen also names its current viewer (`data-viewer-id`).
  */
 import { type Api, seg } from "./api.ts";
 import { errorBox, h, replace } from "./dom.ts";
@@ -46,57 +46,98 @@ export function liveScreen(api: Api, device: Device): LiveScreen {
     : frameScreen(api, device, element, status);
 }
 
+/** A viewer peer that shows no picture within this long is closed and opened again. */
+const VIDEO_START_MS = 15_000;
+
+/**
+ * The relayed video, through one viewer peer at a time. A peer that fails, or shows no picture within
+ * `VIDEO_START_MS`, is closed and a new one opened after a pause that doubles up to 10 s (a loaded server or
+ * a device that is slow to send its key frame); the page never has to be reopened.
+ */
 function videoScreen(api: Api, device: Device, element: HTMLElement, status: HTMLElement): LiveScreen {
   const video = h("video", { muted: true, autoplay: true, playsinline: true, id: "screen-video" });
   video.muted = true;
-  replace(element, video, status);
+  const failure = h("div");
+  replace(element, video, status, failure);
   status.textContent = "Connecting to the live video…";
-  const pc = new RTCPeerConnection({ iceServers: [] });
-  pc.addTransceiver("video", { direction: "recvonly" });
-  let viewerId: string | null = null;
-  let stopped = false;
+  const abort = new AbortController();
+  let current: { pc: RTCPeerConnection; viewerId: string | null } | null = null;
   const close = () => {
-    pc.close();
-    if (viewerId !== null) {
-      void api.delete(`/api/devices/${seg(device.id)}/viewer/${seg(viewerId)}`).catch(() => {});
+    if (current === null) return;
+    current.pc.close();
+    if (current.viewerId !== null) {
+      void api.delete(`/api/devices/${seg(device.id)}/viewer/${seg(current.viewerId)}`).catch(() => {});
     }
-    viewerId = null;
-  };
-  pc.ontrack = (event) => {
-    video.srcObject = new MediaStream([event.track]);
-    void video.play().catch(() => {});
+    current = null;
   };
   video.addEventListener("resize", () => {
     if (video.videoWidth === 0) return;
     element.dataset.live = "true";
+    failure.replaceChildren();
     status.textContent = `Live video ${video.videoWidth}×${video.videoHeight} (relayed by the server)`;
   });
-  pc.onconnectionstatechange = () => {
-    if (pc.connectionState === "failed") status.textContent = "The video connection failed; reopen the page.";
-  };
-  (async () => {
+
+  /** One viewer peer; resolves when it has failed (or the screen stopped). */
+  const watch = async (): Promise<void> => {
+    const pc = new RTCPeerConnection({ iceServers: [] });
+    const peer = { pc, viewerId: null as string | null };
+    current = peer;
+    pc.addTransceiver("video", { direction: "recvonly" });
+    pc.ontrack = (event) => {
+      video.srcObject = new MediaStream([event.track]);
+      void video.play().catch(() => {});
+    };
+    const ended = new Promise<void>((resolve) => {
+      let disconnected: ReturnType<typeof setTimeout> | undefined;
+      pc.onconnectionstatechange = () => {
+        clearTimeout(disconnected);
+        if (pc.connectionState === "failed" || pc.connectionState === "closed") resolve();
+        // "disconnected" may heal by itself; after 5 s it is treated as lost.
+        if (pc.connectionState === "disconnected") disconnected = setTimeout(resolve, 5000);
+      };
+      abort.signal.addEventListener("abort", () => resolve(), { once: true });
+      // No picture in time: give this peer up.
+      setTimeout(() => element.dataset.live !== "true" && resolve(), VIDEO_START_MS);
+    });
     await pc.setLocalDescription(await pc.createOffer());
     await new Promise<void>((resolve) => {
       if (pc.iceGatheringState === "complete") return resolve();
-      const done = () => pc.iceGatheringState === "complete" && resolve();
-      pc.addEventListener("icegatheringstatechange", done);
+      pc.addEventListener("icegatheringstatechange", () => pc.iceGatheringState === "complete" && resolve());
       setTimeout(resolve, 2000);
     });
     const answer = await api.post<{ viewerId: string; sdp: string }>(
       `/api/devices/${seg(device.id)}/viewer`,
       { sdp: pc.localDescription!.sdp },
     );
-    viewerId = answer.viewerId;
-    if (stopped) return close();
+    peer.viewerId = answer.viewerId;
+    element.dataset.viewerId = answer.viewerId;
+    if (abort.signal.aborted) return;
     await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
-  })().catch((error) => {
-    if (!stopped) replace(element, errorBox(error, "screen-error"));
-  });
+    await ended;
+  };
+
+  (async () => {
+    let pauseMs = 1000;
+    while (!abort.signal.aborted) {
+      try {
+        await watch();
+      } catch (error) {
+        if (abort.signal.aborted) return;
+        replace(failure, errorBox(error, "screen-error"));
+      }
+      close();
+      if (abort.signal.aborted) return;
+      element.dataset.live = "false";
+      status.textContent = `The video connection was lost; trying again in ${pauseMs / 1000} s…`;
+      await pause(pauseMs, abort.signal);
+      pauseMs = Math.min(pauseMs * 2, 10_000);
+    }
+  })();
   return {
     element,
     mode: "video",
     stop() {
-      stopped = true;
+      abort.abort();
       close();
     },
   };
