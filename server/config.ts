@@ -1,6 +1,7 @@
 /** Server configuration: parsed once from flags and environment (flags win) into a frozen object. */
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { DEFAULT_TLS_NAMES, parseTlsNames, type TlsName } from "./tls/names.ts";
 
 /** Where the server keeps its data unless told otherwise. */
 export const DEFAULT_DATA_DIR = "./.data";
@@ -20,6 +21,12 @@ const ConfigSchema = z.object({
   dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),
   tlsCert: z.string().min(1).optional(),
   tlsKey: z.string().min(1).optional(),
+  /** Names of a certificate the server issues itself and keeps in `<data dir>/tls` (`--tls-self-signed`). */
+  tlsSelfSigned: z.string().transform((list, ctx): TlsName[] => {
+    const parsed = parseTlsNames(list);
+    if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.message });
+    return parsed.ok ? parsed.names : [];
+  }).optional(),
   heartbeatIntervalMs: Int(10).default(10_000),
   heartbeatTimeoutMs: Int(20).default(30_000),
   resumeGraceMs: Int(0).default(30_000),
@@ -57,6 +64,7 @@ const SETTINGS = [
   ["data-dir", "dataDir", "ALIEN3_DATA_DIR"],
   ["tls-cert", "tlsCert", "ALIEN3_TLS_CERT"],
   ["tls-key", "tlsKey", "ALIEN3_TLS_KEY"],
+  ["tls-self-signed", "tlsSelfSigned", "ALIEN3_TLS_SELF_SIGNED"],
   ["heartbeat-interval-ms", "heartbeatIntervalMs", "ALIEN3_HEARTBEAT_INTERVAL_MS"],
   ["heartbeat-timeout-ms", "heartbeatTimeoutMs", "ALIEN3_HEARTBEAT_TIMEOUT_MS"],
   ["resume-grace-ms", "resumeGraceMs", "ALIEN3_RESUME_GRACE_MS"],
@@ -89,7 +97,7 @@ export function parseConfig(args: string[], env: (name: string) => string | unde
   let values: Record<string, string | undefined>;
   try {
     values = parseArgs({
-      args,
+      args: withDefaultValue(args, "--tls-self-signed", DEFAULT_TLS_NAMES),
       options: Object.fromEntries(SETTINGS.map(([flag]) => [flag, { type: "string" as const }])),
       strict: true,
     }).values as Record<string, string | undefined>;
@@ -114,8 +122,18 @@ export function parseConfig(args: string[], env: (name: string) => string | unde
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     throw new ConfigError("Invalid --tls-cert/--tls-key: give both or neither");
   }
+  if (config.tlsSelfSigned !== undefined && config.tlsCert !== undefined) {
+    throw new ConfigError("Invalid --tls-self-signed: give either it or --tls-cert/--tls-key, not both");
+  }
   if (config.heartbeatTimeoutMs <= config.heartbeatIntervalMs) {
     throw new ConfigError("Invalid --heartbeat-timeout-ms: must exceed --heartbeat-interval-ms");
   }
   return Object.freeze(config);
+}
+
+/** `--flag` given without a value (last, or followed by another flag) becomes `--flag=value`. */
+function withDefaultValue(args: string[], flag: string, value: string): string[] {
+  return args.map((arg, i) =>
+    arg === flag && (i === args.length - 1 || args[i + 1].startsWith("--")) ? `${flag}=${value}` : arg
+  );
 }

@@ -32,6 +32,7 @@ import { TaskChannel } from "./orion/task_channel.ts";
 import { type Database, openStore } from "./store/db.ts";
 import { toStorageError } from "./store/errors.ts";
 import { STORE_HEALTH_MIGRATIONS, StoreHealth } from "./store/health.ts";
+import { type SelfSignedTls, selfSignedTls } from "./tls/self_signed.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -50,6 +51,8 @@ export interface RunningServer {
   /** Device peers, the latest-frame store (`frames.getFrame`) and live-view relays. */
   media: MediaService;
   frames: FrameStore;
+  /** The certificate `--tls-self-signed` issued or reused (its fingerprint, its CA file), else null. */
+  selfSigned: SelfSignedTls | null;
   close(): Promise<void>;
 }
 
@@ -90,6 +93,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.log);
   await Deno.mkdir(config.dataDir, { recursive: true });
+  // Peers check certificates against their wall clock, so the certificate's dates come from it too.
+  const selfSigned = config.tlsSelfSigned
+    ? await selfSignedTls({ dir: `${config.dataDir}/tls`, names: config.tlsSelfSigned, now: new Date() })
+    : null;
   const { db, file, exclusive } = openStore(config.dataDir, SERVER_MIGRATIONS, { check: true });
   if (exclusive) {
     log.warn("Store opened with an exclusive lock: no room on disk for the shared-memory index", {
@@ -259,7 +266,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       "/schema": schemaRoutes(),
     },
   });
-  const tls = config.tlsCert && config.tlsKey
+  const tls = selfSigned !== null
+    ? { cert: selfSigned.cert, key: selfSigned.key }
+    : config.tlsCert && config.tlsKey
     ? { cert: await Deno.readTextFile(config.tlsCert), key: await Deno.readTextFile(config.tlsKey) }
     : undefined;
   const listening = Promise.withResolvers<number>();
@@ -282,6 +291,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     steps,
     media,
     frames,
+    selfSigned,
     async close() {
       health.close();
       orion.close();
