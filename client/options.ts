@@ -21,6 +21,19 @@ const OptionsSchema = z.object({
   allowRun: z.boolean(),
   /** Send frames over a WebRTC data channel (werift), STREAM_FRAME as fallback: `--webrtc` / ALIEN3_WEBRTC=1. */
   webrtc: z.boolean(),
+  /** PEM file of the CA(s) that issued the server's certificate, trusted instead of the system's: `--ca-file`. */
+  caFile: z.string().min(1).optional(),
+  /** SHA-256 of the server certificate to accept as is (`AB:CD:…`): `--insecure-fingerprint`. */
+  insecureFingerprint: z.string().transform((text, ctx) => {
+    const fingerprint = normalizeFingerprint(text);
+    if (fingerprint === null) {
+      ctx.addIssue({
+        code: "custom",
+        message: "expected the SHA-256 fingerprint the server printed: 64 hex digits, colons optional",
+      });
+    }
+    return fingerprint ?? "";
+  }).optional(),
 });
 
 /** The client's options. */
@@ -28,7 +41,8 @@ export type ClientOptions = Readonly<z.infer<typeof OptionsSchema>>;
 
 /** The usage text. */
 export const USAGE = `Usage: deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]
-                        [--files-dir DIR] [--log text|json] [--max-tasks N] [--allow-run] [--webrtc]`;
+                        [--files-dir DIR] [--log text|json] [--max-tasks N] [--allow-run] [--webrtc]
+                        [--ca-file PEM | --insecure-fingerprint SHA256]`;
 
 /** The default files directory: a folder under the user's data directory. */
 export function defaultFilesDir(env: (name: string) => string | undefined, os: string): string {
@@ -58,6 +72,8 @@ export function parseClientOptions(
         "max-tasks": { type: "string" },
         "allow-run": { type: "boolean" },
         webrtc: { type: "boolean" },
+        "ca-file": { type: "string" },
+        "insecure-fingerprint": { type: "string" },
       },
       strict: true,
     }).values as Record<string, string | boolean | undefined>;
@@ -77,17 +93,48 @@ export function parseClientOptions(
     maxTasks: values["max-tasks"] ?? env("ALIEN3_MAX_TASKS") ?? DEFAULT_MAX_TASKS,
     allowRun: values["allow-run"] === true || ["1", "true", "yes"].includes(env("ALIEN3_ALLOW_RUN") ?? ""),
     webrtc: values.webrtc === true || ["1", "true", "yes"].includes(env("ALIEN3_WEBRTC") ?? ""),
+    caFile: values["ca-file"] ?? env("ALIEN3_CA_FILE"),
+    insecureFingerprint: values["insecure-fingerprint"] ?? env("ALIEN3_INSECURE_FINGERPRINT"),
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const flags: Record<string, string> = { filesDir: "--files-dir", maxTasks: "--max-tasks" };
+    const flags: Record<string, string> = {
+      filesDir: "--files-dir",
+      maxTasks: "--max-tasks",
+      caFile: "--ca-file",
+      insecureFingerprint: "--insecure-fingerprint",
+    };
     const flag = flags[String(issue.path[0])] ?? `--${String(issue.path[0])}`;
     return { ok: false, message: `Invalid ${flag}: ${issue.message}\n${USAGE}` };
   }
+  const { caFile, insecureFingerprint, connect } = parsed.data;
+  if (caFile !== undefined && insecureFingerprint !== undefined) {
+    return {
+      ok: false,
+      message: `Invalid --ca-file/--insecure-fingerprint: give one or the other\n${USAGE}`,
+    };
+  }
+  if ((caFile !== undefined || insecureFingerprint !== undefined) && !connect.startsWith("wss:")) {
+    const flag = caFile !== undefined ? "--ca-file" : "--insecure-fingerprint";
+    return {
+      ok: false,
+      message: `Invalid ${flag}: only for a wss:// server (--connect is ${connect})\n${USAGE}`,
+    };
+  }
   return {
     ok: true,
-    options: Object.freeze({ ...parsed.data, connect: deviceEndpoint(parsed.data.connect) }),
+    options: Object.freeze({ ...parsed.data, connect: deviceEndpoint(connect) }),
   };
+}
+
+/**
+ * A SHA-256 fingerprint as upper-case hex pairs joined by colons (Node's `fingerprint256` form), from
+ * `AB:CD:…`, plain hex, or OpenSSL's `sha256 Fingerprint=AB:…`; null when it is not 32 bytes of hex.
+ */
+export function normalizeFingerprint(text: string): string | null {
+  const hex = text.trim().replace(/^sha-?256(\s*fingerprint)?\s*[:=]?\s*/i, "").replace(/[:\s]/g, "");
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) return null;
+  return hex.toUpperCase().match(/../g)!.join(":");
 }
 
 /** The device endpoint for a server URL: a bare `ws://host:port` gets the default path `/v1/device`. */
