@@ -15,6 +15,7 @@ const BENCHES = [
   "step_log_bench.ts",
   "brain_bench.ts",
   "media_bench.ts",
+  "transport_bench.ts",
 ];
 
 async function exists(path: string): Promise<boolean> {
