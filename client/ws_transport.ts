@@ -7,7 +7,6 @@
  * connection, and a refused handshake says which TLS problem it was. The browser keeps the standard
  * WebSocket (shared/transport/websocket.ts).
  */
-import { isIP, type Socket } from "node:net";
 import * as net from "node:net";
 import * as tls from "node:tls";
 // @ts-types="@types/ws"
@@ -86,7 +85,7 @@ export function nodeWebSocketTransport(socket: WebSocket): Transport {
 }
 
 /** Settles with the socket once `ready` fires, or rejects with `failure(error)`; the socket dies on failure. */
-function settle<T extends Socket>(
+function settle<T extends net.Socket>(
   socket: T,
   ready: "connect" | "secureConnect",
   deadline: AbortSignal,
@@ -109,7 +108,7 @@ function settle<T extends Socket>(
   });
 }
 
-function openTcp(url: string, host: string, port: number, deadline: AbortSignal): Promise<Socket> {
+function openTcp(url: string, host: string, port: number, deadline: AbortSignal): Promise<net.Socket> {
   return settle(
     net.connect({ host, port }),
     "connect",
@@ -125,13 +124,14 @@ async function openTls(
   trust: TrustOptions,
   deadline: AbortSignal,
 ): Promise<tls.TLSSocket> {
-  // The checks below are ours, made before a byte of HTTP is written: Node's own would skip the name
-  // check under a pin, and would destroy the socket before we could read the certificate for the message.
+  // Verification runs (authorized, authorizationError) but refusing is ours, before a byte of HTTP is
+  // written: with rejectUnauthorized the socket would die on an unknown CA before a pin could be compared
+  // or the certificate read for the message.
   const socket = await settle(
     tls.connect({
       host,
       port,
-      servername: isIP(host) === 0 ? host : undefined,
+      servername: net.isIP(host) === 0 ? host : undefined,
       ca: trust.ca,
       rejectUnauthorized: false,
       ALPNProtocols: ["http/1.1"],
@@ -150,21 +150,27 @@ async function openTls(
         "fingerprint-mismatch",
       );
     }
-  } else if (!socket.authorized || tls.checkServerIdentity(host, peer) !== undefined) {
-    const code = String(socket.authorizationError ?? "ERR_TLS_CERT_ALTNAME_INVALID");
-    refusal = code === "ERR_TLS_CERT_ALTNAME_INVALID"
-      ? new TlsError(
+  } else {
+    const code = !socket.authorized
+      ? String(socket.authorizationError ?? "UNABLE_TO_VERIFY_LEAF_SIGNATURE")
+      : tls.checkServerIdentity(host, peer) === undefined
+      ? null
+      : "ERR_TLS_CERT_ALTNAME_INVALID";
+    if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+      refusal = new TlsError(
         `Cannot connect to ${url}: the server's certificate is for ${
           certificateNames(peer)
         }, not ${host}: connect by one of those names, or give the server a certificate for ${host} (--tls-self-signed ${host},…)`,
         "name-mismatch",
-      )
-      : new TlsError(
+      );
+    } else if (code !== null) {
+      refusal = new TlsError(
         `Cannot connect to ${url}: the server's certificate is not trusted: ${
           untrustedReason(code, peer, trust.ca !== undefined)
         }: pass the CA that issued it with --ca-file FILE (a server started with --tls-self-signed prints its path), or pin the certificate with --insecure-fingerprint SHA256 using the fingerprint the server printed at start (this server presented ${presented})`,
         "untrusted",
       );
+    }
   }
   if (refusal !== null) {
     socket.destroy();
@@ -174,7 +180,12 @@ async function openTls(
 }
 
 /** The HTTP upgrade over an open (and, for wss, checked) socket; TCP_NODELAY is set by `ws`. */
-function upgrade(url: string, socket: Socket, secure: boolean, deadline: AbortSignal): Promise<Transport> {
+function upgrade(
+  url: string,
+  socket: net.Socket,
+  secure: boolean,
+  deadline: AbortSignal,
+): Promise<Transport> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, {
       createConnection: () => socket,
