@@ -14,8 +14,11 @@ const BENCHES = [
   "http_bench.ts",
   "step_log_bench.ts",
   "brain_bench.ts",
+  "cli_bench.ts",
   "media_bench.ts",
   "transport_bench.ts",
+  "ocr_bench.ts",
+  "click_text_bench.ts",
 ];
 
 async function exists(path: string): Promise<boolean> {

@@ -9,6 +9,7 @@
 import type { Timers } from "../shared/clock.ts";
 import {
   CloseCodes,
+  type Credential,
   decodeFrame,
   type ErrorCode,
   type Message,
@@ -30,6 +31,8 @@ const FATAL: ReadonlySet<ErrorCode> = new Set([
   "wrong-scope",
   "version-unsupported",
   "key-revoked",
+  "key-bound-to-other-device",
+  "device-already-enrolled",
 ]);
 
 /** Why the connection stopped for good. */
@@ -46,6 +49,7 @@ export interface StopReason {
 /** Settings and dependencies of a device connection. */
 export interface DeviceConnectionOptions {
   url: string;
+  /** The key CONNECT presents; after an enrollment, the minted key replaces it. */
   key: string;
   clientVersion: string;
   /** Capabilities sent on every fresh session. */
@@ -65,6 +69,8 @@ export interface DeviceConnectionOptions {
   onStatus?: (status: ConnectionStatus, detail?: string) => void;
   /** A fresh session began (not a resume): work from the old session is gone. */
   onNewSession?: (deviceId: string) => void;
+  /** The server minted this device its own key (it joined with an enrollment key): store it. */
+  onCredential?: (credential: Credential) => void;
 }
 
 /** The device's control-path connection. */
@@ -72,6 +78,9 @@ export class DeviceConnection {
   readonly #options: DeviceConnectionOptions;
   readonly #channel: ReliableChannel;
   #transport: Transport | null = null;
+  #key: string;
+  /** The server refused this client because another is connected as the same device: keep trying. */
+  #refusedAsDuplicate = false;
   #ready = false;
   #sessionId: string | null = null;
   deviceId: string | null = null;
@@ -92,6 +101,7 @@ export class DeviceConnection {
 
   constructor(options: DeviceConnectionOptions) {
     this.#options = options;
+    this.#key = options.key;
     this.#channel = new ReliableChannel({ timers: options.clock, ackDelayMs: 20, paced: true });
     this.#silence = new Silence(options.clock.now());
   }
@@ -154,7 +164,7 @@ export class DeviceConnection {
       : undefined;
     this.#channel.write("CONNECT", {
       protocolVersion: PROTOCOL_VERSION,
-      token: this.#options.key,
+      token: this.#key,
       clientVersion: this.#options.clientVersion,
       resume,
     });
@@ -183,8 +193,14 @@ export class DeviceConnection {
         this.#freshSession = !ack.resumed;
         return;
       }
-      case "READY":
+      case "READY": {
+        const credential = message.payload.credential;
+        if (credential !== undefined && credential.secret !== this.#key) {
+          this.#key = credential.secret;
+          this.#options.onCredential?.(credential);
+        }
         return this.#becomeReady(message.payload.deviceId);
+      }
       case "PING":
         this.#channel.write("PONG", { id: message.payload.id });
         return;
@@ -194,6 +210,11 @@ export class DeviceConnection {
           return;
         }
         if (message.payload.code === "rate-limited") return this.#channel.refused(message.payload);
+        if (message.payload.code === "device-already-connected") {
+          this.#refusedAsDuplicate = true;
+          this.#options.onStatus?.("reconnecting", message.payload.message);
+          return;
+        }
         if (message.payload.code === "unknown-session") this.#sessionId = null;
         break;
       case "BYE":
@@ -227,7 +248,7 @@ export class DeviceConnection {
     }, Math.max(50, Math.floor(this.#heartbeatTimeoutMs / 4)));
   }
 
-  #lost(detail: string): void {
+  #lost(lostDetail: string): void {
     const clock = this.#options.clock;
     this.#ready = false;
     this.#transport = null;
@@ -235,7 +256,11 @@ export class DeviceConnection {
     clock.clearInterval(this.#watchdog);
     if (this.#stopped) return;
     const maxInitial = this.#options.maxInitialAttempts ?? 3;
-    if (!this.#everReady && this.#attempt >= maxInitial) {
+    // A refusal as a duplicate came from a reachable server: wait for the other client to go, however long.
+    const duplicate = this.#refusedAsDuplicate;
+    this.#refusedAsDuplicate = false;
+    const detail = duplicate ? "another client is connected as this device" : lostDetail;
+    if (!this.#everReady && !duplicate && this.#attempt >= maxInitial) {
       void this.#finish({ kind: "unreachable", message: `Cannot reach ${this.#options.url}: ${detail}` });
       return;
     }

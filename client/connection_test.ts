@@ -316,3 +316,81 @@ Deno.test("DeviceConnection stops at once on a TLS refusal before its first READ
     },
   );
 });
+
+/** A DeviceConnection named `name` presenting `key` to a gateway harness; records statuses and credentials. */
+function namedDevice(h: Harness, key: string, name: string) {
+  const transports: MemoryTransport[] = [];
+  const statuses: string[] = [];
+  const credentials: string[] = [];
+  const connection = new DeviceConnection({
+    url: "memory:",
+    key,
+    clientVersion: "test/1",
+    clock: h.clock,
+    random: () => 0.5,
+    connect: () => {
+      const transport = h.transport();
+      transports.push(transport);
+      return Promise.resolve(transport);
+    },
+    capabilities: () => Promise.resolve(testCapabilities(name)),
+    onMessage: () => {},
+    onStatus: (status, detail) => statuses.push(`${status}: ${detail ?? ""}`),
+    onCredential: (credential) => credentials.push(credential.secret),
+  });
+  connection.start();
+  return { connection, transports, statuses, credentials };
+}
+
+/** The CONNECT tokens a device sent, in order. */
+function tokensSent(transports: MemoryTransport[]): string[] {
+  return transports.flatMap((t) => t.sent).map((frame) => decodeFrame(frame)).flatMap((d) =>
+    d.ok && d.value.type === "CONNECT" ? [d.value.payload.token] : []
+  );
+}
+
+Deno.test("DeviceConnection enrolling hands over the minted key once and presents it on every later CONNECT", async () => {
+  const h = startGateway();
+  const enrollment = h.keys.add("enroll", "lab");
+  const { connection, transports, credentials } = namedDevice(h, enrollment.secret, "lab-7");
+  try {
+    await connection.ready;
+    assert.equal(credentials.length, 1);
+    assert.equal(h.keys.verify(credentials[0])?.device, "lab-7");
+    transports[0].close(1006, "cut");
+    await tickUntil(h.clock, () => transports.length === 2 && connection.isReady, "the resume");
+    assert.deepEqual(tokensSent(transports), [enrollment.secret, credentials[0]]);
+    assert.equal(credentials.length, 1, "a resume mints nothing");
+    assert.deepEqual(h.offline, []);
+  } finally {
+    connection.stop();
+    await h.clock.tickAsync(1000);
+    await connection.stopped;
+    await h.close();
+  }
+});
+
+Deno.test("DeviceConnection refused as a second client keeps trying past the unreachable limit and joins once the first is gone", async () => {
+  const h = startGateway();
+  const first = h.device();
+  const deviceId = (await first.handshake(h.deviceKey.secret, "twin")).ready.payload.deviceId;
+  const { connection, transports, statuses } = namedDevice(h, h.deviceKey.secret, "twin");
+  try {
+    await tickUntil(h.clock, () => transports.length >= 5, "five refused attempts", { stepMs: 100 });
+    assert.equal(connection.isReady, false);
+    assert.ok(
+      statuses.some((s) => s.includes("twin is connected from another client")),
+      statuses.join("\n"),
+    );
+    assert.ok(statuses.some((s) => /another client is connected as this device; retrying in/.test(s)));
+    first.send("BYE", { reason: "leaving" });
+    await tickUntil(h.clock, () => connection.isReady, "the second client joins", { stepMs: 100 });
+    assert.equal(connection.deviceId, deviceId, "the same device");
+    assert.equal(h.gateway.device(deviceId)?.state, "ready");
+  } finally {
+    connection.stop();
+    await h.clock.tickAsync(1000);
+    await connection.stopped;
+    await h.close();
+  }
+});

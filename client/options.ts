@@ -1,6 +1,7 @@
 /** Parses the client's command line into a frozen, validated options object. */
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { type FlagSpec, formatHelp, HELP_FLAG, parseArgsOptions } from "../shared/flags.ts";
 import { MAX_TASKS_PER_DEVICE } from "../shared/protocol/mod.ts";
 
 /**
@@ -15,6 +16,8 @@ const OptionsSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "--name uses letters, digits, '.', '_' or '-'"),
   tags: z.array(z.string().min(1).max(64)).max(64),
   filesDir: z.string().min(1),
+  /** Where the client keeps what it must remember (the key an enrollment minted for it). */
+  dataDir: z.string().min(1),
   log: z.enum(["text", "json"]),
   maxTasks: z.coerce.number().int().min(1).max(MAX_TASKS_PER_DEVICE),
   /** Run programs the server asks for (`run` steps). Off unless `--allow-run` (or ALIEN3_ALLOW_RUN=1). */
@@ -41,54 +44,179 @@ export type ClientOptions = Readonly<z.infer<typeof OptionsSchema>>;
 
 /** The usage text. */
 export const USAGE = `Usage: deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]
-                        [--files-dir DIR] [--log text|json] [--max-tasks N] [--allow-run] [--webrtc]
-                        [--ca-file PEM | --insecure-fingerprint SHA256]`;
+                        [--files-dir DIR] [--data-dir DIR] [--log text|json] [--max-tasks N] [--allow-run]
+                        [--webrtc] [--ca-file PEM | --insecure-fingerprint SHA256]`;
 
-/** The default files directory: a folder under the user's data directory. */
-export function defaultFilesDir(env: (name: string) => string | undefined, os: string): string {
+/** Where the defaults that depend on the machine come from. */
+export interface ClientDefaults {
+  hostname: string;
+  os: string;
+}
+
+/** The device name a host name gives: characters a name may not use become `-`. */
+function nameOf(hostname: string): string {
+  return hostname.replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 100);
+}
+
+/** The client's flags, with this machine's defaults: the table the parser reads and `--help` shows. */
+export function clientFlags(env: (name: string) => string | undefined, defaults: ClientDefaults): FlagSpec[] {
+  return [
+    {
+      name: "connect",
+      type: "string",
+      value: "URL",
+      env: "ALIEN3_CONNECT",
+      description: "The server's ws:// or wss:// URL (without a path: /v1/device); required",
+    },
+    {
+      name: "key",
+      type: "string",
+      value: "KEY",
+      env: "ALIEN3_KEY",
+      description: "Device key (a3d_…) or enrollment key (a3e_…); required",
+    },
+    {
+      name: "name",
+      type: "string",
+      value: "NAME",
+      env: "ALIEN3_NAME",
+      default: nameOf(defaults.hostname),
+      description: "Device name: letters, digits, '.', '_' or '-'",
+    },
+    {
+      name: "tags",
+      type: "string",
+      value: "a,b",
+      env: "ALIEN3_TAGS",
+      default: "none",
+      description: "Comma-separated tags DAG targets can ask for",
+    },
+    {
+      name: "files-dir",
+      type: "string",
+      value: "DIR",
+      env: "ALIEN3_FILES_DIR",
+      default: defaultFilesDir(env, defaults.os),
+      description:
+        "Where artifacts land and launched apps and `run` steps start; default: files in --data-dir",
+    },
+    {
+      name: "data-dir",
+      type: "string",
+      value: "DIR",
+      env: "ALIEN3_CLIENT_DATA_DIR",
+      default: defaultDataDir(env, defaults.os),
+      description: "Where the client keeps the key an enrollment key minted for it",
+    },
+    {
+      name: "log",
+      type: "string",
+      value: "text|json",
+      default: "text",
+      description: "Status output on stderr",
+    },
+    {
+      name: "max-tasks",
+      type: "string",
+      value: "N",
+      env: "ALIEN3_MAX_TASKS",
+      default: String(DEFAULT_MAX_TASKS),
+      description: `Tasks run at once, 1 to ${MAX_TASKS_PER_DEVICE}; GUI work is one at a time regardless`,
+    },
+    {
+      name: "allow-run",
+      type: "boolean",
+      env: "ALIEN3_ALLOW_RUN",
+      default: "off",
+      description: "Run programs the server asks for (`run` steps); env 1, true or yes",
+    },
+    {
+      name: "webrtc",
+      type: "boolean",
+      env: "ALIEN3_WEBRTC",
+      default: "off",
+      description: "Send frames on a WebRTC data channel, STREAM_FRAME as fallback; env 1, true or yes",
+    },
+    {
+      name: "ca-file",
+      type: "string",
+      value: "PEM",
+      env: "ALIEN3_CA_FILE",
+      default: "the system's CAs",
+      description: "Trust the server certificate's CA(s) in this PEM file instead; wss:// only",
+    },
+    {
+      name: "insecure-fingerprint",
+      type: "string",
+      value: "SHA256",
+      env: "ALIEN3_INSECURE_FINGERPRINT",
+      description:
+        "Accept exactly the server certificate with this SHA-256 fingerprint (AB:CD:… or hex), chain and name " +
+        "unchecked; wss:// only, not with --ca-file",
+    },
+  ];
+}
+
+/** `deno task client --help`, with this machine's defaults. */
+export function clientHelp(env: (name: string) => string | undefined, defaults: ClientDefaults): string {
+  return formatHelp({
+    usage: [
+      "deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]",
+      "  [--files-dir DIR] [--data-dir DIR] [--log text|json] [--max-tasks N] [--allow-run] [--webrtc]",
+      "  [--ca-file PEM | --insecure-fingerprint SHA256]",
+    ],
+    summary: "A device: joins the server, reports its capabilities and executes actions and DAG nodes. " +
+      "Flags win over environment variables.",
+    flags: [{ title: "Flags", flags: [...clientFlags(env, defaults), HELP_FLAG] }],
+    notes: [
+      "Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad flags (or an unreadable --ca-file), 3 refused by the server (key, version), 4 the server was never reached, " +
+      "5 the server's TLS refused before the first connection.",
+      "With an enrollment key the client stores the key the server mints for it in --data-dir and joins with " +
+      "it from then on; refused because another client is connected as the same device, it keeps retrying.",
+    ],
+  });
+}
+
+/** The default data directory: `alien3` under the user's data directory. */
+export function defaultDataDir(env: (name: string) => string | undefined, os: string): string {
   const home = env("HOME") ?? env("USERPROFILE") ?? ".";
-  if (os === "windows") return `${env("LOCALAPPDATA") ?? `${home}\\AppData\\Local`}\\alien3\\files`;
-  if (os === "darwin") return `${home}/Library/Application Support/alien3/files`;
-  return `${env("XDG_DATA_HOME") ?? `${home}/.local/share`}/alien3/files`;
+  if (os === "windows") return `${env("LOCALAPPDATA") ?? `${home}\\AppData\\Local`}\\alien3`;
+  if (os === "darwin") return `${home}/Library/Application Support/alien3`;
+  return `${env("XDG_DATA_HOME") ?? `${home}/.local/share`}/alien3`;
+}
+
+/** The default files directory: `files` in the data directory (`~/.local/share/alien3/files` on Linux). */
+export function defaultFilesDir(
+  env: (name: string) => string | undefined,
+  os: string,
+  dataDir?: string,
+): string {
+  return `${dataDir ?? defaultDataDir(env, os)}${os === "windows" ? "\\" : "/"}files`;
 }
 
 /** Parses `args`; the error message names the flag at fault. */
 export function parseClientOptions(
   args: string[],
   env: (name: string) => string | undefined,
-  defaults: { hostname: string; os: string },
+  defaults: ClientDefaults,
 ): { ok: true; options: ClientOptions } | { ok: false; message: string } {
   let values: Record<string, string | boolean | undefined>;
   try {
-    values = parseArgs({
-      args,
-      options: {
-        connect: { type: "string" },
-        key: { type: "string" },
-        name: { type: "string" },
-        tags: { type: "string" },
-        "files-dir": { type: "string" },
-        log: { type: "string" },
-        "max-tasks": { type: "string" },
-        "allow-run": { type: "boolean" },
-        webrtc: { type: "boolean" },
-        "ca-file": { type: "string" },
-        "insecure-fingerprint": { type: "string" },
-      },
-      strict: true,
-    }).values as Record<string, string | boolean | undefined>;
+    values = parseArgs({ args, options: parseArgsOptions(clientFlags(env, defaults)), strict: true })
+      .values as Record<string, string | boolean | undefined>;
   } catch (error) {
     return { ok: false, message: `${(error as Error).message}\n${USAGE}` };
   }
+  const dataDir = (values["data-dir"] as string | undefined) ?? env("ALIEN3_CLIENT_DATA_DIR");
   const parsed = OptionsSchema.safeParse({
     connect: values.connect ?? env("ALIEN3_CONNECT") ?? "",
     key: values.key ?? env("ALIEN3_KEY") ?? "",
-    name: values.name ?? env("ALIEN3_NAME") ??
-      defaults.hostname.replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 100),
+    name: values.name ?? env("ALIEN3_NAME") ?? nameOf(defaults.hostname),
     tags: String(values.tags ?? env("ALIEN3_TAGS") ?? "").split(",").map((t) => t.trim()).filter((t) =>
       t !== ""
     ),
-    filesDir: values["files-dir"] ?? env("ALIEN3_FILES_DIR") ?? defaultFilesDir(env, defaults.os),
+    filesDir: values["files-dir"] ?? env("ALIEN3_FILES_DIR") ?? defaultFilesDir(env, defaults.os, dataDir),
+    dataDir: dataDir ?? defaultDataDir(env, defaults.os),
     log: values.log ?? "text",
     maxTasks: values["max-tasks"] ?? env("ALIEN3_MAX_TASKS") ?? DEFAULT_MAX_TASKS,
     allowRun: values["allow-run"] === true || ["1", "true", "yes"].includes(env("ALIEN3_ALLOW_RUN") ?? ""),
@@ -100,6 +228,7 @@ export function parseClientOptions(
     const issue = parsed.error.issues[0];
     const flags: Record<string, string> = {
       filesDir: "--files-dir",
+      dataDir: "--data-dir",
       maxTasks: "--max-tasks",
       caFile: "--ca-file",
       insecureFingerprint: "--insecure-fingerprint",

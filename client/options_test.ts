@@ -102,3 +102,21 @@ Deno.test("normalizeFingerprint() accepts colon pairs, plain hex and OpenSSL's o
   assert.equal(normalizeFingerprint(`${want}:00`), null);
   assert.equal(normalizeFingerprint("zz".repeat(32)), null);
 });
+
+Deno.test("parseClientOptions() takes --data-dir (or ALIEN3_CLIENT_DATA_DIR); the files dir defaults into it", () => {
+  const base = ["--connect", "ws://h:1", "--key", "k"];
+  const env = (name: string) => ({ HOME: "/home/u" } as Record<string, string>)[name];
+  const byDefault = parseClientOptions(base, env, defaults);
+  assert.ok(byDefault.ok);
+  assert.equal(byDefault.options.dataDir, "/home/u/.local/share/alien3");
+  assert.equal(byDefault.options.filesDir, "/home/u/.local/share/alien3/files");
+  const flag = parseClientOptions([...base, "--data-dir", "/srv/a3"], env, defaults);
+  assert.ok(flag.ok);
+  assert.deepEqual([flag.options.dataDir, flag.options.filesDir], ["/srv/a3", "/srv/a3/files"]);
+  const both = parseClientOptions([...base, "--data-dir", "/srv/a3", "--files-dir", "/x"], env, defaults);
+  assert.ok(both.ok);
+  assert.deepEqual([both.options.dataDir, both.options.filesDir], ["/srv/a3", "/x"]);
+  const fromEnv = parseClientOptions(base, (n) => n === "ALIEN3_CLIENT_DATA_DIR" ? "/e" : env(n), defaults);
+  assert.ok(fromEnv.ok);
+  assert.equal(fromEnv.options.dataDir, "/e");
+});

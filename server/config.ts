@@ -1,6 +1,7 @@
 /** Server configuration: parsed once from flags and environment (flags win) into a frozen object. */
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { type FlagSpec, formatHelp, HELP_FLAG, parseArgsOptions } from "../shared/flags.ts";
 import { DEFAULT_TLS_NAMES, parseTlsNames, type TlsName } from "./tls/names.ts";
 
 /** Where the server keeps its data unless told otherwise. */
@@ -14,6 +15,15 @@ export const DEFAULT_DATA_DIR = "./.data";
 export const RUNTIME_MAX_MESSAGE_BYTES = 64 * 1024 * 1024 - 1;
 
 const Int = (min: number) => z.coerce.number().int().min(min);
+
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A duration such as `90s`, `30m`, `12h` or `7d` (or `0`), in milliseconds. */
+const Duration = z.string().regex(/^(0|\d+(ms|s|m|h|d))$/, "takes a duration such as 30m, 12h or 7d, or 0")
+  .transform((text) => {
+    const [, amount, unit] = /^(\d+)([a-z]*)$/.exec(text)!;
+    return Number(amount) * (unit === "" ? 0 : DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS]);
+  });
 
 const ConfigSchema = z.object({
   port: Int(0).max(65535).default(8080),
@@ -52,37 +62,111 @@ const ConfigSchema = z.object({
   /** An agent node's defaults when it sets none: actions, and tokens over the attempt. */
   agentMaxSteps: Int(1).default(30),
   agentMaxTokens: Int(1000).default(200_000),
+  /** Offline devices unseen this long are forgotten (`--device-retention 7d`); 0 keeps them for ever. */
+  deviceRetentionMs: Duration.default(7 * DURATION_UNITS_MS.d),
 });
 
 /** The server's configuration. */
 export type ServerConfig = Readonly<z.infer<typeof ConfigSchema>>;
 
-/** Flag name, config key and environment variable of each setting. */
-const SETTINGS = [
-  ["port", "port", "ALIEN3_PORT"],
-  ["host", "host", "ALIEN3_HOST"],
-  ["data-dir", "dataDir", "ALIEN3_DATA_DIR"],
-  ["tls-cert", "tlsCert", "ALIEN3_TLS_CERT"],
-  ["tls-key", "tlsKey", "ALIEN3_TLS_KEY"],
-  ["tls-self-signed", "tlsSelfSigned", "ALIEN3_TLS_SELF_SIGNED"],
-  ["heartbeat-interval-ms", "heartbeatIntervalMs", "ALIEN3_HEARTBEAT_INTERVAL_MS"],
-  ["heartbeat-timeout-ms", "heartbeatTimeoutMs", "ALIEN3_HEARTBEAT_TIMEOUT_MS"],
-  ["resume-grace-ms", "resumeGraceMs", "ALIEN3_RESUME_GRACE_MS"],
-  ["handshake-timeout-ms", "handshakeTimeoutMs", "ALIEN3_HANDSHAKE_TIMEOUT_MS"],
-  ["max-frame-bytes", "maxFrameBytes", "ALIEN3_MAX_FRAME_BYTES"],
-  ["max-json-bytes", "maxJsonBytes", "ALIEN3_MAX_JSON_BYTES"],
-  ["max-messages-per-second", "maxMessagesPerSecond", "ALIEN3_MAX_MESSAGES_PER_SECOND"],
-  ["max-artifact-bytes", "maxArtifactBytes", "ALIEN3_MAX_ARTIFACT_BYTES"],
-  ["max-step-frames", "maxStepFrames", "ALIEN3_MAX_STEP_FRAMES"],
-  ["log", "log", "ALIEN3_LOG"],
-  ["llm-base-url", "llmBaseUrl", "ALIEN3_LLM_BASE_URL"],
-  ["llm-model", "llmModel", "ALIEN3_LLM_MODEL"],
-  ["llm-api-key", "llmApiKey", "ALIEN3_LLM_API_KEY"],
-  ["llm-concurrency", "llmConcurrency", "ALIEN3_LLM_CONCURRENCY"],
-  ["llm-timeout-ms", "llmTimeoutMs", "ALIEN3_LLM_TIMEOUT_MS"],
-  ["agent-max-steps", "agentMaxSteps", "ALIEN3_AGENT_MAX_STEPS"],
-  ["agent-max-tokens", "agentMaxTokens", "ALIEN3_AGENT_MAX_TOKENS"],
-] as const;
+/** A setting: its flag (the one table `--help` is generated from) and its config key. */
+type Setting = FlagSpec & { key: keyof z.infer<typeof ConfigSchema>; env: string; type: "string" };
+
+const setting = (name: string, key: Setting["key"], value: string, description: string): Setting => ({
+  name,
+  key,
+  type: "string",
+  value,
+  env: `ALIEN3_${name.toUpperCase().replaceAll("-", "_")}`,
+  description,
+});
+
+/** Every setting: flag name, config key and environment variable (`--data-dir` ↔ `ALIEN3_DATA_DIR`). */
+const SETTINGS: readonly Setting[] = [
+  setting("port", "port", "N", "Port to listen on; 0 picks a free one"),
+  setting("host", "host", "HOST", "Address to listen on"),
+  setting("data-dir", "dataDir", "DIR", "The embedded store (SQLite), artifacts and step frames"),
+  setting("tls-cert", "tlsCert", "FILE", "PEM certificate to serve HTTPS and WSS; needs --tls-key"),
+  setting("tls-key", "tlsKey", "FILE", "PEM private key of --tls-cert"),
+  setting(
+    "tls-self-signed",
+    "tlsSelfSigned",
+    "NAME,…",
+    `HTTPS and WSS with a certificate of its own for these names (CA in <data-dir>/tls); ` +
+      `the flag alone means ${DEFAULT_TLS_NAMES}; not with --tls-cert`,
+  ),
+  setting("heartbeat-interval-ms", "heartbeatIntervalMs", "MS", "PING cadence"),
+  setting("heartbeat-timeout-ms", "heartbeatTimeoutMs", "MS", "Silence after which a device is offline"),
+  setting("resume-grace-ms", "resumeGraceMs", "MS", "How long a dropped device session waits to be resumed"),
+  setting("handshake-timeout-ms", "handshakeTimeoutMs", "MS", "Time a device has to finish CONNECT → READY"),
+  setting("max-frame-bytes", "maxFrameBytes", "BYTES", "Largest protocol frame, at most 64 MiB − 1"),
+  setting("max-json-bytes", "maxJsonBytes", "BYTES", "Largest JSON payload of a frame"),
+  setting(
+    "max-messages-per-second",
+    "maxMessagesPerSecond",
+    "N",
+    "Message rate per connection, bursts to 2×",
+  ),
+  setting("max-artifact-bytes", "maxArtifactBytes", "BYTES", "Largest artifact"),
+  setting("max-step-frames", "maxStepFrames", "N", "Step frames kept on disk in all, oldest deleted first"),
+  setting("log", "log", "text|json|silent", "Log format"),
+  setting("llm-base-url", "llmBaseUrl", "URL", "OpenAI-compatible API for agent nodes; needs --llm-model"),
+  setting("llm-model", "llmModel", "NAME", "The model agent nodes and the planner use"),
+  setting("llm-api-key", "llmApiKey", "KEY", "Bearer key for the model API, where it needs one"),
+  setting("llm-concurrency", "llmConcurrency", "N", "Model calls at once"),
+  setting("llm-timeout-ms", "llmTimeoutMs", "MS", "One model call's limit (retries apart)"),
+  setting("agent-max-steps", "agentMaxSteps", "N", "An agent node's action budget when it sets no maxSteps"),
+  setting(
+    "agent-max-tokens",
+    "agentMaxTokens",
+    "N",
+    "An agent node's token budget when it sets no maxTokens",
+  ),
+  setting(
+    "device-retention",
+    "deviceRetentionMs",
+    "DURATION",
+    "Offline devices unseen this long are forgotten (90s, 30m, 12h, 7d); 0 keeps them for ever",
+  ),
+];
+
+/** A duration in the largest unit that divides it: `7d`, `90s`, `0`. */
+function shownDuration(ms: number): string {
+  if (ms === 0) return "0";
+  const units = Object.entries(DURATION_UNITS_MS).reverse();
+  const [unit, size] = units.find(([, size]) => ms % size === 0)!;
+  return `${ms / size}${unit}`;
+}
+
+/** A default as help shows it: byte sizes also in KiB or MiB. */
+function shownDefault(key: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (key === "deviceRetentionMs" && typeof value === "number") return shownDuration(value);
+  if (typeof value === "number" && key.endsWith("Bytes")) {
+    const mib = value / (1024 * 1024);
+    return Number.isInteger(mib) ? `${value} (${mib} MiB)` : String(value);
+  }
+  return String(value);
+}
+
+/** The server's flags with their defaults (read from the schema the parser uses), for `--help` and tests. */
+export const SERVER_FLAGS: readonly FlagSpec[] = (() => {
+  const defaults = ConfigSchema.parse({}) as Record<string, unknown>;
+  return SETTINGS.map(({ key, ...flag }) => ({ ...flag, default: shownDefault(key, defaults[key]) }));
+})();
+
+/** `deno task server --help`. */
+export function serverHelp(): string {
+  return formatHelp({
+    usage: ["deno task server [FLAGS]"],
+    summary: "The ALIEN3 server: REST API, event stream and the device WebSocket at /v1/device. " +
+      "Every flag has an environment variable; flags win.",
+    flags: [{ title: "Flags", flags: [...SERVER_FLAGS, HELP_FLAG] }],
+    notes: [
+      "Exit codes: 0 after SIGINT/SIGTERM, 2 bad flags, 3 the store or data dir cannot be used.",
+    ],
+  });
+}
 
 /** A configuration error naming the flag at fault. */
 export class ConfigError extends Error {
@@ -98,22 +182,22 @@ export function parseConfig(args: string[], env: (name: string) => string | unde
   try {
     values = parseArgs({
       args: withDefaultValue(args, "--tls-self-signed", DEFAULT_TLS_NAMES),
-      options: Object.fromEntries(SETTINGS.map(([flag]) => [flag, { type: "string" as const }])),
+      options: parseArgsOptions(SETTINGS),
       strict: true,
     }).values as Record<string, string | undefined>;
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
   const raw: Record<string, string> = {};
-  for (const [flag, key, variable] of SETTINGS) {
-    const value = values[flag] ?? env(variable);
+  for (const { name, key, env: variable } of SETTINGS) {
+    const value = values[name] ?? env(variable);
     if (value !== undefined) raw[key] = value;
   }
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const setting = SETTINGS.find(([, key]) => key === issue.path[0]);
-    throw new ConfigError(`Invalid --${setting?.[0] ?? issue.path.join(".")}: ${issue.message}`);
+    const flag = SETTINGS.find(({ key }) => key === issue.path[0]);
+    throw new ConfigError(`Invalid --${flag?.name ?? issue.path.join(".")}: ${issue.message}`);
   }
   const config = parsed.data;
   if ((config.llmBaseUrl === undefined) !== (config.llmModel === undefined)) {

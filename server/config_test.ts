@@ -74,3 +74,16 @@ Deno.test("parseConfig() reads --tls-self-signed names, defaults them when the f
     /^ConfigError: Invalid --tls-self-signed: give either it or --tls-cert\/--tls-key, not both$/,
   );
 });
+
+Deno.test("parseConfig() reads --device-retention as a duration, 7 days by default, 0 for ever", () => {
+  assert.equal(parseConfig([], noEnv).deviceRetentionMs, 7 * 86_400_000);
+  assert.equal(parseConfig(["--device-retention", "90s"], noEnv).deviceRetentionMs, 90_000);
+  assert.equal(parseConfig(["--device-retention", "12h"], noEnv).deviceRetentionMs, 12 * 3_600_000);
+  assert.equal(parseConfig(["--device-retention", "0"], noEnv).deviceRetentionMs, 0);
+  const env = (name: string) => name === "ALIEN3_DEVICE_RETENTION" ? "30m" : undefined;
+  assert.equal(parseConfig([], env).deviceRetentionMs, 30 * 60_000);
+  assert.throws(
+    () => parseConfig(["--device-retention", "7"], noEnv),
+    /^ConfigError: Invalid --device-retention: takes a duration such as 30m, 12h or 7d, or 0$/,
+  );
+});

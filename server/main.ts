@@ -5,9 +5,13 @@
  * stderr naming the file and what to do).
  */
 import { resolve } from "node:path";
-import { ConfigError, parseConfig } from "./config.ts";
+import { wantsHelp } from "../shared/flags.ts";
+import { ConfigError, parseConfig, serverHelp } from "./config.ts";
 import { type RunningServer, startServer } from "./server.ts";
 import { databasePath } from "./store/db.ts";
+
+/** The device client's default files dir on Linux, as the join command shows it. */
+const DEFAULT_CLIENT_FILES_DIR = "~/.local/share/alien3/files";
 import { StorageError, StoreOpenError, toStorageError } from "./store/errors.ts";
 import { joinHost, selfSignedBanner } from "./tls/banner.ts";
 
@@ -28,6 +32,10 @@ function startFailure(error: unknown, dataDir: string): string | null {
 }
 
 async function main(): Promise<number> {
+  if (wantsHelp(Deno.args)) {
+    console.log(serverHelp().trimEnd());
+    return 0;
+  }
   let config;
   try {
     config = parseConfig(Deno.args, (name) => Deno.env.get(name));
@@ -58,9 +66,17 @@ async function main(): Promise<number> {
   const scheme = secure ? "wss" : "ws";
   const selfSigned = server.selfSigned;
   const caFile = selfSigned === null ? "" : resolve(selfSigned.caFile);
-  const tlsLines = selfSigned === null
-    ? []
-    : selfSignedBanner(selfSigned, { caFile, shownHost, port: server.port, key: created?.device });
+  const tlsLines = selfSigned === null ? [] : selfSignedBanner(selfSigned, {
+    caFile,
+    shownHost,
+    port: server.port,
+    key: created?.device,
+    filesDir: DEFAULT_CLIENT_FILES_DIR,
+  });
+  const filesDirNote =
+    `  (--files-dir is where files arrive and leave and where launched apps and run steps start; ` +
+    `${DEFAULT_CLIENT_FILES_DIR} is the default on Linux, ~/Library/Application Support/alien3/files ` +
+    `on macOS, %LOCALAPPDATA%\\alien3\\files on Windows)`;
   if (created !== null) {
     const { operator, device } = created;
     console.log(`First start: created an operator token and a device key in ${config.dataDir}.`);
@@ -68,20 +84,31 @@ async function main(): Promise<number> {
     console.log(`  operator token: ${operator}`);
     console.log(`  device key:     ${device}`);
     if (tlsLines.length === 0) {
-      console.log("Join a device:");
       console.log(
-        `  deno task client --connect ${scheme}://${shownHost}:${server.port} --key ${device} --name my-device`,
+        "Join a device (one key joins any number of names: a fleet key; see README, Device identity):",
       );
+      console.log(
+        `  deno task client --connect ${scheme}://${shownHost}:${server.port} --key ${device} --name my-device ` +
+          `--files-dir ${DEFAULT_CLIENT_FILES_DIR}`,
+      );
+      console.log(filesDirNote);
     }
+    const host = selfSigned === null ? shownHost : joinHost(selfSigned.names, shownHost);
+    const http = `${secure ? "https" : "http"}://${host}:${server.port}`;
     console.log("List devices:");
-    const curlHost = selfSigned === null ? shownHost : joinHost(selfSigned.names, shownHost);
     console.log(
-      `  curl${selfSigned === null ? "" : ` --cacert ${caFile}`} -H 'Authorization: Bearer ${operator}' ${
-        secure ? "https" : "http"
-      }://${curlHost}:${server.port}/api/devices`,
+      `  ${
+        selfSigned === null ? "" : `DENO_CERT=${caFile} `
+      }deno task a3 devices --server ${http} --token ${operator}`,
+    );
+    console.log(
+      `  curl${
+        selfSigned === null ? "" : ` --cacert ${caFile}`
+      } -H 'Authorization: Bearer ${operator}' ${http}/api/devices`,
     );
   }
   for (const line of tlsLines) console.log(line);
+  if (tlsLines.length > 0) console.log(filesDirNote);
   console.log(
     `ALIEN3 server listening on ${config.host}:${server.port} (devices: ${scheme}://${shownHost}:${server.port}/v1/device)`,
   );

@@ -6,6 +6,7 @@ import { deviceRoutes } from "./api/devices.ts";
 import { eventRoutes } from "./api/events.ts";
 import { schemaRoutes } from "./api/schema.ts";
 import { ArtifactStore } from "./artifacts/store.ts";
+import { type CheckedOcrEngine, TesseractOcr } from "./brain/ocr.ts";
 import { ArtifactTransfers } from "./artifacts/transfer.ts";
 import { keyRoutes } from "./api/keys.ts";
 import { KEY_MIGRATIONS, KeyStore } from "./auth/key_store.ts";
@@ -14,6 +15,8 @@ import type { ServerConfig } from "./config.ts";
 import { ActionDispatcher } from "./gateway/action_dispatcher.ts";
 import { KNOWN_DEVICES_MIGRATIONS, KnownDevices } from "./store/known_devices.ts";
 import { DeviceGateway } from "./gateway/gateway.ts";
+import { DeviceRetention } from "./gateway/retention.ts";
+import type { DeviceView } from "./gateway/types.ts";
 import { createApp, DEVICE_PATH } from "./http/app.ts";
 import { DEVICE_PAGE_URL, deviceBundle } from "./http/web_bundle.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -21,10 +24,10 @@ import { recordDeviceEvents } from "./orion/device_events.ts";
 import { EVENT_LOG_MIGRATIONS, EventLog } from "./orion/event_log.ts";
 import { NodeRunner } from "./orion/node_runner.ts";
 import { createBrain } from "./brain/mod.ts";
-import { TesseractOcr, tesseractVersion } from "./brain/ocr.ts";
 import { CachedOcr } from "./brain/ocr_cache.ts";
 import { findText } from "./brain/text_match.ts";
 import { FrameStore, type MediaOptions, MediaService } from "./media/mod.ts";
+import { captureThrough } from "./media/frame_capture.ts";
 import { approvalListRoutes } from "./api/approvals.ts";
 import { taskRoutes } from "./api/tasks.ts";
 import { ORION_MIGRATIONS, OrionService } from "./orion/service.ts";
@@ -53,6 +56,8 @@ export interface RunningServer {
   frames: FrameStore;
   /** The certificate `--tls-self-signed` issued or reused (its fingerprint, its CA file), else null. */
   selfSigned: SelfSignedTls | null;
+  /** Screen text for steps that see; may be unavailable (its reads then fail with `ocr-unavailable`). */
+  ocr: CheckedOcrEngine;
   close(): Promise<void>;
 }
 
@@ -72,6 +77,8 @@ export interface StartOptions {
   operatorIdleMs?: number;
   /** WebRTC settings (ICE servers, host addresses, connect timeout; tests refuse every candidate pair). */
   media?: MediaOptions;
+  /** The OCR engine (default: the `tesseract` CLI). */
+  ocr?: CheckedOcrEngine;
 }
 
 /** Every module's migrations, in one list. */
@@ -126,11 +133,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const now = () => clock.now();
   const frames = new FrameStore({
     clock,
-    request: async (deviceId, frame) => {
-      const { signal, ...fields } = frame;
-      const outcome = await dispatcher.execute(deviceId, { type: "frame", ...fields }, { signal });
-      return outcome.ok ? outcome.frame ?? null : null;
-    },
+    request: captureThrough(() => dispatcher),
   });
   const dispatcher = new ActionDispatcher({
     gateway,
@@ -150,18 +153,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   });
   const tasks = new TaskChannel(gateway);
   const events = new EventLog(db);
-  const ocrVersion = await tesseractVersion();
-  if (ocrVersion === null) {
-    log.warn("Screen text is unavailable: `tesseract` does not run here", {
-      effect: "waitFor text and clickText fail with ocr-unavailable; agents get no text hints",
-      fix: "install Debian's tesseract-ocr and tesseract-ocr-eng",
-    });
-  }
+  // One engine: the Brain reads through it (behind a cache of recent frames' text); whether it can run is found
+  // out once, after the store opened (below).
+  const ocr = options.ocr ?? new TesseractOcr({ timers: clock });
   const brain = createBrain({
     config,
     dispatcher,
+    frames,
     clock,
-    ocr: ocrVersion === null ? null : new CachedOcr(new TesseractOcr()),
+    ocr: new CachedOcr(ocr),
     findText,
     onApproval: (change) => {
       const { approval, ...rest } = change;
@@ -230,6 +230,32 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await stopEarly();
     throw error;
   }
+  // Forgetting: the stored row first (a refused write changes nothing), then the gateway, whose event
+  // tells the scheduler. Only an offline device is forgotten; all of it happens in one turn.
+  const forgetDevice = (device: DeviceView, reason: string): DeviceView | null => {
+    if (gateway.device(device.id)?.state !== "offline") return null;
+    devices.forget(device.id);
+    return gateway.forget(device.id, reason);
+  };
+  const retention = new DeviceRetention({
+    clock,
+    retentionMs: config.deviceRetentionMs,
+    devices: () => gateway.devices(),
+    forget: (device) => void forgetDevice(device, "retention"),
+    onError: (device, error) =>
+      log.warn("Cannot forget a device past its retention; trying again later", {
+        deviceId: device.id,
+        error: String(error),
+      }),
+  });
+  // Found out once and said once, after the store opened (a store that cannot open stops the server with
+  // one line); nothing but steps that read the screen needs it.
+  const screenText = await ocr.available();
+  if (screenText.ok) {
+    log.info("Screen text ready", { engine: `${ocr.name} ${screenText.version}` });
+  } else {
+    log.warn("Screen text unavailable: steps that read the screen will fail", { error: screenText.failure });
+  }
   const transfers = new ArtifactTransfers({
     gateway,
     store,
@@ -257,7 +283,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       script: () => deviceBundle(`${config.dataDir}/web`),
     },
     api: {
-      "/devices": deviceRoutes({ gateway, dispatcher, orion, media }),
+      "/devices": deviceRoutes({
+        gateway,
+        dispatcher,
+        orion,
+        media,
+        steps: brain.steps,
+        forget: (device) => forgetDevice(device, "operator"),
+      }),
       "/keys": keyRoutes(keys),
       "/dags": dagRoutes({ orion, store, steps, approvals: brain.approvals }),
       "/approvals": approvalListRoutes(brain.approvals),
@@ -292,7 +325,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     media,
     frames,
     selfSigned,
+    ocr,
     async close() {
+      retention.close();
       health.close();
       orion.close();
       await transfers.close();

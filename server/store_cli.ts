@@ -4,18 +4,59 @@
  * the scheduler's input log). Each takes `[--data-dir D]`. Exit codes: 0 done, 1 refused, 2 bad usage.
  */
 import { parseArgs } from "node:util";
+import {
+  type FlagSpec,
+  formatHelp,
+  HELP_FLAG,
+  parseArgsOptions,
+  stringFlag,
+  wantsHelp,
+} from "../shared/flags.ts";
 import { DEFAULT_DATA_DIR } from "./config.ts";
 import { truncateInputs } from "./orion/state_store.ts";
 import { BackupError, backupStore, checkStoreFile, restoreStore } from "./store/backup.ts";
 import { databasePath, openDatabase } from "./store/db.ts";
 import { StoreOpenError } from "./store/errors.ts";
 
-const USAGE = `Usage:
-  deno task store backup FILE [--data-dir DIR]        copy the store to FILE (the server may run)
-  deno task store restore FILE [--data-dir DIR]       put the backup FILE in place (stop the server first)
-  deno task store check [--data-dir DIR]              run quick_check on the store
-  deno task store truncate-log --from SEQ [--data-dir DIR]
-                                                      drop the scheduler input log from row SEQ on`;
+/** The store CLI's flags: the table its parser reads and `--help` shows. */
+export const STORE_FLAGS: readonly FlagSpec[] = [
+  {
+    name: "data-dir",
+    type: "string",
+    value: "DIR",
+    env: "ALIEN3_DATA_DIR",
+    default: DEFAULT_DATA_DIR,
+    description: "The server's data dir",
+  },
+  {
+    name: "from",
+    type: "string",
+    value: "SEQ",
+    description: "truncate-log: the first input log row to drop",
+  },
+];
+
+const COMMANDS: ReadonlyArray<readonly [string, string]> = [
+  ["backup FILE", "copy the store to FILE (the server may run)"],
+  ["restore FILE", "put the backup FILE in place (stop the server first)"],
+  ["check", "run quick_check on the store"],
+  ["truncate-log --from SEQ", "drop the scheduler input log from row SEQ on"],
+];
+
+const USAGE = formatHelp({
+  usage: COMMANDS.map(([command]) => `deno task store ${command} [--data-dir DIR]`),
+}).trimEnd();
+
+/** `deno task store --help`. */
+export function storeHelp(): string {
+  return formatHelp({
+    usage: ["deno task store COMMAND [--data-dir DIR]"],
+    summary: "Store maintenance: backups, restores, checks and repairs of <data-dir>/alien3.db.",
+    commands: COMMANDS,
+    flags: [{ title: "Flags", flags: [...STORE_FLAGS, HELP_FLAG] }],
+    notes: ["Exit codes: 0 done, 1 refused, 2 bad usage."],
+  });
+}
 
 function fail(message: string, code = 2): never {
   console.error(`error: ${message}${code === 2 ? `\n${USAGE}` : ""}`);
@@ -23,18 +64,23 @@ function fail(message: string, code = 2): never {
 }
 
 async function main(args: string[]): Promise<void> {
+  if (wantsHelp(args)) {
+    console.log(storeHelp().trimEnd());
+    return;
+  }
   let parsed;
   try {
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { "data-dir": { type: "string" }, from: { type: "string" } },
+      options: parseArgsOptions(STORE_FLAGS),
     });
   } catch (error) {
     fail((error as Error).message);
   }
   const [command, ...rest] = parsed.positionals;
-  const dataDir = parsed.values["data-dir"] ?? Deno.env.get("ALIEN3_DATA_DIR") ?? DEFAULT_DATA_DIR;
+  const dataDir = stringFlag(parsed.values, "data-dir") ?? Deno.env.get("ALIEN3_DATA_DIR") ??
+    DEFAULT_DATA_DIR;
   try {
     switch (command) {
       case "backup": {
@@ -56,7 +102,7 @@ async function main(args: string[]): Promise<void> {
         return;
       }
       case "truncate-log": {
-        const from = Number(parsed.values.from);
+        const from = Number(stringFlag(parsed.values, "from"));
         if (!Number.isInteger(from) || from < 1) {
           fail("truncate-log needs --from SEQ (a row number from the error)");
         }

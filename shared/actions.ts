@@ -164,6 +164,19 @@ export const StepSchema = z.discriminatedUnion("type", [
 /** A script step. */
 export type Step = z.infer<typeof StepSchema>;
 
+/**
+ * What an operator may ask of a device at once (`POST /api/devices/:id/actions`): any device action, and the
+ * steps the server decides by looking first (`waitFor`, `clickText`). A `wait` is not one: it would only hold
+ * the request open.
+ */
+export const OperatorActionSchema = z.discriminatedUnion("type", [
+  ...DeviceActionSchema.options,
+  WaitForStepSchema,
+  ClickTextStepSchema,
+]);
+/** An operator's action. */
+export type OperatorAction = z.infer<typeof OperatorActionSchema>;
+
 /** Maps an action's `type` to the wire message that carries it. */
 export const ACTION_MESSAGE = {
   move: "ACTION_MOVE",

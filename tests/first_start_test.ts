@@ -35,6 +35,12 @@ Deno.test("first start on an empty data dir prints one operator token, one devic
     assert.ok(deviceKey, first.output);
     assert.ok(first.output.includes(`deno task client --connect ws://127.0.0.1:`), first.output);
     assert.ok(first.output.includes(`--key ${deviceKey}`));
+    assert.match(
+      first.output,
+      /--key a3d_\S+ --name my-device --files-dir ~\/\.local\/share\/alien3\/files\n/,
+      "the join command names the files dir",
+    );
+    assert.match(first.output, /~\/\.local\/share\/alien3\/files is the default on Linux/);
     assert.equal(first.code, 0, "SIGTERM stops the server cleanly");
     const second = await startOnce(dataDir);
     assert.doesNotMatch(second.output, /a3o_|a3d_/, "keys are printed only on the first start");

@@ -60,7 +60,9 @@ Deno.test("keys CLI refuses a bad scope and an unknown key with a clear error", 
   try {
     const badScope = await keys("create", "--scope", "root", "--name", "x", "--data-dir", dir);
     assert.equal(badScope.code, 2);
-    assert.match(badScope.stderr, /--scope must be device or operator/);
+    assert.match(badScope.stderr, /--scope must be device, operator or enroll/);
+    const created = await keys("create", "--scope", "device", "--name", "somebody", "--data-dir", dir);
+    assert.equal(created.code, 0, created.stderr);
     const unknown = await keys("revoke", "nobody", "--data-dir", dir);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /no live key/);
@@ -93,3 +95,38 @@ Deno.test("revoking a device key with the CLI drops that device's live connectio
     await server.close();
   }
 });
+
+Deno.test(
+  "keys CLI: list and revoke without a store say where they looked and create no data dir",
+  async () => {
+    const cwd = await Deno.makeTempDir({ prefix: "alien3-keys-cwd-" });
+    const run = async (env: Record<string, string>, ...args: string[]) => {
+      const output = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-read", "--allow-write", "--allow-env", `${root}server/keys_cli.ts`, ...args],
+        cwd,
+        env,
+      }).output();
+      return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
+    };
+    const saved = Deno.env.get("ALIEN3_DATA_DIR");
+    Deno.env.delete("ALIEN3_DATA_DIR");
+    try {
+      const listed = await run({}, "list");
+      assert.equal(listed.code, 1);
+      assert.match(
+        listed.stderr,
+        /Cannot list keys: no store at \.\/\.data\/alien3\.db \(the server's default/,
+      );
+      const revoked = await run({}, "revoke", "first-operator");
+      assert.equal(revoked.code, 1);
+      assert.match(revoked.stderr, /no store at \.\/\.data\/alien3\.db/);
+      const fromEnv = await run({ ALIEN3_DATA_DIR: `${cwd}/elsewhere` }, "list");
+      assert.equal(fromEnv.code, 1);
+      assert.ok(fromEnv.stderr.includes(`no store at ${cwd}/elsewhere/alien3.db (from ALIEN3_DATA_DIR)`));
+      assert.deepEqual([...Deno.readDirSync(cwd)], [], "nothing was created");
+    } finally {
+      if (saved !== undefined) Deno.env.set("ALIEN3_DATA_DIR", saved);
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+);

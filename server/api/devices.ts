@@ -1,10 +1,11 @@
 /**
- * Device routes: list and inspect devices (with their media path and rates), drive one with action
- * objects, fetch a fresh frame, open a live-view viewer peer.
+ * Device routes: list and inspect devices (with their media path and rates), forget an offline one, drive
+ * one with action objects, fetch a fresh frame, open a live-view viewer peer.
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { DeviceActionSchema, FrameActionSchema } from "../../shared/actions.ts";
+import { FrameActionSchema, OperatorActionSchema } from "../../shared/actions.ts";
+import type { StepExecutor } from "../brain/steps.ts";
 import type { ActionDispatcher, ActionOutcome } from "../gateway/action_dispatcher.ts";
 import { ActionFrames, type CapturedFrame } from "./action_frames.ts";
 import type { DeviceView, Gateway } from "../gateway/types.ts";
@@ -74,6 +75,10 @@ export function deviceRoutes(
     dispatcher: ActionDispatcher;
     orion: Pick<OrionService, "isBusy" | "operatorActive">;
     media?: Pick<MediaService, "view" | "openViewer" | "closeViewer">;
+    /** Runs `waitFor` and `clickText` asked for by an operator (the Brain's step executor). */
+    steps?: Pick<StepExecutor, "execute">;
+    /** Forgets an offline device; null when it is not offline. */
+    forget: (device: DeviceView) => DeviceView | null;
   },
 ) {
   const routes = new Hono<{ Variables: AuthVariables }>();
@@ -89,15 +94,34 @@ export function deviceRoutes(
     publicDevice(device, deps.orion.isBusy(device.id), deps.media?.view(device));
   routes.get("/", (c) => c.json({ devices: deps.gateway.devices().map(view) }));
   routes.get("/:id", (c) => c.json(view(find(c.req.param("id")))));
+  routes.delete("/:id", (c) => {
+    const device = find(c.req.param("id"));
+    const forgotten = device.state === "offline" ? deps.forget(device) : null;
+    if (forgotten === null) {
+      throw new HttpError(
+        "device-online",
+        `Cannot forget device: it is connected: ${device.name} is ${device.state}; stop its client or revoke its key first`,
+      );
+    }
+    return c.json(publicDevice(forgotten, false));
+  });
 
   routes.post("/:id/actions", async (c) => {
     const device = find(c.req.param("id"));
-    const action = await readBody(c, DeviceActionSchema);
+    const action = await readBody(c, OperatorActionSchema);
     // A capture only reads the screen; anything else would fight the GUI node that holds it.
     if (action.type !== "frame" && deps.orion.isBusy(device.id)) {
       throw new HttpError("device-busy", `Cannot start work: device is busy: ${device.name} runs a task`);
     }
     if (action.type !== "frame") deps.orion.operatorActive(device.id);
+    if (action.type === "waitFor" || action.type === "clickText") {
+      // Decided on the server: look (frame + OCR), then act; the request waits as long as the step may.
+      if (deps.steps === undefined) throw new HttpError("internal", "steps that look are not wired here");
+      const step = await deps.steps.execute(action, { deviceId: device.id, signal: c.req.raw.signal });
+      deps.orion.operatorActive(device.id);
+      if (!step.ok) throw HttpError.of(step.error);
+      return c.json({ ok: true, output: step.output ?? null });
+    }
     const outcome = await deps.dispatcher.execute(device.id, action);
     if (!outcome.ok) failed(outcome);
     const { actionId, output, timings } = outcome;

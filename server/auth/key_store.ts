@@ -1,15 +1,16 @@
 /**
- * Device keys and operator tokens. Secrets are 32 random bytes, shown once and stored only as SHA-256
- * hashes: they are high-entropy random values, so a slow password hash would add cost without adding
- * safety. Keys are looked up by hash, cached in memory, and revocable; revocations made by another
- * process (the keys CLI) are noticed by polling.
+ * Device keys, enrollment keys and operator tokens. Secrets are 32 random bytes, shown once and stored only
+ * as SHA-256 hashes: they are high-entropy random values, so a slow password hash would add cost without
+ * adding safety. Keys are looked up by hash, cached in memory, and revocable; revocations made by another
+ * process (the keys CLI) are noticed by polling. A device key may be bound to one device name; an
+ * enrollment key mints such a bound key for each device that first joins with it.
  */
 import { createHash } from "node:crypto";
 import { systemClock, type Timers } from "../../shared/clock.ts";
-import type { Database, Migration } from "../store/db.ts";
-import type { KeyRecord, KeyScope, KeyVerifier } from "./types.ts";
+import { type Database, type Migration, transaction } from "../store/db.ts";
+import type { CreatedKey, KeyRecord, KeyScope, KeyVerifier } from "./types.ts";
 
-/** The keys table. */
+/** The keys table; then enrollment keys, and device keys bound to one device name. */
 export const KEY_MIGRATIONS: readonly Migration[] = [{
   id: 1,
   name: "keys",
@@ -21,9 +22,30 @@ export const KEY_MIGRATIONS: readonly Migration[] = [{
     created_at INTEGER NOT NULL,
     revoked_at INTEGER
   )`,
+}, {
+  // SQLite cannot widen a CHECK in place: the table is copied into one that allows the new scope.
+  id: 50,
+  name: "enrollment and device-bound keys",
+  sql: `CREATE TABLE keys_v2 (
+    id TEXT PRIMARY KEY,
+    scope TEXT NOT NULL CHECK (scope IN ('device', 'operator', 'enroll')),
+    name TEXT NOT NULL,
+    secret_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER,
+    device TEXT CHECK (device IS NULL OR scope = 'device'),
+    enrolled_by TEXT
+  );
+  INSERT INTO keys_v2 (id, scope, name, secret_hash, created_at, revoked_at)
+    SELECT id, scope, name, secret_hash, created_at, revoked_at FROM keys;
+  DROP TABLE keys;
+  ALTER TABLE keys_v2 RENAME TO keys;
+  CREATE INDEX keys_live_device ON keys (device) WHERE device IS NOT NULL AND revoked_at IS NULL;`,
 }];
 
-const PREFIX: Record<KeyScope, string> = { device: "a3d_", operator: "a3o_" };
+const PREFIX: Record<KeyScope, string> = { device: "a3d_", operator: "a3o_", enroll: "a3e_" };
+
+const COLUMNS = "id, scope, name, created_at, revoked_at, device, enrolled_by";
 
 interface Row {
   id: string;
@@ -31,6 +53,8 @@ interface Row {
   name: string;
   created_at: number;
   revoked_at: number | null;
+  device: string | null;
+  enrolled_by: string | null;
 }
 
 function toRecord(row: Row): KeyRecord {
@@ -40,6 +64,8 @@ function toRecord(row: Row): KeyRecord {
     name: row.name,
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
+    device: row.device,
+    enrolledBy: row.enrolled_by,
   };
 }
 
@@ -69,32 +95,29 @@ export class KeyStore implements KeyVerifier {
     if (options.pollMs) this.#poll = this.#clock.setInterval(() => this.#noticeRevocations(), options.pollMs);
   }
 
-  /** Creates a key; the secret is returned once and never stored. */
-  create(scope: KeyScope, name: string): { record: KeyRecord; secret: string } {
-    const secret = PREFIX[scope] + randomToken(32);
-    const record: KeyRecord = {
-      id: `key_${randomToken(9)}`,
-      scope,
-      name,
-      createdAt: this.#clock.now(),
-      revokedAt: null,
-    };
-    this.#db.prepare("INSERT INTO keys (id, scope, name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)")
-      .run(
-        record.id,
-        scope,
-        name,
-        hashSecret(secret),
-        record.createdAt,
-      );
-    return { record, secret };
+  /**
+   * Creates a key; the secret is returned once and never stored. `device` binds a device key to that one
+   * device name (any other scope refuses it).
+   */
+  create(scope: KeyScope, name: string, options: { device?: string } = {}): CreatedKey {
+    if (options.device !== undefined && scope !== "device") {
+      throw new Error(`Cannot create key: only a device key can be bound to a device, not ${scope}`);
+    }
+    return this.#insert(scope, name, options.device ?? null, null);
+  }
+
+  enroll(enrollKeyId: string, device: string): CreatedKey | null {
+    return transaction(this.#db, () => {
+      const bound = this.#db.prepare(
+        "SELECT 1 FROM keys WHERE device = ? AND revoked_at IS NULL",
+      ).get(device);
+      return bound === undefined ? this.#insert("device", device, device, enrollKeyId) : null;
+    });
   }
 
   /** Every key, revoked ones included, oldest first. */
   list(): KeyRecord[] {
-    const rows = this.#db.prepare(
-      "SELECT id, scope, name, created_at, revoked_at FROM keys ORDER BY created_at, id",
-    )
+    const rows = this.#db.prepare(`SELECT ${COLUMNS} FROM keys ORDER BY created_at, id`)
       .all() as unknown as Row[];
     return rows.map(toRecord);
   }
@@ -105,7 +128,7 @@ export class KeyStore implements KeyVerifier {
     const cached = this.#live.get(hash);
     if (cached !== undefined) return cached;
     const row = this.#db.prepare(
-      "SELECT id, scope, name, created_at, revoked_at FROM keys WHERE secret_hash = ? AND revoked_at IS NULL",
+      `SELECT ${COLUMNS} FROM keys WHERE secret_hash = ? AND revoked_at IS NULL`,
     ).get(hash) as Row | undefined;
     if (row === undefined) return null;
     const record = toRecord(row);
@@ -135,6 +158,24 @@ export class KeyStore implements KeyVerifier {
   /** Stops watching for revocations. */
   close(): void {
     this.#clock.clearInterval(this.#poll);
+  }
+
+  #insert(scope: KeyScope, name: string, device: string | null, enrolledBy: string | null): CreatedKey {
+    const secret = PREFIX[scope] + randomToken(32);
+    const record: KeyRecord = {
+      id: `key_${randomToken(9)}`,
+      scope,
+      name,
+      createdAt: this.#clock.now(),
+      revokedAt: null,
+      device,
+      enrolledBy,
+    };
+    this.#db.prepare(
+      `INSERT INTO keys (id, scope, name, secret_hash, created_at, device, enrolled_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(record.id, scope, name, hashSecret(secret), record.createdAt, device, enrolledBy);
+    return { record, secret };
   }
 
   #noticeRevocations(): void {

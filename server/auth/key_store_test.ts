@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { openDatabase } from "../store/db.ts";
+import { migrate, openDatabase } from "../store/db.ts";
 import { KEY_MIGRATIONS, KeyStore } from "./key_store.ts";
 
 Deno.test("KeyStore stores only hashes and verifies secrets by scope", () => {
@@ -42,4 +42,65 @@ Deno.test("KeyStore notices revocations written by another process", async () =>
     serverSide.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("KeyStore binds a device key to one device name and refuses a binding for other scopes", () => {
+  const keys = new KeyStore(openDatabase(":memory:", KEY_MIGRATIONS));
+  const bound = keys.create("device", "lab-3 key", { device: "lab-3" });
+  assert.equal(keys.verify(bound.secret)?.device, "lab-3");
+  assert.equal(keys.verify(keys.create("device", "fleet").secret)?.device, null, "a fleet key");
+  assert.throws(() => keys.create("operator", "x", { device: "lab-3" }), /only a device key/);
+});
+
+Deno.test("KeyStore.enroll() mints one bound device key per name until that key is revoked", () => {
+  const keys = new KeyStore(openDatabase(":memory:", KEY_MIGRATIONS));
+  const enrollment = keys.create("enroll", "lab enrollment");
+  assert.match(enrollment.secret, /^a3e_[A-Za-z0-9_-]{43}$/);
+  const minted = keys.enroll(enrollment.record.id, "lab-1");
+  assert.ok(minted);
+  assert.match(minted.secret, /^a3d_/);
+  assert.deepEqual(
+    { ...keys.verify(minted.secret), createdAt: 0, id: "" },
+    {
+      id: "",
+      scope: "device",
+      name: "lab-1",
+      createdAt: 0,
+      revokedAt: null,
+      device: "lab-1",
+      enrolledBy: enrollment.record.id,
+    },
+  );
+  assert.equal(keys.enroll(enrollment.record.id, "lab-1"), null, "the name is taken while its key lives");
+  assert.ok(keys.enroll(enrollment.record.id, "lab-2"), "another name enrolls");
+  keys.revoke(minted.record.id);
+  assert.ok(keys.enroll(enrollment.record.id, "lab-1"), "after revocation the name can enroll again");
+  keys.create("device", "ops-made", { device: "lab-9" });
+  assert.equal(
+    keys.enroll(enrollment.record.id, "lab-9"),
+    null,
+    "an operator's bound key also holds the name",
+  );
+});
+
+Deno.test("the enrollment migration keeps every key made before it", () => {
+  const db = openDatabase(":memory:", KEY_MIGRATIONS.filter((m) => m.id === 1));
+  db.prepare("INSERT INTO keys (id, scope, name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)").run(
+    "key_old",
+    "device",
+    "old fleet",
+    "0".repeat(64),
+    5,
+  );
+  migrate(db, KEY_MIGRATIONS);
+  const [old] = new KeyStore(db).list();
+  assert.deepEqual(old, {
+    id: "key_old",
+    scope: "device",
+    name: "old fleet",
+    createdAt: 5,
+    revokedAt: null,
+    device: null,
+    enrolledBy: null,
+  });
 });

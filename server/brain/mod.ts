@@ -6,6 +6,7 @@
 import type { Timers } from "../../shared/clock.ts";
 import type { ServerConfig } from "../config.ts";
 import type { ActionDispatcher } from "../gateway/action_dispatcher.ts";
+import type { FrameSource } from "./steps.ts";
 import type { AgentSetup } from "../orion/attempts.ts";
 import { type ApprovalChange, ApprovalGate } from "./approval.ts";
 import { type ChatModel, OpenAiCompatible } from "./llm.ts";
@@ -25,13 +26,21 @@ export interface Brain {
 export function createBrain(deps: {
   config: ServerConfig;
   dispatcher: ActionDispatcher;
+  /** The latest-frame store; the Brain's captures go through it. */
+  frames: FrameSource;
   clock: Timers;
   ocr: OcrEngine | null;
   findText: FindText;
   onApproval: (change: ApprovalChange) => void;
 }): Brain {
   const { config, clock, ocr } = deps;
-  const steps = new StepExecutor({ dispatcher: deps.dispatcher, clock, ocr, findText: deps.findText });
+  const steps = new StepExecutor({
+    dispatcher: deps.dispatcher,
+    frames: deps.frames,
+    clock,
+    ocr,
+    findText: deps.findText,
+  });
   const model = config.llmBaseUrl !== undefined && config.llmModel !== undefined
     ? new OpenAiCompatible({
       baseUrl: config.llmBaseUrl,

@@ -1,159 +1,178 @@
 /**
- * Screen text with Debian's `tesseract` CLI (5.x): the frame is made grayscale and upscaled twice with
- * sharp (small UI fonts are then big enough), piped in as PNG, and read as TSV; boxes are mapped back to
- * device pixels (the frame may itself be a scaled capture). Runs at most `concurrency` at a time, each with a
- * timeout, killed when its step is cancelled. A missing binary is `ocr-unavailable`, never a crash.
+ * Screen text through the `tesseract` CLI (Debian's tesseract-ocr 5): each frame is prepared (grey, 2×
+ * the device's size, see ocr_preprocess.ts), fed on stdin as PGM, read back as TSV, and its word boxes
+ * mapped to device pixels. At most `concurrency` runs at once (OCR is CPU-bound; the server has 2 cores),
+ * each killed on abort or after `timeoutMs`. Whether Tesseract can run is found out once; when it cannot,
+ * every read fails with `ocr-unavailable` saying why, and nothing else in the server depends on it.
  */
-import sharp from "sharp";
-import { failure, FailureError } from "../../shared/protocol/mod.ts";
-import type { Frame, OcrEngine, OcrWord, ScreenText } from "./types.ts";
+import { systemClock, type Timers } from "../../shared/clock.ts";
+import { type Failure, failure, FailureError } from "../../shared/protocol/mod.ts";
+import { loadSharp, prepareFrame } from "./ocr_preprocess.ts";
+import { runProcess } from "./run_process.ts";
+import { cancelled, Slots } from "./slots.ts";
+import { parseTesseractTsv } from "./tesseract_tsv.ts";
+import type { Frame, OcrEngine, ScreenText } from "./types.ts";
 
-/** Settings of the engine. */
+/** Whether the engine can run: its version and languages, or the `ocr-unavailable` failure saying why. */
+export type OcrAvailability =
+  | { ok: true; version: string; languages: string[] }
+  | { ok: false; failure: Failure };
+
+/** An OCR engine that can say up front whether it runs here. */
+export interface CheckedOcrEngine extends OcrEngine {
+  /** Found out once (the first call) and remembered. */
+  available(): Promise<OcrAvailability>;
+}
+
+/** Settings of the Tesseract engine; every one has a measured default. */
 export interface TesseractOptions {
-  /** The program (default `tesseract`). */
+  /** The program (default `tesseract`, looked up on PATH). */
   binary?: string;
-  /** Upscale factor before reading (default 2). */
-  scale?: number;
-  /** Page segmentation mode (default 3, automatic; 11, sparse text, finds fewer words here). */
-  psm?: number;
+  /** Tesseract language(s), `+`-joined (default `eng`). */
   language?: string;
-  /** Words below this confidence (0..100) are dropped (default 30). */
+  /** Page segmentation mode (default 3, automatic: read more words on Xvnc frames than 11, sparse text). */
+  psm?: number;
+  /** Resolution Tesseract is told (default 96: frames carry none, and its own estimate read fewer words). */
+  dpi?: number;
+  /** Size of the image read, in multiples of the device's screen size (default 2). */
+  upscale?: number;
+  /** Words below this confidence (0..100) are dropped (default 10). */
   minConfidence?: number;
-  /** One read's limit (default 20 s). */
-  timeoutMs?: number;
-  /** Reads at once (default 2). */
+  /** Runs at once (default 2); more wait in line. */
   concurrency?: number;
+  /** Longest one run may take before it is killed (default 20 s). */
+  timeoutMs?: number;
+  timers?: Timers;
 }
 
-/** The version line of the binary, or null when it cannot run. */
-export async function tesseractVersion(binary = "tesseract"): Promise<string | null> {
-  try {
-    const output = await new Deno.Command(binary, { args: ["--version"], stdout: "piped", stderr: "piped" })
-      .output();
-    if (!output.success) return null;
-    const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
-    return text.split("\n")[0].trim() || "tesseract";
-  } catch {
-    return null;
-  }
-}
+const PROBE_TIMEOUT_MS = 10_000;
+const INSTALL_HINT = "install tesseract-ocr and tesseract-ocr-eng (Debian)";
 
-/** Reads TSV (`level page block par line word left top width height conf text`) into words. */
-export function parseTsv(tsv: string, factor: number, minConfidence: number): OcrWord[] {
-  const words: OcrWord[] = [];
-  for (const line of tsv.split("\n").slice(1)) {
-    const cells = line.split("\t");
-    if (cells.length < 12 || cells[0] !== "5") continue;
-    const text = cells.slice(11).join("\t").trim();
-    const confidence = Number(cells[10]);
-    if (text === "" || !(confidence >= minConfidence)) continue;
-    const [left, top, width, height] = cells.slice(6, 10).map(Number);
-    words.push({
-      text,
-      x: Math.round(left * factor),
-      y: Math.round(top * factor),
-      width: Math.round(width * factor),
-      height: Math.round(height * factor),
-      confidence,
-    });
-  }
-  return words;
-}
-
-/** The tesseract engine. */
-export class TesseractOcr implements OcrEngine {
+/** Reads screen text with the `tesseract` CLI. */
+export class TesseractOcr implements CheckedOcrEngine {
   readonly name = "tesseract";
-  readonly #options: TesseractOptions;
-  #active = 0;
-  readonly #queue: Array<() => void> = [];
+  readonly #binary: string;
+  readonly #language: string;
+  readonly #args: string[];
+  readonly #upscale: number;
+  readonly #minConfidence: number;
+  readonly #timeoutMs: number;
+  readonly #timers: Timers;
+  readonly #slots: Slots;
+  #availability: Promise<OcrAvailability> | null = null;
 
   constructor(options: TesseractOptions = {}) {
-    this.#options = options;
+    this.#binary = options.binary ?? "tesseract";
+    this.#language = options.language ?? "eng";
+    const psm = String(options.psm ?? 3);
+    const dpi = String(options.dpi ?? 96);
+    this.#args = ["stdin", "stdout", "-l", this.#language, "--psm", psm, "--dpi", dpi, "tsv"];
+    this.#upscale = options.upscale ?? 2;
+    this.#minConfidence = options.minConfidence ?? 10;
+    this.#timeoutMs = options.timeoutMs ?? 20_000;
+    this.#timers = options.timers ?? systemClock;
+    this.#slots = new Slots(options.concurrency ?? 2);
   }
 
+  /** Reads running now. */
+  get running(): number {
+    return this.#slots.running;
+  }
+
+  /** Reads waiting for a free run slot. */
+  get waiting(): number {
+    return this.#slots.waiting;
+  }
+
+  /** Runs `tesseract --version` and `--list-langs` once; later calls get the same answer. */
+  available(): Promise<OcrAvailability> {
+    return this.#availability ??= this.#probe();
+  }
+
+  /** Reads the words on `frame`; rejects with a `FailureError` (`ocr-unavailable`, `cancelled`, `timeout`, …). */
   async read(frame: Frame, options: { signal?: AbortSignal } = {}): Promise<ScreenText> {
-    const started = performance.now();
-    await this.#slot();
-    try {
-      const scale = this.#options.scale ?? 2;
-      const width = Math.round(frame.originalWidth * scale);
-      const png = await sharp(frame.image).grayscale().resize({ width, kernel: "lanczos3" }).png({
-        compressionLevel: 1,
-      })
-        .toBuffer();
-      const tsv = await this.#run(new Uint8Array(png.buffer, png.byteOffset, png.byteLength), options.signal);
+    const { signal } = options;
+    const availability = await this.available();
+    if (!availability.ok) throw new FailureError(availability.failure);
+    return await this.#slots.run(async () => {
+      const startedMs = this.#timers.now();
+      const image = await prepareFrame(frame, this.#upscale);
+      if (signal?.aborted) throw cancelled(signal);
+      const run = await runProcess(this.#binary, this.#args, {
+        stdin: image.pgm,
+        // One thread per run: runs already go side by side, and OpenMP threads on top only contend.
+        env: { OMP_THREAD_LIMIT: "1" },
+        signal,
+        timeoutMs: this.#timeoutMs,
+        timers: this.#timers,
+      });
+      if (run.code !== 0) {
+        const detail = `Tesseract exited with code ${run.code}: ${run.stderr.trim().slice(-300)}`;
+        throw new FailureError(failure("internal", detail));
+      }
+      const parsed = parseTesseractTsv(run.stdout, {
+        scaleX: image.scaleX,
+        scaleY: image.scaleY,
+        screenWidth: frame.originalWidth,
+        screenHeight: frame.originalHeight,
+        minConfidence: this.#minConfidence,
+      });
+      if (!parsed.ok) {
+        throw new FailureError(failure("internal", `Cannot parse Tesseract's TSV: ${parsed.error}`));
+      }
       return {
-        words: parseTsv(tsv, frame.originalWidth / width, this.#options.minConfidence ?? 30),
+        words: parsed.words,
         width: frame.originalWidth,
         height: frame.originalHeight,
-        engine: this.name,
-        ms: Math.round(performance.now() - started),
+        engine: `tesseract ${availability.version}`,
+        ms: this.#timers.now() - startedMs,
       };
-    } finally {
-      this.#active--;
-      this.#queue.shift()?.();
-    }
+    }, signal);
   }
 
-  async #run(png: Uint8Array, signal: AbortSignal | undefined): Promise<string> {
-    const binary = this.#options.binary ?? "tesseract";
-    let child: Deno.ChildProcess;
+  async #probe(): Promise<OcrAvailability> {
+    const run = (args: string[]) =>
+      runProcess(this.#binary, args, { timeoutMs: PROBE_TIMEOUT_MS, timers: this.#timers });
     try {
-      child = new Deno.Command(binary, {
-        args: [
-          "stdin",
-          "stdout",
-          "--psm",
-          String(this.#options.psm ?? 3),
-          "-l",
-          this.#options.language ?? "eng",
-          "tsv",
-        ],
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
+      const about = await run(["--version"]);
+      const version = /tesseract\s+v?(\d[\w.-]*)/i.exec(about.stdout + about.stderr)?.[1];
+      if (about.code !== 0 || version === undefined) {
+        return unavailable(`${this.#binary} --version did not name a Tesseract version (exit ${about.code})`);
+      }
+      const listed = await run(["--list-langs"]);
+      // "List of available languages in "/usr/share/tesseract-ocr/5/tessdata/" (2):" then one per line.
+      const languages = listed.stdout.split("\n").slice(1).map((line) => line.trim()).filter(Boolean);
+      const missing = this.#language.split("+").filter((language) => !languages.includes(language));
+      if (missing.length > 0) {
+        return unavailable(
+          `Tesseract ${version} has no language data for ${missing.join(", ")} (has: ${
+            languages.join(", ") || "none"
+          }); ${INSTALL_HINT}`,
+        );
+      }
+      const sharp = await loadSharp().then(() => null, (error: Error) => error);
+      if (sharp !== null) {
+        const hint = /ffi/i.test(sharp.message)
+          ? "start the server with --allow-ffi"
+          : sharp.message.split("\n")[0];
+        return unavailable(`cannot load sharp to prepare frames: ${hint}`);
+      }
+      return { ok: true, version, languages };
     } catch (error) {
-      throw new FailureError(
-        failure("ocr-unavailable", `cannot start ${binary}: ${(error as Error).message}`),
-      );
-    }
-    const kill = () => {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // Already gone.
+      if (error instanceof Deno.errors.NotFound) {
+        return unavailable(`${this.#binary} is not installed or not on PATH; ${INSTALL_HINT}`);
       }
-    };
-    const timer = setTimeout(kill, this.#options.timeoutMs ?? 20_000);
-    signal?.addEventListener("abort", kill, { once: true });
-    try {
-      const writer = child.stdin.getWriter();
-      await writer.write(png).catch(() => {});
-      await writer.close().catch(() => {});
-      const output = await child.output();
-      if (signal?.aborted) throw new FailureError(failure("cancelled", String(signal.reason ?? "cancelled")));
-      if (!output.success) {
-        const detail = new TextDecoder().decode(output.stderr).trim().split("\n").at(-1) ?? "";
-        throw new FailureError(failure("internal", `${binary} failed (${output.code}): ${detail}`, true));
+      if (error instanceof Deno.errors.NotCapable) {
+        return unavailable(`the server may not run ${this.#binary}: start it with --allow-run=tesseract`);
       }
-      return new TextDecoder().decode(output.stdout);
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", kill);
+      if (error instanceof Deno.errors.PermissionDenied) {
+        return unavailable(`${this.#binary} is not executable by the server's user`);
+      }
+      return unavailable(error instanceof FailureError ? error.failure.message : String(error));
     }
   }
+}
 
-  async #slot(): Promise<void> {
-    if (this.#active < (this.#options.concurrency ?? 2)) {
-      this.#active++;
-      return;
-    }
-    await new Promise<void>((resolve) =>
-      this.#queue.push(() => {
-        this.#active++;
-        resolve();
-      })
-    );
-  }
+function unavailable(detail: string): OcrAvailability {
+  return { ok: false, failure: failure("ocr-unavailable", detail) };
 }

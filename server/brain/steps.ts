@@ -8,23 +8,15 @@
  */
 import type { ClickTextStepSchema, DeviceAction, Step, WaitForStepSchema } from "../../shared/actions.ts";
 import { sleep, type Timers } from "../../shared/clock.ts";
-import { type Failure, failure } from "../../shared/protocol/mod.ts";
+import { type Failure, failure, toFailure } from "../../shared/protocol/mod.ts";
 import type { z } from "zod";
 import type { ActionDispatcher } from "../gateway/action_dispatcher.ts";
+import type { GetFrameOptions, StoredFrame } from "../media/frame_store.ts";
 import { frameDifference } from "./frames.ts";
+import type { TextMatch } from "./text_match.ts";
 import type { Frame, OcrEngine, ScreenText } from "./types.ts";
 
-/** A phrase found on screen: its text, its box and the point to click, in device pixels. */
-export interface TextMatch {
-  text: string;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  center: { x: number; y: number };
-}
-
-/** Finds every occurrence of `phrase` in the screen's words, in reading order. */
+/** Finds every occurrence of `phrase` in the screen's words, in reading order (`text_match.ts`). */
 export type FindText = (screen: ScreenText, phrase: string) => TextMatch[];
 
 /** How a step ended, with the frame its decision used (if it looked at the screen). */
@@ -35,16 +27,23 @@ export type StepOutcome =
 /** Where and for which task a step runs. */
 export interface StepRun {
   deviceId: string;
-  taskId: string;
+  /** The node's task; none for an operator's own `clickText`/`waitFor` through the REST API. */
+  taskId?: string;
   /** Aborted when the attempt stops (cancel, deadline, device lost): the step ends at once. */
   signal: AbortSignal;
   /** The frame taken before the previous step, for `waitFor screenChange`. */
   baseline?: Frame | null;
 }
 
+/** Where captures come from: the latest-frame store (`server/media/frame_store.ts`), fed by either path. */
+export interface FrameSource {
+  getFrame(deviceId: string, options: GetFrameOptions): Promise<StoredFrame | null>;
+}
+
 /** What the executor needs. */
 export interface StepExecutorDeps {
   dispatcher: ActionDispatcher;
+  frames: FrameSource;
   clock: Timers;
   /** Reads screen text; null when no OCR engine is available (text steps then fail `ocr-unavailable`). */
   ocr: OcrEngine | null;
@@ -81,16 +80,23 @@ export class StepExecutor {
     }
   }
 
-  /** A fresh frame of the device's screen (PNG, full size: lossless for OCR). */
+  /** A fresh frame of the device's screen (PNG, full size: lossless for OCR), through the frame store. */
   async capture(run: StepRun): Promise<{ ok: true; frame: Frame } | { ok: false; error: Failure }> {
-    const outcome = await this.deps.dispatcher.execute(
-      run.deviceId,
-      { type: "frame", format: "png", scale: 1, quality: 80 },
-      { taskId: run.taskId, signal: run.signal, timeoutMs: null },
-    );
-    if (!outcome.ok) return outcome;
-    if (outcome.frame === undefined) return { ok: false, error: failure("no-frame") };
-    const { meta, image } = outcome.frame;
+    let stored: StoredFrame | null;
+    try {
+      stored = await this.deps.frames.getFrame(run.deviceId, {
+        fresh: true,
+        format: "png",
+        scale: 1,
+        quality: 80,
+        taskId: run.taskId,
+        signal: run.signal,
+      });
+    } catch (error) {
+      return { ok: false, error: toFailure(error) };
+    }
+    if (stored === null) return { ok: false, error: failure("no-frame") };
+    const { meta, image } = stored;
     return {
       ok: true,
       frame: {
@@ -200,16 +206,21 @@ export class StepExecutor {
         ? matches[0]
         : undefined;
       if (chosen !== undefined) {
-        const { x, y } = chosen.center;
+        const { x, y } = chosen.centre;
         const click = await this.#device(
           { type: "click", x, y, button: step.button, double: step.double },
           run,
         );
         if (!click.ok) return { ...click, frame: look.frame };
-        return { ok: true, output: { clicked: { x, y }, match: chosen }, frame: look.frame };
+        const { text, box, confidence } = chosen;
+        return {
+          ok: true,
+          output: { clicked: { x, y }, match: { text, box, confidence } },
+          frame: look.frame,
+        };
       }
       if (matches.length > 1) {
-        const where = matches.map((m) => `(${m.center.x},${m.center.y})`).join(", ");
+        const where = matches.map((m) => `(${m.centre.x},${m.centre.y})`).join(", ");
         const detail = `"${step.text}" is on screen ${matches.length} times, at ${where}: give an occurrence`;
         return { ok: false, error: failure("text-not-found", detail, false), frame: look.frame };
       }

@@ -139,6 +139,13 @@ export class DeviceGateway implements Gateway {
     return this.registry.views();
   }
 
+  forget(deviceId: string, reason: string): DeviceView | null {
+    if (this.#sessions.ofDevice(deviceId) !== undefined) return null;
+    const record = this.registry.forget(deviceId, reason);
+    if (record !== null) this.#log.info("device forgotten", { deviceId, name: record.name, reason });
+    return record && viewOf(record);
+  }
+
   device(idOrName: string): DeviceView | undefined {
     const record = this.registry.find(idOrName);
     return record && viewOf(record);

@@ -140,6 +140,15 @@ export class DeviceRegistry {
     this.events.emit("device-offline", viewOf(record), reason);
   }
 
+  /** Removes an offline device (`device-forgotten`); returns it, or null when unknown or not offline. */
+  forget(id: string, reason: string): DeviceRecord | null {
+    const record = this.#records.get(id);
+    if (record === undefined || record.state !== "offline" || record.sessionId !== null) return null;
+    this.#records.delete(id);
+    this.events.emit("device-forgotten", viewOf(record), reason);
+    return record;
+  }
+
   /** Something arrived from the device. */
   heard(id: string): void {
     const record = this.#records.get(id);

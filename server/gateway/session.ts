@@ -4,12 +4,18 @@
  * reliable messages in either direction survive a drop exactly once and in order (its `ReliableChannel`).
  * Inputs arrive as `handleX()` calls; what a device becomes (ready, offline, its RTT) is told to the
  * registry, which reports it as events.
+ *
+ * Identity: a device is its key and its name. A key bound to a device name admits only that name; an
+ * enrollment key has a device key minted for the name at registration (sent once in READY), and the session
+ * goes on under that key. A second client registering as a device whose session still has a socket is
+ * refused (`device-already-connected`); a session without a socket (waiting for a resume) is replaced.
  */
 import type { Timers } from "../../shared/clock.ts";
 import type { IdSource } from "../../shared/ids.ts";
 import {
   type Capabilities,
   CloseCodes,
+  type Credential,
   Heartbeat,
   type Limits,
   type Message,
@@ -20,7 +26,7 @@ import {
   protocolError,
   ReliableChannel,
 } from "../../shared/protocol/mod.ts";
-import type { KeyVerifier } from "../auth/types.ts";
+import type { KeyRecord, KeyVerifier } from "../auth/types.ts";
 import type { Connection } from "./connection.ts";
 import { deviceIdFor, type DeviceRegistry } from "./registry.ts";
 
@@ -36,10 +42,20 @@ export class Session {
   /** On-demand PINGs (`ping`) awaiting their PONG, by id. */
   readonly probes = new Map<number, (pongAtMs: number | null) => void>();
   nextProbeId = 1_000_000_000;
+  /** The key the session runs under: the one presented, or the one minted for an enrolling device. */
+  keyId: string;
+  /** For an enrolled device: the enrollment key it joined with, and the key minted for it (READY repeats it). */
+  enrollment: { enrollKeyId: string; credential: Credential } | null = null;
 
-  constructor(readonly id: string, readonly keyId: string, timers: Timers, heartbeatIntervalMs: number) {
+  constructor(readonly id: string, readonly key: KeyRecord, timers: Timers, heartbeatIntervalMs: number) {
+    this.keyId = key.id;
     this.channel = new ReliableChannel({ timers, ackDelayMs: 0 });
     this.heartbeat = new Heartbeat(heartbeatIntervalMs, timers.now());
+  }
+
+  /** Whether a CONNECT with `keyId` may resume this session: its own key, or the enrollment key it began with. */
+  resumableWith(keyId: string): boolean {
+    return this.deviceId !== null && (this.keyId === keyId || this.enrollment?.enrollKeyId === keyId);
   }
 }
 
@@ -89,17 +105,19 @@ export class SessionManager {
     }
     const key = this.#options.keys.verify(hello.token);
     if (key === null) return connection.fail(protocolError("unauthorized"), CloseCodes.unauthorized);
-    if (key.scope !== "device") {
-      const detail = `${key.scope === "operator" ? "an" : "a"} ${key.scope} key cannot connect a device`;
-      return connection.fail(protocolError("wrong-scope", detail), CloseCodes.unauthorized);
+    if (key.scope === "operator") {
+      return connection.fail(
+        protocolError("wrong-scope", "an operator key cannot connect a device"),
+        CloseCodes.unauthorized,
+      );
     }
     connection.keyId = key.id;
     const resumable = hello.resume && this.#sessions.get(hello.resume.sessionId);
-    if (resumable && resumable.keyId === key.id && resumable.deviceId !== null) {
-      return this.#resume(connection, resumable, hello.resume!.lastSeq);
+    if (resumable && resumable.resumableWith(key.id)) {
+      return this.#resume(connection, resumable, hello.resume!.lastSeq, key.id);
     }
     const { timers, heartbeatIntervalMs } = this.#options;
-    const session = new Session(this.#options.newId(), key.id, timers, heartbeatIntervalMs);
+    const session = new Session(this.#options.newId(), key, timers, heartbeatIntervalMs);
     this.#sessions.set(session.id, session);
     session.connection = connection;
     connection.sessionId = session.id;
@@ -107,23 +125,86 @@ export class SessionManager {
     connection.send("ACK", this.#ack(session, false));
   }
 
-  /** REGISTER_CAPABILITIES: the device joins (replacing an older session of the same device). */
+  /**
+   * REGISTER_CAPABILITIES: the device joins, if its key admits the name and no other client is connected as
+   * the same device (an older session without a socket is replaced).
+   */
   handleRegister(connection: Connection, capabilities: Capabilities): void {
     const session = this.#sessions.get(connection.sessionId!)!;
-    const { registry } = this.#options;
-    const deviceId = deviceIdFor(session.keyId, capabilities.name);
+    const name = capabilities.name;
+    const { key } = session;
+    if (key.device !== null && key.device !== name) {
+      const detail =
+        `key ${key.name} is bound to device ${key.device}; start the client with --name ${key.device}`;
+      return this.#refuse(connection, session, protocolError("key-bound-to-other-device", detail));
+    }
+    // A minted key is new, so no other client can be connected as the device it makes.
+    if (key.scope === "enroll") return this.#enroll(connection, session, capabilities);
+    const deviceId = deviceIdFor(session.keyId, name);
     const stale = this.ofDevice(deviceId);
     if (stale !== undefined && stale !== session) {
+      if (stale.connection !== null) {
+        const detail = `${name} is connected from another client with this key; stop one of them`;
+        return this.#refuse(
+          connection,
+          session,
+          protocolError("device-already-connected", detail),
+          CloseCodes.deviceAlreadyConnected,
+        );
+      }
       this.end(stale, "session-replaced", CloseCodes.sessionReplaced);
     }
+    this.#join(connection, session, deviceId, capabilities);
+  }
+
+  /** An enrolling device: a key bound to its name is minted, and the session goes on under it. */
+  #enroll(connection: Connection, session: Session, capabilities: Capabilities): void {
+    const minted = this.#options.keys.enroll(session.key.id, capabilities.name);
+    if (minted === null) {
+      const detail = `${capabilities.name} already has a live key; revoke it (deno task keys revoke ` +
+        `${capabilities.name}) to enroll this name again, or join with the key the device stored`;
+      return this.#refuse(connection, session, protocolError("device-already-enrolled", detail));
+    }
+    session.keyId = minted.record.id;
+    session.enrollment = {
+      enrollKeyId: session.key.id,
+      credential: { keyId: minted.record.id, secret: minted.secret },
+    };
+    connection.keyId = minted.record.id;
+    this.#options.log.info("device enrolled", { name: capabilities.name, keyId: minted.record.id });
+    this.#join(connection, session, deviceIdFor(minted.record.id, capabilities.name), capabilities);
+  }
+
+  #join(connection: Connection, session: Session, deviceId: string, capabilities: Capabilities): void {
+    const { registry } = this.#options;
     session.channel.attach(connection.transport);
     session.deviceId = deviceId;
     session.heartbeat.restart(this.#options.timers.now());
     connection.phase = "ready";
     // READY goes out before anyone hears of the device, so work sent on `device-ready` follows it.
-    connection.send("READY", { deviceId, name: capabilities.name });
+    connection.send("READY", this.#ready(session, deviceId, capabilities.name, true));
     registry.register(session.keyId, capabilities, session.id);
     this.#options.log.info("device ready", { deviceId, name: capabilities.name });
+  }
+
+  /** Refuses a registration: ERROR, close (4001 unless said), and the unregistered session is dropped. */
+  #refuse(
+    connection: Connection,
+    session: Session,
+    error: ReturnType<typeof protocolError>,
+    closeCode: number = CloseCodes.unauthorized,
+  ): void {
+    this.#sessions.delete(session.id);
+    session.channel.close();
+    session.connection = null;
+    connection.sessionId = null;
+    connection.fail(error, closeCode);
+  }
+
+  /** READY; with the minted key when the device has not shown yet that it holds it. */
+  #ready(session: Session, deviceId: string, name: string, withCredential: boolean): PayloadInputOf<"READY"> {
+    const credential = session.enrollment?.credential;
+    return credential === undefined || !withCredential ? { deviceId, name } : { deviceId, name, credential };
   }
 
   /**
@@ -252,7 +333,8 @@ export class SessionManager {
     return (this.#options.preciseNow ?? (() => performance.now()))();
   }
 
-  #resume(connection: Connection, session: Session, peerLastSeq: number): void {
+  /** Resumes `session` on `connection`, whose CONNECT carried `keyId` (the enrollment key: READY repeats the minted one). */
+  #resume(connection: Connection, session: Session, peerLastSeq: number, keyId: string): void {
     const previous = session.connection;
     if (previous !== null && previous !== connection) {
       previous.sessionId = null;
@@ -267,7 +349,8 @@ export class SessionManager {
     connection.sessionId = session.id;
     connection.phase = "ready";
     connection.send("ACK", this.#ack(session, true));
-    connection.send("READY", { deviceId: record.id, name: record.name });
+    connection.keyId = session.keyId;
+    connection.send("READY", this.#ready(session, record.id, record.name, keyId !== session.keyId));
     session.channel.attach(connection.transport);
     session.channel.replayAfter(peerLastSeq);
     session.heartbeat.restart(this.#options.timers.now());

@@ -30,6 +30,8 @@ export type GatewayEvents = {
   "device-offline": [device: DeviceView, reason: string];
   /** A ready device's round-trip time moved noticeably (see `registry.ts`). */
   "device-updated": [device: DeviceView];
+  /** An offline device was forgotten (`operator`: DELETE /api/devices/:id; `retention`: unseen too long). */
+  "device-forgotten": [device: DeviceView, reason: string];
 };
 
 /** Sends to devices, reports on them, and routes what they send to each message's one owner. */
@@ -44,6 +46,11 @@ export interface Gateway {
   ping(deviceId: string, timeoutMs?: number): Promise<number | null>;
   /** Bytes queued on the device's socket, for senders of bulk data (0 when not connected). */
   bufferedBytes(deviceId: string): number;
+  /**
+   * Forgets an offline device (`device-forgotten`); returns it, or null when it is unknown or still has a
+   * session (connected, or waiting for a resume). It is listed again if it joins again.
+   */
+  forget(deviceId: string, reason: string): DeviceView | null;
   /** Device arrivals, losses and updates. */
   readonly events: Emitter<GatewayEvents>;
   /** Where messages from READY devices go: each type to the one handler that owns it. */

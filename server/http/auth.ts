@@ -20,7 +20,7 @@ export function requireScope(
       throw new HttpError("unauthorized", "Cannot authenticate: token is wrong or revoked");
     }
     if (key.scope !== scope) {
-      const article = key.scope === "operator" ? "an" : "a";
+      const article = /^[aeiou]/.test(key.scope) ? "an" : "a";
       throw new HttpError(
         "wrong-scope",
         `Cannot authorize: ${article} ${key.scope} key cannot use ${scope} routes`,

@@ -4,7 +4,7 @@
  * reads the rates (`stats`).
  */
 import type { Clock } from "../../shared/clock.ts";
-import type { FrameMeta } from "../../shared/protocol/mod.ts";
+import { type Failure, FailureError, type FrameMeta } from "../../shared/protocol/mod.ts";
 
 /** Which path a frame travelled. */
 export type FramePath = "webrtc" | "wss";
@@ -34,13 +34,15 @@ export interface GetFrameOptions {
   scale?: number;
   quality?: number;
   signal?: AbortSignal;
+  /** The task the capture is part of (a running node's), so the device accepts it while busy with it. */
+  taskId?: string;
 }
 
-/** Asks a device for a capture (the action dispatcher's `frame` action). */
+/** Asks a device for a capture (the action dispatcher's `frame` action): the frame, or why there is none. */
 export type FrameRequester = (
   deviceId: string,
-  options: { format: "jpeg" | "png"; scale: number; quality: number; signal?: AbortSignal },
-) => Promise<Frame | null>;
+  options: { format: "jpeg" | "png"; scale: number; quality: number; signal?: AbortSignal; taskId?: string },
+) => Promise<{ ok: true; frame: Frame } | { ok: false; error: Failure }>;
 
 /** The window the rates are measured over. */
 export const RATE_WINDOW_MS = 5000;
@@ -72,7 +74,10 @@ export class FrameStore {
     return this.#devices.get(deviceId)?.latest ?? null;
   }
 
-  /** A frame for the Brain: the stored one when fresh enough (see `GetFrameOptions.fresh`), else a new one. */
+  /**
+   * A frame for the Brain: the stored one when fresh enough (see `GetFrameOptions.fresh`), else a new one.
+   * Null only when nothing is stored and no requester was given; a failed capture throws its `FailureError`.
+   */
   async getFrame(deviceId: string, options: GetFrameOptions = {}): Promise<StoredFrame | null> {
     const fresh = options.fresh ?? false;
     const latest = this.latest(deviceId);
@@ -86,9 +91,11 @@ export class FrameStore {
       scale: options.scale ?? 1,
       quality: options.quality ?? 80,
       signal: options.signal,
+      taskId: options.taskId,
     });
-    // The frame went through `put` on its way here (the dispatcher feeds the store).
-    return frame === null ? null : this.latest(deviceId);
+    if (!frame.ok) throw new FailureError(frame.error);
+    // The frame went through `put` on its way here (the dispatcher feeds the store); that copy knows its path.
+    return this.latest(deviceId) ?? { ...frame.frame, path: "wss", receivedAtMs: this.deps.clock.now() };
   }
 
   /** Frames per second, bytes per second (over the last 5 s) and age of the latest frame. */

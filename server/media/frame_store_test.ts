@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { sequentialIds } from "../../shared/ids.ts";
-import { encodeStreamFrame, type FrameMeta } from "../../shared/protocol/mod.ts";
+import { encodeStreamFrame, failure, FailureError, type FrameMeta } from "../../shared/protocol/mod.ts";
 import { fakeClock } from "../../shared/testing/fake_clock.ts";
 import { startGateway } from "../../tests/helpers/gateway_harness.ts";
 import { ActionDispatcher } from "../gateway/action_dispatcher.ts";
@@ -45,7 +45,7 @@ Deno.test("getFrame() serves the stored frame unless asked for a fresh one or it
       requests.push(deviceId);
       const captured = frame("x", 42);
       store.put(deviceId, captured, "wss");
-      return Promise.resolve(captured);
+      return Promise.resolve({ ok: true as const, frame: captured });
     },
   });
   // Nothing stored: a capture is requested whatever `fresh` says.
@@ -59,6 +59,18 @@ Deno.test("getFrame() serves the stored frame unless asked for a fresh one or it
   assert.equal((await store.getFrame("d1", { fresh: 1000 }))?.image.byteLength, 42);
   assert.equal((await store.getFrame("d1", { fresh: true }))?.image.byteLength, 42);
   assert.equal(requests.length, 3);
+});
+
+Deno.test("getFrame() throws the capture's failure: the Brain sees why there is no frame", async () => {
+  const store = new FrameStore({
+    clock: fakeClock(),
+    request: () => Promise.resolve({ ok: false as const, error: failure("device-busy") }),
+  });
+  await assert.rejects(store.getFrame("d1", { fresh: true }), (error: unknown) => {
+    assert.ok(error instanceof FailureError);
+    assert.equal(error.failure.code, "device-busy");
+    return true;
+  });
 });
 
 async function dispatcherSetup(frameWaitMs = 5000) {

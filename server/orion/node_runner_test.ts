@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { sequentialIds } from "../../shared/ids.ts";
 import { startGateway, tickUntil, until } from "../../tests/helpers/gateway_harness.ts";
+import { FrameStore } from "../media/frame_store.ts";
+import { captureThrough } from "../media/frame_capture.ts";
 import { StepExecutor } from "../brain/steps.ts";
 import { ActionDispatcher } from "../gateway/action_dispatcher.ts";
 import { NodeRunner, type RunSpec, scriptSteps } from "./node_runner.ts";
@@ -8,13 +10,15 @@ import { TaskChannel } from "./task_channel.ts";
 
 async function setup() {
   const h = startGateway();
+  const frames = new FrameStore({ clock: h.clock, request: captureThrough(() => dispatcher) });
   const dispatcher = new ActionDispatcher({
     gateway: h.gateway,
     clock: h.clock,
     newId: sequentialIds("act"),
+    onFrame: (deviceId, frame, path) => frames.put(deviceId, frame, path),
   });
   const tasks = new TaskChannel(h.gateway);
-  const steps = new StepExecutor({ dispatcher, clock: h.clock, ocr: null, findText: () => [] });
+  const steps = new StepExecutor({ dispatcher, frames, clock: h.clock, ocr: null, findText: () => [] });
   const runner = new NodeRunner({ gateway: h.gateway, steps, tasks, clock: h.clock });
   const device = h.device();
   const deviceId = (await device.handshake(h.deviceKey.secret, "worker")).ready.payload.deviceId;

@@ -127,6 +127,10 @@ export class OrionService {
         (device) => this.#durable.record({ type: "device-offline", deviceId: device.id }),
       ),
       events.on(
+        "device-forgotten",
+        (device) => this.#durable.record({ type: "device-forgotten", deviceId: device.id }),
+      ),
+      events.on(
         "device-updated",
         (device) =>
           this.#durable.record({ type: "device-updated", deviceId: device.id, rttMs: device.rttMs }),

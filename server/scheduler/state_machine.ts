@@ -124,6 +124,14 @@ function apply(ctx: StepContext, event: SchedulerEvent): void {
     }
     case "device-offline":
       return deviceLost(ctx, event.deviceId);
+    case "device-forgotten": {
+      const device = state.devices[event.deviceId];
+      // Only an offline device with nothing on it is forgotten; one that came back in between stays.
+      if (device !== undefined && !device.online && device.nodes.length === 0) {
+        delete state.devices[event.deviceId];
+      }
+      return;
+    }
     case "attempt-accepted":
       return attemptAccepted(ctx, event);
     case "attempt-ended":

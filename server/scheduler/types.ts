@@ -135,6 +135,8 @@ export type SchedulerEvent =
   }
   | { type: "device-updated"; deviceId: string; rttMs?: number | null; busy?: boolean }
   | { type: "device-offline"; deviceId: string }
+  /** An operator (or the retention window) forgot an offline device: it is no longer a candidate. */
+  | { type: "device-forgotten"; deviceId: string }
   | { type: "attempt-accepted"; dagId: string; nodeId: string; attempt: number }
   | { type: "attempt-ended"; dagId: string; nodeId: string; attempt: number; ok: boolean; failure?: Failure }
   | { type: "timer-fired"; timerId: string }

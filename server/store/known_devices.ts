@@ -82,6 +82,11 @@ export class KnownDevices {
     );
   }
 
+  /** Deletes a device's row (its capability set goes at the next snapshot if nothing else uses it). */
+  forget(deviceId: string): void {
+    this.#db.prepare("DELETE FROM devices WHERE id = ?").run(deviceId);
+  }
+
   /** The capability set stored under `hash`, or undefined; parsed once per hash. */
   capabilities(hash: CapabilitiesHash): Capabilities | undefined {
     let parsed = this.#parsed.get(hash);

@@ -11,15 +11,17 @@ export function joinHost(names: readonly TlsName[], shownHost: string): string {
 /**
  * The lines printed at every start: names, fingerprint, where the CA file is, and the two join commands
  * (`--ca-file` checks the chain and the name; `--insecure-fingerprint` trusts exactly this certificate).
- * `caFile` is the absolute path; `key` the device key when it is known (first start), else a placeholder.
+ * `caFile` is the absolute path; `key` the device key when it is known (first start), else a placeholder;
+ * `filesDir` the client's files dir the commands name.
  */
 export function selfSignedBanner(
   tls: Pick<SelfSignedTls, "names" | "fingerprint" | "issued" | "notAfter">,
-  options: { caFile: string; shownHost: string; port: number; key?: string },
+  options: { caFile: string; shownHost: string; port: number; key?: string; filesDir: string },
 ): string[] {
   const host = joinHost(tls.names, options.shownHost);
   const key = options.key ?? "<device key>";
-  const client = `deno task client --connect wss://${host}:${options.port} --key ${key} --name my-device`;
+  const client = `deno task client --connect wss://${host}:${options.port} --key ${key} --name my-device ` +
+    `--files-dir ${options.filesDir}`;
   const issued = { created: "created now", reissued: "re-issued now", reused: "reused" }[tls.issued];
   return [
     `TLS: self-signed certificate for ${tls.names.map((n) => n.value).join(", ")} (${issued}; valid until ${

@@ -11,6 +11,7 @@ export const CloseCodes = {
   sessionReplaced: 4007,
   handshakeTimeout: 4008,
   frameTooLarge: 4009,
+  deviceAlreadyConnected: 4010,
 } as const;
 
 /** A close code of the control path. */

@@ -139,6 +139,24 @@ export const ErrorCodes = {
     httpStatus: 503,
     retryable: true,
   },
+  "key-bound-to-other-device": {
+    number: 2011,
+    message: "Cannot register: the key is bound to another device name",
+    httpStatus: 403,
+    retryable: false,
+  },
+  "device-already-enrolled": {
+    number: 2012,
+    message: "Cannot enroll: a live key is already bound to this device name",
+    httpStatus: 409,
+    retryable: false,
+  },
+  "device-already-connected": {
+    number: 2013,
+    message: "Cannot register: another client is connected as this device",
+    httpStatus: 409,
+    retryable: true,
+  },
   "not-your-work": {
     number: 3001,
     message: "Cannot accept result: the work is not assigned to this device",
@@ -175,6 +193,12 @@ export const ErrorCodes = {
     message: "Cannot send: the device's queue is full",
     httpStatus: 409,
     retryable: true,
+  },
+  "device-online": {
+    number: 3008,
+    message: "Cannot forget device: it is connected",
+    httpStatus: 409,
+    retryable: false,
   },
   "action-failed": {
     number: 4001,

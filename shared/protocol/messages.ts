@@ -100,8 +100,20 @@ export const CapabilitiesSchema = z.object({
 /** What a device is and can do. */
 export type Capabilities = z.infer<typeof CapabilitiesSchema>;
 
-/** READY: the device may now receive work. */
-export const ReadySchema = z.object({ deviceId: Id, name: z.string() });
+/** A device key the server minted for a device that joined with an enrollment key. */
+export const CredentialSchema = z.object({ keyId: Id, secret: z.string().min(1).max(512) });
+/** A minted device key: the device keeps it and joins with it from then on. */
+export type Credential = z.infer<typeof CredentialSchema>;
+
+/**
+ * READY: the device may now receive work. A device that joined with an enrollment key also gets the key
+ * minted for it (`credential`), which it stores and uses on every later CONNECT, resumes included.
+ */
+export const ReadySchema = z.object({
+  deviceId: Id,
+  name: z.string(),
+  credential: CredentialSchema.optional(),
+});
 /** PING: server heartbeat. */
 export const PingSchema = z.object({ id: z.number().int().min(0), sentAtMs: z.number().int().min(0) });
 /** PONG: the device echoes the PING id. */

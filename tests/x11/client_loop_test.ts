@@ -33,7 +33,7 @@ Deno.test(
         "[Desktop Entry]",
         "Type=Application",
         "Name=Alien Marker",
-        `Exec=/bin/sh -c "echo launched > ${marker}" %U`,
+        `Exec=/bin/sh -c "pwd > ${marker}" %U`,
         "",
       ].join("\n"),
     );
@@ -71,13 +71,15 @@ Deno.test(
         assert.notEqual(first.actionId, second.actionId);
         assert.deepEqual(await pointer(x), { x: 20, y: 30 });
       });
-      await t.step("launch by name runs the app's Exec", async () => {
+      await t.step("launch by name runs the app's Exec, in the device's files dir", async () => {
         const response = await post({ type: "launch", app: "Alien Marker" });
         assert.equal(response.status, 200, await response.clone().text());
+        let where = "";
         await until(
           () => {
             try {
-              return Deno.readTextFileSync(marker).trim() === "launched";
+              where = Deno.readTextFileSync(marker).trim();
+              return where !== "";
             } catch {
               return false;
             }
@@ -85,6 +87,7 @@ Deno.test(
           "the marker file",
           5000,
         );
+        assert.equal(where, await Deno.realPath(client.filesDir), "the app started in the files dir");
       });
       await t.step("errors from the device come back with the error contract", async () => {
         const outside = await post({ type: "move", x: 4000, y: 1 });
