@@ -16,6 +16,7 @@ const BENCHES = [
   "brain_bench.ts",
   "cli_bench.ts",
   "media_bench.ts",
+  "transport_bench.ts",
   "ocr_bench.ts",
   "click_text_bench.ts",
   "dashboard_bench.ts",

@@ -19,7 +19,7 @@ import {
   ReliableChannel,
   Silence,
 } from "../shared/protocol/mod.ts";
-import type { Transport } from "../shared/transport/transport.ts";
+import { TlsError, type Transport } from "../shared/transport/transport.ts";
 import { backoffDelayMs, type BackoffOptions, DEFAULT_BACKOFF } from "./reconnect_policy.ts";
 
 /** Connection status, for the status line and logs. */
@@ -37,8 +37,11 @@ const FATAL: ReadonlySet<ErrorCode> = new Set([
 
 /** Why the connection stopped for good. */
 export interface StopReason {
-  /** `fatal` for a refused key or version, `unreachable` when the first connection never succeeded. */
-  kind: "fatal" | "unreachable" | "requested";
+  /**
+   * `fatal` for a refused key or version, `unreachable` when the first connection never succeeded, `tls`
+   * when the first connection's TLS was refused (a `TlsError`: retrying cannot help).
+   */
+  kind: "fatal" | "unreachable" | "requested" | "tls";
   code?: ErrorCode;
   message: string;
 }
@@ -51,7 +54,10 @@ export interface DeviceConnectionOptions {
   clientVersion: string;
   /** Capabilities sent on every fresh session. */
   capabilities: () => Promise<PayloadInputOf<"REGISTER_CAPABILITIES">>;
-  /** Opens a transport to `url` (rejects when it cannot connect). */
+  /**
+   * Opens a transport to `url` (rejects when it cannot connect; a `TlsError`, such as a refused certificate,
+   * ends the client at once unless it has been ready before: then it is retried like any other loss).
+   */
   connect: (url: string) => Promise<Transport>;
   clock: Timers;
   random?: () => number;
@@ -141,7 +147,11 @@ export class DeviceConnection {
     try {
       transport = await this.#options.connect(this.#options.url);
     } catch (error) {
-      return this.#lost((error as Error).message);
+      const message = (error as Error).message;
+      if (error instanceof TlsError && !this.#everReady) {
+        return void this.#finish({ kind: "tls", message });
+      }
+      return this.#lost(message);
     }
     if (this.#stopped) return transport.close(CloseCodes.normal, "requested");
     this.#transport = transport;

@@ -8,7 +8,7 @@ import {
 } from "../shared/protocol/mod.ts";
 import { type FakeClock, fakeClock } from "../shared/testing/fake_clock.ts";
 import { memoryPair, type MemoryTransport } from "../shared/transport/memory.ts";
-import type { Transport } from "../shared/transport/transport.ts";
+import { TlsError, type Transport } from "../shared/transport/transport.ts";
 import { type Harness, startGateway, tickUntil, until } from "../tests/helpers/gateway_harness.ts";
 import { testCapabilities } from "../tests/helpers/raw_device.ts";
 import { DeviceConnection, type StopReason } from "./connection.ts";
@@ -261,6 +261,60 @@ Deno.test("DeviceConnection stops for good on a refused key, and when the server
     assert.equal(reason.kind, "unreachable");
     assert.match(reason.message, /Cannot reach memory:/);
   });
+});
+
+Deno.test("DeviceConnection stops at once on a TLS refusal before its first READY, and retries one after it", async (t) => {
+  await t.step("before READY: one attempt, stopped as tls with the transport's message", async () => {
+    const clock = fakeClock();
+    let attempts = 0;
+    const connection = connectionTo(clock, () => {
+      attempts++;
+      return Promise.reject(
+        new TlsError("Cannot connect to memory: the server's certificate is not trusted", "untrusted"),
+      );
+    });
+    const reason = await connection.stopped;
+    assert.deepEqual(reason, {
+      kind: "tls",
+      message: "Cannot connect to memory: the server's certificate is not trusted",
+    });
+    await clock.tickAsync(60_000);
+    assert.equal(attempts, 1, "no retry");
+  });
+  await t.step(
+    "after READY: a refused reconnect is retried with backoff like any lost connection",
+    async () => {
+      const clock = fakeClock();
+      let refusals = 0;
+      const server = fakeServer(clock, (message, send) => {
+        if (message.type === "CONNECT") send("ACK", ack());
+        else if (message.type === "REGISTER_CAPABILITIES") send("READY", { deviceId: "dev_1", name: "x" });
+      });
+      const connection = connectionTo(clock, () => {
+        if (server.served.length === 1 && refusals < 2) {
+          refusals++;
+          return Promise.reject(
+            new TlsError("Cannot connect to memory: fingerprint mismatch", "fingerprint-mismatch"),
+          );
+        }
+        return server.connect();
+      });
+      try {
+        await connection.ready;
+        server.served[0].close(1006, "cut");
+        await tickUntil(
+          clock,
+          () => server.served.length === 2 && connection.isReady,
+          "the reconnect after two refusals",
+        );
+        assert.equal(refusals, 2);
+      } finally {
+        connection.stop();
+        await clock.tickAsync(1000);
+        await connection.stopped;
+      }
+    },
+  );
 });
 
 /** A DeviceConnection named `name` presenting `key` to a gateway harness; records statuses and credentials. */

@@ -41,6 +41,7 @@ import { TaskChannel } from "./orion/task_channel.ts";
 import { type Database, openStore } from "./store/db.ts";
 import { toStorageError } from "./store/errors.ts";
 import { STORE_HEALTH_MIGRATIONS, StoreHealth } from "./store/health.ts";
+import { type SelfSignedTls, selfSignedTls } from "./tls/self_signed.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -59,6 +60,8 @@ export interface RunningServer {
   /** Device peers, the latest-frame store (`frames.getFrame`) and live-view relays. */
   media: MediaService;
   frames: FrameStore;
+  /** The certificate `--tls-self-signed` issued or reused (its fingerprint, its CA file), else null. */
+  selfSigned: SelfSignedTls | null;
   /** Screen text for steps that see; may be unavailable (its reads then fail with `ocr-unavailable`). */
   ocr: CheckedOcrEngine;
   close(): Promise<void>;
@@ -103,6 +106,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.log);
   await Deno.mkdir(config.dataDir, { recursive: true });
+  // Peers check certificates against their wall clock, so the certificate's dates come from it too.
+  const selfSigned = config.tlsSelfSigned
+    ? await selfSignedTls({ dir: `${config.dataDir}/tls`, names: config.tlsSelfSigned, now: new Date() })
+    : null;
   const { db, file, exclusive } = openStore(config.dataDir, SERVER_MIGRATIONS, { check: true });
   if (exclusive) {
     log.warn("Store opened with an exclusive lock: no room on disk for the shared-memory index", {
@@ -303,7 +310,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       "/schema": schemaRoutes(),
     },
   });
-  const tls = config.tlsCert && config.tlsKey
+  const tls = selfSigned !== null
+    ? { cert: selfSigned.cert, key: selfSigned.key }
+    : config.tlsCert && config.tlsKey
     ? { cert: await Deno.readTextFile(config.tlsCert), key: await Deno.readTextFile(config.tlsKey) }
     : undefined;
   const listening = Promise.withResolvers<number>();
@@ -326,6 +335,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     steps,
     media,
     frames,
+    selfSigned,
     ocr,
     async close() {
       retention.close();
