@@ -11,7 +11,7 @@ import { dirname } from "node:path";
 import type { Failure } from "../../shared/protocol/mod.ts";
 import type { Logger } from "../log.ts";
 import type { EventLog, LoggedEvent, StepEventData } from "../orion/event_log.ts";
-import { type Database, databasePath, type Migration, transaction } from "../store/db.ts";
+import { cached, type Database, databasePath, type Migration, transaction } from "../store/db.ts";
 import { toStorageError } from "../store/errors.ts";
 import type { StoreHealth } from "../store/health.ts";
 import { storedJpeg } from "./frame_jpeg.ts";
@@ -226,14 +226,16 @@ export class StepLog {
     const { db } = this.#deps;
     const key = [entry.dagId, entry.nodeId, entry.attempt, entry.index] as const;
     const unused: string[] = [];
-    const earlier = db.prepare(
+    const earlier = cached(
+      db,
       "DELETE FROM step_log WHERE dag_id = ? AND node_id = ? AND attempt = ? AND step_index = ? RETURNING frame",
     ).get(...key) as { frame: string | null } | undefined;
     if (earlier?.frame != null && earlier.frame !== relative) unused.push(earlier.frame);
     const args = capJson(entry.args);
     const output = entry.output === undefined ? null : capJson(entry.output);
     const error = entry.error === null ? null : JSON.stringify(entry.error);
-    db.prepare(
+    cached(
+      db,
       `INSERT INTO step_log (dag_id, node_id, attempt, step_index, type, args, started_at_ms, ended_at_ms,
         ok, error, output, frame) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(

@@ -6,7 +6,7 @@
  */
 import type { Failure } from "../../shared/protocol/mod.ts";
 import type { DeviceState } from "../gateway/types.ts";
-import type { Database, Migration } from "../store/db.ts";
+import { cached, type Database, type Migration } from "../store/db.ts";
 
 /** The transitions table. */
 export const EVENT_LOG_MIGRATIONS: readonly Migration[] = [{
@@ -80,7 +80,7 @@ export class EventLog {
 
   /** Appends one transition (call inside the state change's transaction); returns it with its id. */
   append(dagId: string, atMs: number, data: Record<string, unknown>): LoggedEvent {
-    const result = this.#db.prepare("INSERT INTO orion_transitions (dag_id, at_ms, data) VALUES (?, ?, ?)")
+    const result = cached(this.#db, "INSERT INTO orion_transitions (dag_id, at_ms, data) VALUES (?, ?, ?)")
       .run(
         dagId,
         atMs,
@@ -106,7 +106,7 @@ export class EventLog {
 
   /** The id of the newest event ever appended (0 when none), even if older rows were since removed. */
   newestId(): number {
-    const row = this.#db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'orion_transitions'").get() as
+    const row = cached(this.#db, "SELECT seq FROM sqlite_sequence WHERE name = 'orion_transitions'").get() as
       | { seq: number }
       | undefined;
     return row === undefined ? 0 : Number(row.seq);

@@ -8,8 +8,7 @@ import type { KnownDevices } from "../store/known_devices.ts";
 import type { DeviceView } from "../gateway/types.ts";
 import { emptyState, recover, step } from "../scheduler/scheduler.ts";
 import type { DagState, DeviceInfo, SchedulerEvent, SchedulerState } from "../scheduler/types.ts";
-import type { Database, Migration } from "../store/db.ts";
-import { transaction } from "../store/db.ts";
+import { cached, type Database, type Migration, transaction } from "../store/db.ts";
 import { StoreOpenError } from "../store/errors.ts";
 
 /** The input log (kept at id 21 for stores made before snapshots), the snapshot and the archive. */
@@ -140,7 +139,7 @@ export class OrionStore {
     } else if (input.type === "device-offline") {
       this.#devices.seen(input.deviceId, atMs);
     }
-    const result = this.#db.prepare("INSERT INTO orion_inputs (at_ms, event) VALUES (?, ?)").run(
+    const result = cached(this.#db, "INSERT INTO orion_inputs (at_ms, event) VALUES (?, ?)").run(
       atMs,
       JSON.stringify(stored),
     );
