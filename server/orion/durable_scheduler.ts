@@ -6,6 +6,12 @@
  * never dropped for a refused write: they wait in order, bounded, and are retried until the store takes
  * them. Operator requests are refused instead (`storage-full`, `storage-failed`).
  *
+ * Group commit: inputs recorded in one turn of the event loop are committed together, in one transaction
+ * (`defer`, `queueMicrotask` in the service): memory changes only inside that synchronous commit, so no
+ * reader, publisher or command ever sees an input before the COMMIT that covers it, and a crash before it
+ * loses only inputs nothing has acted on (as if they had never arrived). There is no timer: a serial chain
+ * pays nothing to wait for a batch that will not grow.
+ *
  * One concept, kept in one file (just over 300 lines): commit, rebuild, queue and snapshot are one
  * invariant — memory is never ahead of the disk — and splitting them would spread it.
  */
@@ -42,7 +48,15 @@ export interface DurableSchedulerDeps {
   onOverflow(): void;
   snapshotEveryInputs?: number;
   maxPendingInputs?: number;
+  /**
+   * When recorded inputs are committed: `defer(flush)` is called once per batch, and `flush` commits every
+   * input recorded until then in one transaction. By default at once (each input its own transaction); the
+   * service passes `queueMicrotask`, so the inputs the server observes in one turn share a commit.
+   */
+  defer?: (flush: () => void) => void;
 }
+
+const AT_ONCE = (flush: () => void) => flush();
 
 interface Pending {
   input: Input;
@@ -56,8 +70,14 @@ export class DurableScheduler {
   readonly #deps: DurableSchedulerDeps;
   readonly #snapshotEvery: number;
   readonly #maxPending: number;
+  readonly #defer: (flush: () => void) => void;
   #state: SchedulerState = { dags: {}, devices: {}, timers: {}, waiting: {}, waitSeq: 0 };
+  /** Inputs not committed yet, in order: the batch being built, or those the store refused. */
   #pending: Pending[] = [];
+  /** The store refused the last commit: inputs wait (bounded) for the health retry. */
+  #refused = false;
+  #flushDeferred = false;
+  #flushing = false;
   #stale = false;
   #lastSeq = 0;
   #sinceSnapshot = 0;
@@ -67,6 +87,8 @@ export class DurableScheduler {
     this.#deps = deps;
     this.#snapshotEvery = deps.snapshotEveryInputs ?? DEFAULT_SNAPSHOT_EVERY_INPUTS;
     this.#maxPending = deps.maxPendingInputs ?? DEFAULT_MAX_PENDING_INPUTS;
+    this.#defer = deps.defer ?? AT_ONCE;
+    deps.log.carry(deps.store);
     deps.health.onRetry(() => this.retry());
   }
 
@@ -128,7 +150,7 @@ export class DurableScheduler {
         new StorageError("storage-failed", `Cannot store the change: ${this.#deps.file} is not writable`, "");
     }
     try {
-      this.#commit({ input, atMs: this.#deps.clock.now() });
+      this.#commit([{ input, atMs: this.#deps.clock.now() }]);
     } catch (error) {
       if (error instanceof StorageError) this.#deps.health.failed(error);
       throw error;
@@ -144,13 +166,15 @@ export class DurableScheduler {
   record(input: Input, device?: DeviceView): void {
     if (this.#closed) return;
     const item: Pending = { input, atMs: this.#deps.clock.now(), device };
-    if (this.#pending.length > 0 || this.#stale) return this.#enqueue(item);
-    try {
-      this.#commit(item);
-    } catch (error) {
-      if (!(error instanceof StorageError)) return this.#dropped(item, error);
-      this.#enqueue(item);
-      this.#deps.health.failed(error);
+    if (this.#refused || this.#stale) return this.#enqueue(item);
+    this.#pending.push(item);
+    if (this.#pending.length >= this.#maxPending) this.#flush();
+    else if (!this.#flushDeferred && !this.#flushing) {
+      this.#flushDeferred = true;
+      this.#defer(() => {
+        this.#flushDeferred = false;
+        if (!this.#closed && !this.#refused) this.#flush();
+      });
     }
   }
 
@@ -198,6 +222,7 @@ export class DurableScheduler {
   /** Stops taking inputs and, if the store takes writes, snapshots so the next start replays nothing. */
   close(): void {
     if (this.#closed) return;
+    if (!this.#refused) this.#flush();
     this.#closed = true;
     if (this.#pending.length > 0) {
       this.#deps.logger.warn(
@@ -210,21 +235,28 @@ export class DurableScheduler {
     this.snapshot();
   }
 
-  #commit(item: Pending): void {
+  /**
+   * Commits inputs in one transaction: each is appended, applied, and carries the transitions it caused;
+   * after COMMIT the transitions are published and the commands carried out, input by input. A refused
+   * write throws its `StorageError` and memory is rebuilt from the store; so is any other failure, rethrown.
+   */
+  #commit(batch: readonly Pending[]): void {
     const { db, store, log } = this.#deps;
     const logged: LoggedEvent[] = [];
-    let commands: SchedulerCommand[] = [];
+    const done: Array<{ input: Input; commands: SchedulerCommand[] }> = [];
     let applied = false;
-    let seq = 0;
+    let seq = this.#lastSeq;
     try {
       transaction(db, () => {
-        seq = store.append(item.input, item.atMs, item.device);
-        applied = true;
-        commands = applyInput(this.#state, item.input, item.atMs);
-        for (const command of commands) {
-          if (command.type !== "record") continue;
-          const { dagId, ...data } = command.record;
-          logged.push(log.append(dagId, command.record.atMs, data));
+        for (const item of batch) {
+          const encoded = store.encode(item.input, item.atMs, item.device);
+          applied = true;
+          const commands = applyInput(this.#state, item.input, item.atMs);
+          const transitions = [];
+          for (const command of commands) if (command.type === "record") transitions.push(command.record);
+          const firstEventId = transitions.length === 0 ? 0 : log.allocate(transitions.length);
+          logged.push(...store.append(++seq, item.atMs, encoded, firstEventId, transitions));
+          done.push({ input: item.input, commands });
         }
       });
     } catch (error) {
@@ -232,10 +264,11 @@ export class DurableScheduler {
       throw toStorageError(error, this.#deps.file) ?? error;
     }
     this.#lastSeq = seq;
-    this.#sinceSnapshot++;
+    this.#sinceSnapshot += batch.length;
+    this.#refused = false;
     this.#deps.health.succeeded();
     log.publish(logged);
-    this.#deps.execute(commands, item.input);
+    if (!this.#closed) { for (const { input, commands } of done) this.#deps.execute(commands, input); }
     if (this.#sinceSnapshot >= this.#snapshotEvery) this.snapshot();
   }
 
@@ -267,27 +300,57 @@ export class DurableScheduler {
     this.#sinceSnapshot = loaded.tailInputs;
   }
 
-  /** Commits queued inputs in order; false when the store still refuses (the rest stay queued). */
+  /**
+   * Commits every input not yet committed, in order, as one batch (inputs recorded while its commands are
+   * carried out form the next); false when the store refuses (the rest stay queued, in order). An input
+   * the core cannot apply is dropped alone: its batch is retried one input at a time.
+   */
   #flush(): boolean {
+    if (this.#flushing) return !this.#refused;
     if (this.#stale) {
       this.#reload();
       if (this.#stale) return false;
     }
-    while (this.#pending.length > 0) {
-      const item = this.#pending.shift()!;
-      try {
-        this.#commit(item);
-      } catch (error) {
-        if (!(error instanceof StorageError)) {
-          this.#dropped(item, error);
-          continue;
+    this.#flushing = true;
+    try {
+      while (this.#pending.length > 0) {
+        const batch = this.#pending.splice(0);
+        const failedAt = this.#commitEach(
+          batch.length === 1 ? [batch] : [batch, ...batch.map((item) => [item])],
+        );
+        if (failedAt !== null) {
+          this.#pending.unshift(...failedAt);
+          return false;
         }
-        this.#pending.unshift(item);
-        this.#deps.health.failed(error);
-        return false;
+      }
+      return true;
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  /**
+   * Commits the first batch; only if it fails for a reason other than storage, the single-input batches
+   * after it (its inputs one at a time, dropping the one that cannot be applied). Returns the inputs left
+   * uncommitted when the store refused (or memory could not be rebuilt), else null.
+   */
+  #commitEach(batches: readonly (readonly Pending[])[]): Pending[] | null {
+    for (let i = 0; i < batches.length; i++) {
+      try {
+        this.#commit(batches[i]);
+        if (i === 0) return null;
+      } catch (error) {
+        if (error instanceof StorageError || this.#stale) {
+          if (error instanceof StorageError) {
+            this.#refused = true;
+            this.#deps.health.failed(error);
+          }
+          return i === 0 ? [...batches[0]] : batches.slice(i).flat();
+        }
+        if (i > 0 || batches.length === 1) this.#dropped(batches[i][0], error);
       }
     }
-    return true;
+    return null;
   }
 
   #enqueue(item: Pending): void {
