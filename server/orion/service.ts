@@ -105,6 +105,8 @@ export class OrionService {
       onOverflow: () => this.#stopEverything("the store refused writes for too long"),
       snapshotEveryInputs: deps.snapshotEveryInputs,
       maxPendingInputs: deps.maxPendingInputs,
+      // What the server observes in one turn of the event loop shares one commit, at the turn's end.
+      defer: queueMicrotask,
     });
   }
 
