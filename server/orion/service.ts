@@ -68,8 +68,8 @@ export class OrionService {
   readonly #durable: DurableScheduler;
   readonly #timers: KeyedTimers;
   readonly #attempts: Attempts;
-  /** Busy as last reported per device, so `device-busy` fires on changes only. */
-  readonly #busyShown = new Map<string, boolean>();
+  /** Devices last reported busy, so `device-busy` fires on changes only. */
+  readonly #busyShown = new Map<string, true>();
   /** Devices an operator drives now: the idle timer that hands them back to placement. */
   readonly #operatorIdle: KeyedTimers;
   #unsubscribe: Array<() => void> = [];
@@ -266,17 +266,24 @@ export class OrionService {
   #executeAll(commands: SchedulerCommand[], input: Input): void {
     for (const command of commands) this.#execute(command);
     if (input.type === "server-restarted" && !this.#closed) this.#announceDevices();
-    this.#reportBusy();
+    this.#reportBusy(commands);
   }
 
-  /** Emits `device-busy` for each device whose GUI state changed with the last input. */
-  #reportBusy(): void {
-    for (const [id, device] of Object.entries(this.#durable.state.devices)) {
-      const busy = device.gui > 0;
-      if ((this.#busyShown.get(id) ?? false) === busy) continue;
-      this.#busyShown.set(id, busy);
+  /**
+   * Emits `device-busy` for each device whose GUI state changed with the last input. Only a placement
+   * (`run-attempt`) makes a device busy, so the devices to look at are those shown busy and those placed on.
+   */
+  #reportBusy(commands: readonly SchedulerCommand[]): void {
+    const devices = this.#durable.state.devices;
+    const report = (id: string) => {
+      const busy = (devices[id]?.gui ?? 0) > 0;
+      if ((this.#busyShown.get(id) ?? false) === busy) return;
+      if (busy) this.#busyShown.set(id, true);
+      else this.#busyShown.delete(id);
       this.events.emit("device-busy", id, busy);
-    }
+    };
+    for (const id of [...this.#busyShown.keys()]) report(id);
+    for (const command of commands) if (command.type === "run-attempt") report(command.deviceId);
   }
 
   #execute(command: SchedulerCommand): void {
