@@ -27,8 +27,14 @@ import { applyInput, type DagSummary, type Input, type LoadedState, type OrionSt
 
 /** Inputs kept waiting for the store before the queue is given up for a recovery (see `record`). */
 export const DEFAULT_MAX_PENDING_INPUTS = 10_000;
-/** Inputs between snapshots: the most a restart replays after a crash. */
+/** Inputs between snapshots: the most a restart replays after a crash, unless the live state is larger. */
 export const DEFAULT_SNAPSHOT_EVERY_INPUTS = 10_000;
+/**
+ * Inputs between snapshots per node of the live state (the service's setting): a snapshot writes the whole
+ * live state, so spacing them by its size keeps their cost per input constant however large a DAG is,
+ * while a restart replays at most this many inputs per live node after loading the snapshot.
+ */
+export const SNAPSHOT_INPUTS_PER_LIVE_NODE = 4;
 
 /** What the durable scheduler needs. */
 export interface DurableSchedulerDeps {
@@ -47,6 +53,8 @@ export interface DurableSchedulerDeps {
   /** Queued inputs were dropped past the bound: the shell stops its attempts and timers. */
   onOverflow(): void;
   snapshotEveryInputs?: number;
+  /** Spaces snapshots by the live state's size as well: at least this many inputs per live node (default 0). */
+  snapshotInputsPerLiveNode?: number;
   maxPendingInputs?: number;
   /**
    * When recorded inputs are committed: `defer(flush)` is called once per batch, and `flush` commits every
@@ -81,11 +89,14 @@ export class DurableScheduler {
   #stale = false;
   #lastSeq = 0;
   #sinceSnapshot = 0;
+  /** Inputs after which the next snapshot is due (at least `snapshotEveryInputs`). */
+  #snapshotDue: number;
   #closed = false;
 
   constructor(deps: DurableSchedulerDeps) {
     this.#deps = deps;
     this.#snapshotEvery = deps.snapshotEveryInputs ?? DEFAULT_SNAPSHOT_EVERY_INPUTS;
+    this.#snapshotDue = this.#snapshotEvery;
     this.#maxPending = deps.maxPendingInputs ?? DEFAULT_MAX_PENDING_INPUTS;
     this.#defer = deps.defer ?? AT_ONCE;
     deps.log.carry(deps.store);
@@ -210,12 +221,13 @@ export class DurableScheduler {
         file: this.#deps.file,
         sqlite: failure.detail,
       });
-      this.#sinceSnapshot = Math.floor(this.#snapshotEvery / 2);
+      this.#sinceSnapshot = Math.floor(this.#snapshotDue - this.#snapshotEvery / 2);
       this.#deps.health.failed(failure);
       return false;
     }
     for (const dag of archive) delete this.#state.dags[dag.id];
     this.#sinceSnapshot = 0;
+    this.#snapshotDue = this.#snapshotEvery;
     return true;
   }
 
@@ -269,7 +281,16 @@ export class DurableScheduler {
     this.#deps.health.succeeded();
     log.publish(logged);
     if (!this.#closed) { for (const { input, commands } of done) this.#deps.execute(commands, input); }
-    if (this.#sinceSnapshot >= this.#snapshotEvery) this.snapshot();
+    if (this.#sinceSnapshot >= this.#snapshotDue) this.#snapshotIfDue();
+  }
+
+  /** Snapshots unless the live state is large enough to wait longer (then sets when it is due). */
+  #snapshotIfDue(): void {
+    const perNode = this.#deps.snapshotInputsPerLiveNode ?? 0;
+    let liveNodes = Object.keys(this.#state.devices).length;
+    if (perNode > 0) { for (const dag of Object.values(this.#state.dags)) liveNodes += dag.order.length; }
+    this.#snapshotDue = Math.max(this.#snapshotEvery, perNode * liveNodes);
+    if (this.#sinceSnapshot >= this.#snapshotDue) this.snapshot();
   }
 
   /** Rebuilds memory from the store after a failed commit; if even that fails, refuses reads until it works. */

@@ -24,7 +24,10 @@ const MIGRATIONS = [
 ];
 
 /** A durable scheduler whose end-of-turn flushes wait in `turns` until `endTurn()` runs them. */
-function harness(db: Database, options: { snapshotEveryInputs?: number } = {}) {
+function harness(
+  db: Database,
+  options: { snapshotEveryInputs?: number; snapshotInputsPerLiveNode?: number } = {},
+) {
   const clock = fakeClock();
   const log = new EventLog(db);
   const health = new StoreHealth({ file: "mem.db", logger: silentLogger, clock });
@@ -283,5 +286,35 @@ Deno.test("a store written before inputs carried their transitions upgrades: rep
     }
   } finally {
     Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("snapshots wait for as many inputs as the live state asks: a large DAG is not rewritten every few inputs", () => {
+  const db = openDatabase(":memory:", MIGRATIONS);
+  const h = harness(db, { snapshotEveryInputs: 3, snapshotInputsPerLiveNode: 2 });
+  const snapshots = () =>
+    (db.prepare("SELECT covers_seq AS seq FROM orion_snapshot").get() as { seq: number } | undefined)?.seq ??
+      0;
+  try {
+    h.durable.submit(ready("A", 1, { maxTasks: 100 }));
+    const ids = Array.from({ length: 20 }, (_, i) => `n${i}`);
+    h.durable.submit(
+      submit("d", { name: "d", nodes: ids.map((id) => script(id, { target: { tags: [] } })) }),
+    );
+    for (const id of ids) {
+      h.durable.record(accepted("d", id));
+      h.endTurn();
+    }
+    // 22 inputs: well past snapshotEveryInputs, short of 2 per live node (20 nodes and a device).
+    assert.equal(snapshots(), 0, "no snapshot yet");
+    for (const id of ids) {
+      h.durable.record(ok("d", id));
+      h.endTurn();
+    }
+    assert.equal(snapshots(), 42, "one snapshot, once 42 inputs were in");
+    assert.deepEqual(h.restart().state, h.durable.state);
+  } finally {
+    h.health.close();
+    db.close();
   }
 });

@@ -19,7 +19,7 @@ import type { Logger } from "../log.ts";
 import type { SchedulerCommand, SchedulerEvent, SchedulerState } from "../scheduler/types.ts";
 import type { Database } from "../store/db.ts";
 import type { StoreHealth } from "../store/health.ts";
-import { DurableScheduler } from "./durable_scheduler.ts";
+import { DurableScheduler, SNAPSHOT_INPUTS_PER_LIVE_NODE } from "./durable_scheduler.ts";
 import type { EventLog } from "./event_log.ts";
 import { type AgentSetup, Attempts } from "./attempts.ts";
 import type { NodeRunner } from "./node_runner.ts";
@@ -104,6 +104,7 @@ export class OrionService {
       busyDags: () => this.#attempts.dagIds(),
       onOverflow: () => this.#stopEverything("the store refused writes for too long"),
       snapshotEveryInputs: deps.snapshotEveryInputs,
+      snapshotInputsPerLiveNode: SNAPSHOT_INPUTS_PER_LIVE_NODE,
       maxPendingInputs: deps.maxPendingInputs,
       // What the server observes in one turn of the event loop shares one commit, at the turn's end.
       defer: queueMicrotask,
