@@ -101,8 +101,9 @@ export function applyInput(state: SchedulerState, input: Input, atMs: number) {
 
 /** An event as an input's row carries it: the transition record, its DAG included. */
 function carriedEvent(id: number, record: TransitionRecord): LoggedEvent {
-  const { dagId, ...data } = record;
-  return { id, dagId, atMs: record.atMs, data };
+  const data: Record<string, unknown> = {};
+  for (const key in record) if (key !== "dagId") data[key] = record[key as keyof TransitionRecord];
+  return { id, dagId: record.dagId, atMs: record.atMs, data };
 }
 
 /** Reads and writes the scheduler's durable state. */
