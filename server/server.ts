@@ -29,6 +29,7 @@ import { TaskChannel } from "./orion/task_channel.ts";
 import { type Database, openStore } from "./store/db.ts";
 import { toStorageError } from "./store/errors.ts";
 import { STORE_HEALTH_MIGRATIONS, StoreHealth } from "./store/health.ts";
+import { TurnCommit } from "./store/turn_commit.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -112,6 +113,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const dispatcher = new ActionDispatcher({ gateway, clock, newId: options.newId ?? randomIds });
   const tasks = new TaskChannel(gateway);
   const events = new EventLog(db);
+  // One transaction per turn of the event loop for the scheduler's inputs and the step log's rows.
+  const turn = new TurnCommit(db);
   const ocrVersion = await tesseractVersion();
   if (ocrVersion === null) {
     log.warn("Screen text is unavailable: `tesseract` does not run here", {
@@ -142,6 +145,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     health,
     file,
     maxFrames: config.maxStepFrames,
+    turn,
   });
   const runner = new NodeRunner({
     gateway,
@@ -184,6 +188,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       newId: options.newId ?? randomIds,
       operatorIdleMs: options.operatorIdleMs,
       agent: brain.agent,
+      turn,
     });
     deviceEvents.followBusy(orion.events);
     orion.start();

@@ -14,6 +14,7 @@ import type { EventLog, LoggedEvent, StepEventData } from "../orion/event_log.ts
 import { cached, type Database, databasePath, type Migration, transaction } from "../store/db.ts";
 import { toStorageError } from "../store/errors.ts";
 import type { StoreHealth } from "../store/health.ts";
+import type { TurnCommit, TurnWriter } from "../store/turn_commit.ts";
 import { storedJpeg } from "./frame_jpeg.ts";
 import type { Frame, StepEntry } from "./types.ts";
 
@@ -78,6 +79,22 @@ export interface StepLogDeps {
   maxFrames?: number;
   /** Turns a frame into the JPEG bytes to keep (default `storedJpeg`: as is, or re-encoded with sharp). */
   encodeFrame?: (frame: Frame) => Promise<Uint8Array>;
+  /**
+   * The store's group commit: steps are then written at the end of their turn, in the transaction the turn's
+   * other writers share, instead of one small transaction each; their events are published after it.
+   */
+  turn?: TurnCommit;
+}
+
+/** A step waiting for the turn's transaction. */
+interface QueuedStep {
+  entry: StepEntry;
+  frame: Frame | undefined;
+  relative: string | null;
+  /** Settles once the step is stored and its frame written, or given up. */
+  settled: PromiseWithResolvers<void>;
+  stored?: { event: LoggedEvent | null; unused: string[] };
+  error?: unknown;
 }
 
 const encoder = new TextEncoder();
@@ -150,6 +167,9 @@ export class StepLog {
   readonly #maxFrames: number;
   /** Frame files being written, by relative path: a reader waits for its file. */
   readonly #writing = new Map<string, Promise<void>>();
+  /** Steps waiting for the turn's transaction, and those being written in it. */
+  #queued: QueuedStep[] = [];
+  #inTurn: QueuedStep[] = [];
   #closed = false;
 
   constructor(deps: StepLogDeps) {
@@ -160,13 +180,20 @@ export class StepLog {
 
   /**
    * Logs one step that ended, with the frame its decision used. The row and its event are written before
-   * this returns; the promise settles once the frame file is written (or given up). Never throws or rejects.
+   * this returns (with `turn`: at the end of this turn, before the event is published); the promise settles
+   * once the frame file is written (or given up). Never throws or rejects.
    */
   append(entry: StepEntry, frame?: Frame): Promise<void> {
     if (this.#closed) return Promise.resolve();
     const relative = frame !== undefined && this.#maxFrames > 0
       ? `${segment(entry.dagId)}/${segment(entry.nodeId)}/${entry.attempt}-${entry.index}.jpg`
       : null;
+    if (this.#deps.turn !== undefined) {
+      const queued: QueuedStep = { entry, frame, relative, settled: Promise.withResolvers() };
+      this.#queued.push(queued);
+      this.#deps.turn.request(this.#writer);
+      return queued.settled.promise;
+    }
     let stored: { event: LoggedEvent | null; unused: string[] };
     try {
       stored = transaction(this.#deps.db, () => this.#insert(entry, relative));
@@ -174,6 +201,15 @@ export class StepLog {
       this.#refused(entry, error);
       return Promise.resolve();
     }
+    return this.#stored(stored, relative, frame);
+  }
+
+  /** After the row's COMMIT: its event is published, frames it replaced deleted, its own frame written. */
+  #stored(
+    stored: { event: LoggedEvent | null; unused: string[] },
+    relative: string | null,
+    frame: Frame | undefined,
+  ): Promise<void> {
     if (stored.event !== null) this.#deps.events!.publish([stored.event]);
     for (const path of stored.unused) void this.#remove(path);
     if (relative === null) return Promise.resolve();
@@ -183,6 +219,41 @@ export class StepLog {
     this.#writing.set(relative, written);
     return written;
   }
+
+  /** The step log's part of the store's group commit: each step in its own savepoint, so one refused row stays alone. */
+  readonly #writer: TurnWriter = {
+    write: () => {
+      this.#inTurn = this.#queued.splice(0);
+      const { db } = this.#deps;
+      for (const step of this.#inTurn) {
+        db.exec("SAVEPOINT step_log_row");
+        try {
+          step.stored = this.#insert(step.entry, step.relative);
+        } catch (error) {
+          if (!db.isTransaction) throw error;
+          db.exec("ROLLBACK TO step_log_row");
+          step.error = error;
+        }
+        db.exec("RELEASE step_log_row");
+      }
+    },
+    committed: () => {
+      for (const step of this.#inTurn.splice(0)) {
+        if (step.stored === undefined) {
+          this.#refused(step.entry, step.error);
+          step.settled.resolve();
+        } else {
+          step.settled.resolve(this.#stored(step.stored, step.relative, step.frame));
+        }
+      }
+    },
+    failed: (error) => {
+      for (const step of this.#inTurn.splice(0)) {
+        this.#refused(step.entry, error);
+        step.settled.resolve();
+      }
+    },
+  };
 
   /** The steps of a node, every attempt, in order. */
   list(dagId: string, nodeId: string): StepView[] {
@@ -217,6 +288,7 @@ export class StepLog {
 
   /** Takes no more steps and waits for frames being written. */
   async close(): Promise<void> {
+    this.#deps.turn?.flush();
     this.#closed = true;
     await Promise.all(this.#writing.values());
   }

@@ -22,6 +22,7 @@ import type { DagState, SchedulerCommand, SchedulerState } from "../scheduler/ty
 import { type Database, transaction } from "../store/db.ts";
 import { StorageError, toStorageError } from "../store/errors.ts";
 import { probeWrite, type StoreHealth } from "../store/health.ts";
+import type { TurnCommit, TurnWriter } from "../store/turn_commit.ts";
 import type { EventLog, LoggedEvent } from "./event_log.ts";
 import { applyInput, type DagSummary, type Input, type LoadedState, type OrionStore } from "./state_store.ts";
 
@@ -62,6 +63,19 @@ export interface DurableSchedulerDeps {
    * service passes `queueMicrotask`, so the inputs the server observes in one turn share a commit.
    */
   defer?: (flush: () => void) => void;
+  /**
+   * The store's group commit (instead of `defer`): recorded inputs are written in the transaction every
+   * writer of the turn shares, at its end. Refused or failed batches fall back to committing on their own.
+   */
+  turn?: TurnCommit;
+}
+
+/** A batch appended and applied inside a transaction, not yet committed. */
+interface Written {
+  size: number;
+  seq: number;
+  logged: LoggedEvent[];
+  done: Array<{ input: Input; commands: SchedulerCommand[] }>;
 }
 
 const AT_ONCE = (flush: () => void) => flush();
@@ -86,6 +100,11 @@ export class DurableScheduler {
   #refused = false;
   #flushDeferred = false;
   #flushing = false;
+  /** Memory holds inputs applied in a transaction not yet committed: rebuild it if that transaction fails. */
+  #dirty = false;
+  /** The batch being written in the turn's transaction, and what writing it produced. */
+  #inTurn: Pending[] = [];
+  #written: Written | null = null;
   #stale = false;
   #lastSeq = 0;
   #sinceSnapshot = 0;
@@ -180,6 +199,7 @@ export class DurableScheduler {
     if (this.#refused || this.#stale) return this.#enqueue(item);
     this.#pending.push(item);
     if (this.#pending.length >= this.#maxPending) this.#flush();
+    else if (this.#deps.turn !== undefined) this.#deps.turn.request(this.#writer);
     else if (!this.#flushDeferred && !this.#flushing) {
       this.#flushDeferred = true;
       this.#defer(() => {
@@ -248,41 +268,85 @@ export class DurableScheduler {
   }
 
   /**
-   * Commits inputs in one transaction: each is appended, applied, and carries the transitions it caused;
-   * after COMMIT the transitions are published and the commands carried out, input by input. A refused
-   * write throws its `StorageError` and memory is rebuilt from the store; so is any other failure, rethrown.
+   * Commits inputs in one transaction of their own: see `#write` and `#committed`. A refused write throws
+   * its `StorageError` and memory is rebuilt from the store; so is any other failure, rethrown.
    */
   #commit(batch: readonly Pending[]): void {
-    const { db, store, log } = this.#deps;
-    const logged: LoggedEvent[] = [];
-    const done: Array<{ input: Input; commands: SchedulerCommand[] }> = [];
-    let applied = false;
-    let seq = this.#lastSeq;
+    let written: Written | undefined;
     try {
-      transaction(db, () => {
-        for (const item of batch) {
-          const encoded = store.encode(item.input, item.atMs, item.device);
-          applied = true;
-          const commands = applyInput(this.#state, item.input, item.atMs);
-          const transitions = [];
-          for (const command of commands) if (command.type === "record") transitions.push(command.record);
-          const firstEventId = transitions.length === 0 ? 0 : log.allocate(transitions.length);
-          logged.push(...store.append(++seq, item.atMs, encoded, firstEventId, transitions));
-          done.push({ input: item.input, commands });
-        }
-      });
+      transaction(this.#deps.db, () => written = this.#write(batch));
     } catch (error) {
-      if (applied) this.#reload();
+      if (this.#dirty) this.#reload();
       throw toStorageError(error, this.#deps.file) ?? error;
     }
-    this.#lastSeq = seq;
-    this.#sinceSnapshot += batch.length;
+    this.#committed(written!);
+  }
+
+  /**
+   * Inside a transaction: each input is appended, applied, and carries the transitions it caused. Memory
+   * changes here; nothing is published or carried out.
+   */
+  #write(batch: readonly Pending[]): Written {
+    const { store, log } = this.#deps;
+    const logged: LoggedEvent[] = [];
+    const done: Written["done"] = [];
+    let seq = this.#lastSeq;
+    for (const item of batch) {
+      const encoded = store.encode(item.input, item.atMs, item.device);
+      this.#dirty = true;
+      const commands = applyInput(this.#state, item.input, item.atMs);
+      const transitions = [];
+      for (const command of commands) if (command.type === "record") transitions.push(command.record);
+      const firstEventId = transitions.length === 0 ? 0 : log.allocate(transitions.length);
+      logged.push(...store.append(++seq, item.atMs, encoded, firstEventId, transitions));
+      done.push({ input: item.input, commands });
+    }
+    return { size: batch.length, seq, logged, done };
+  }
+
+  /** After COMMIT: the transitions are published and the commands carried out, input by input. */
+  #committed(written: Written): void {
+    this.#dirty = false;
+    this.#lastSeq = written.seq;
+    this.#sinceSnapshot += written.size;
     this.#refused = false;
     this.#deps.health.succeeded();
-    log.publish(logged);
-    if (!this.#closed) { for (const { input, commands } of done) this.#deps.execute(commands, input); }
+    this.#deps.log.publish(written.logged);
+    if (!this.#closed) {
+      for (const { input, commands } of written.done) {
+        this.#deps.execute(commands, input);
+      }
+    }
     if (this.#sinceSnapshot >= this.#snapshotDue) this.#snapshotIfDue();
   }
+
+  /** This scheduler's part of the store's group commit. */
+  readonly #writer: TurnWriter = {
+    write: () => {
+      this.#inTurn = this.#stale || this.#refused ? [] : this.#pending.splice(0);
+      this.#written = this.#inTurn.length === 0 ? null : this.#write(this.#inTurn);
+    },
+    committed: () => {
+      const written = this.#written;
+      this.#inTurn = [];
+      this.#written = null;
+      if (written !== null) this.#committed(written);
+    },
+    failed: (error) => {
+      this.#pending.unshift(...this.#inTurn);
+      this.#inTurn = [];
+      this.#written = null;
+      if (this.#dirty) this.#reload();
+      const failure = toStorageError(error, this.#deps.file);
+      if (failure !== null) {
+        this.#refused = true;
+        this.#deps.health.failed(failure);
+      } else if (!this.#closed) {
+        // An input the core cannot apply: committing on our own finds it and drops it alone.
+        this.#flush();
+      }
+    },
+  };
 
   /** Snapshots unless the live state is large enough to wait longer (then sets when it is due). */
   #snapshotIfDue(): void {
@@ -316,6 +380,7 @@ export class DurableScheduler {
   }
 
   #adopt(loaded: LoadedState): void {
+    this.#dirty = false;
     this.#state = loaded.state;
     this.#lastSeq = loaded.lastSeq;
     this.#sinceSnapshot = loaded.tailInputs;
@@ -328,6 +393,10 @@ export class DurableScheduler {
    */
   #flush(): boolean {
     if (this.#flushing) return !this.#refused;
+    if (this.#deps.turn !== undefined && !this.#refused && !this.#stale) {
+      this.#deps.turn.flush();
+      if (this.#refused) return false;
+    }
     if (this.#stale) {
       this.#reload();
       if (this.#stale) return false;

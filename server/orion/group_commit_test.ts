@@ -12,6 +12,7 @@ import { type Database, openDatabase } from "../store/db.ts";
 import { StorageError } from "../store/errors.ts";
 import { STORE_HEALTH_MIGRATIONS, StoreHealth } from "../store/health.ts";
 import { KNOWN_DEVICES_MIGRATIONS, KnownDevices } from "../store/known_devices.ts";
+import { TurnCommit } from "../store/turn_commit.ts";
 import { DurableScheduler } from "./durable_scheduler.ts";
 import { EVENT_LOG_MIGRATIONS, EventLog, type LoggedEvent } from "./event_log.ts";
 import { type Input, ORION_STORE_MIGRATIONS, OrionStore } from "./state_store.ts";
@@ -26,7 +27,7 @@ const MIGRATIONS = [
 /** A durable scheduler whose end-of-turn flushes wait in `turns` until `endTurn()` runs them. */
 function harness(
   db: Database,
-  options: { snapshotEveryInputs?: number; snapshotInputsPerLiveNode?: number } = {},
+  options: { snapshotEveryInputs?: number; snapshotInputsPerLiveNode?: number; shared?: boolean } = {},
 ) {
   const clock = fakeClock();
   const log = new EventLog(db);
@@ -35,6 +36,7 @@ function harness(
   const published: LoggedEvent[] = [];
   log.subscribe((event) => published.push(event));
   const turns: Array<() => void> = [];
+  const turn = options.shared ? new TurnCommit(db, (flush) => turns.push(flush)) : undefined;
   const durable = new DurableScheduler({
     db,
     store: new OrionStore({ db, devices: new KnownDevices(db), file: "mem.db", dataDir: "mem" }),
@@ -47,6 +49,7 @@ function harness(
     busyDags: () => new Set(),
     onOverflow: () => {},
     defer: (flush) => turns.push(flush),
+    turn,
     ...options,
   });
   durable.load();
@@ -56,7 +59,7 @@ function harness(
   /** What a restart would rebuild from the store as it is now. */
   const restart = () => new OrionStore({ db, devices: new KnownDevices(db), file: "x", dataDir: "x" }).load();
   const rows = () => (db.prepare("SELECT count(*) AS n FROM orion_inputs").get() as { n: number }).n;
-  return { clock, log, health, durable, executed, published, turns, endTurn, restart, rows };
+  return { clock, log, health, durable, executed, published, turns, endTurn, restart, rows, turn };
 }
 
 /** Caps the store at its current size: the next write that needs a new page fails as a full disk would. */
@@ -312,6 +315,54 @@ Deno.test("snapshots wait for as many inputs as the live state asks: a large DAG
       h.endTurn();
     }
     assert.equal(snapshots(), 42, "one snapshot, once 42 inputs were in");
+    assert.deepEqual(h.restart().state, h.durable.state);
+  } finally {
+    h.health.close();
+    db.close();
+  }
+});
+
+Deno.test("sharing the store's group commit: inputs commit with the turn's other writers, and a turn refused for their rows leaves the inputs queued", () => {
+  const db = openDatabase(":memory:", MIGRATIONS);
+  db.exec("CREATE TABLE other (v TEXT NOT NULL)");
+  const h = harness(db, { shared: true });
+  try {
+    running(h);
+    const other = {
+      values: [] as string[],
+      told: [] as string[],
+      write() {
+        for (const v of this.values.splice(0)) db.prepare("INSERT INTO other (v) VALUES (?)").run(v);
+      },
+      committed() {
+        this.told.push("committed");
+      },
+      failed() {
+        this.told.push("failed");
+      },
+    };
+    h.durable.record(accepted("d", "x"));
+    other.values.push("small");
+    h.turn!.request(other);
+    assert.equal(h.turns.length, 1, "one flush for both writers");
+    h.endTurn();
+    assert.deepEqual(other.told, ["committed"]);
+    assert.equal(h.durable.state.dags.d.nodes.x.status, "running");
+
+    const before = structuredClone(h.durable.state);
+    fillUp(db);
+    h.durable.record(ok("d", "x"));
+    other.values.push(..."x".repeat(200).split("").map(() => "y".repeat(2000)));
+    h.turn!.request(other);
+    h.endTurn();
+    assert.deepEqual(other.told, ["committed", "failed"]);
+    assert.equal(h.durable.pendingCount, 1, "the input waits");
+    assert.deepEqual(h.durable.state, before, "memory is not ahead of the disk");
+    assert.equal(h.health.report().status, "degraded");
+    db.exec("PRAGMA max_page_count = 1073741823");
+    h.durable.retry();
+    assert.equal(h.durable.pendingCount, 0);
+    assert.equal(h.durable.state.dags.d.nodes.x.status, "succeeded");
     assert.deepEqual(h.restart().state, h.durable.state);
   } finally {
     h.health.close();

@@ -19,6 +19,7 @@ import type { Logger } from "../log.ts";
 import type { SchedulerCommand, SchedulerEvent, SchedulerState } from "../scheduler/types.ts";
 import type { Database } from "../store/db.ts";
 import type { StoreHealth } from "../store/health.ts";
+import type { TurnCommit } from "../store/turn_commit.ts";
 import { DurableScheduler, SNAPSHOT_INPUTS_PER_LIVE_NODE } from "./durable_scheduler.ts";
 import type { EventLog } from "./event_log.ts";
 import { type AgentSetup, Attempts } from "./attempts.ts";
@@ -53,6 +54,8 @@ export interface OrionDeps {
   snapshotEveryInputs?: number;
   /** Server-observed inputs queued while the store refuses writes (default 10,000). */
   maxPendingInputs?: number;
+  /** The store's group commit, shared with the other writers of a turn (default: the scheduler's own). */
+  turn?: TurnCommit;
 }
 
 /** What the service reports, as typed events. */
@@ -108,6 +111,7 @@ export class OrionService {
       maxPendingInputs: deps.maxPendingInputs,
       // What the server observes in one turn of the event loop shares one commit, at the turn's end.
       defer: queueMicrotask,
+      turn: deps.turn,
     });
   }
 
