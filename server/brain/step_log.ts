@@ -1,6 +1,7 @@
 /**
  * The step log: every step of every node attempt, durable, with the frame its decision used. A step is one
- * row in SQLite, written with its `step` event in its own small transaction; its frame is a JPEG under
+ * row in SQLite, written with its `step` event in its own small transaction, or (with `turn`, as the server
+ * runs it) in the transaction its turn's other writes share, in a savepoint of its own; its frame is a JPEG under
  * `<dataDir>/frames/<dagId>/<nodeId>/<attempt>-<index>.jpg`. At most `maxFrames` frame files are kept in
  * all: each new frame past the limit deletes the oldest (their rows stay, with `frame` null).
  *

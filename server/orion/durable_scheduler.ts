@@ -7,12 +7,13 @@
  * them. Operator requests are refused instead (`storage-full`, `storage-failed`).
  *
  * Group commit: inputs recorded in one turn of the event loop are committed together, in one transaction
- * (`defer`, `queueMicrotask` in the service): memory changes only inside that synchronous commit, so no
- * reader, publisher or command ever sees an input before the COMMIT that covers it, and a crash before it
- * loses only inputs nothing has acted on (as if they had never arrived). There is no timer: a serial chain
- * pays nothing to wait for a batch that will not grow.
+ * (`defer`, or the store's `TurnCommit` shared with the step log, both at the end of the turn in the
+ * service): memory changes only inside that synchronous commit, so no reader, publisher or command ever
+ * sees an input before the COMMIT that covers it, and a crash before it loses only inputs nothing has acted
+ * on (as if they had never arrived). There is no timer: a serial chain pays nothing to wait for a batch
+ * that will not grow.
  *
- * One concept, kept in one file (just over 300 lines): commit, rebuild, queue and snapshot are one
+ * One concept, kept in one file (about 460 lines): commit, rebuild, queue, batching and snapshot are one
  * invariant — memory is never ahead of the disk — and splitting them would spread it.
  */
 import type { Clock } from "../../shared/clock.ts";
