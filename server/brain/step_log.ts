@@ -202,16 +202,16 @@ export class StepLog {
       this.#refused(entry, error);
       return Promise.resolve();
     }
+    if (stored.event !== null) this.#deps.events!.publish([stored.event]);
     return this.#stored(stored, relative, frame);
   }
 
-  /** After the row's COMMIT: its event is published, frames it replaced deleted, its own frame written. */
+  /** After the row's COMMIT (and its event's publication): frames it replaced deleted, its own frame written. */
   #stored(
     stored: { event: LoggedEvent | null; unused: string[] },
     relative: string | null,
     frame: Frame | undefined,
   ): Promise<void> {
-    if (stored.event !== null) this.#deps.events!.publish([stored.event]);
     for (const path of stored.unused) void this.#remove(path);
     if (relative === null) return Promise.resolve();
     const written = this.#write(relative, frame!).finally(() => {
@@ -237,6 +237,10 @@ export class StepLog {
         }
         db.exec("RELEASE step_log_row");
       }
+    },
+    publish: () => {
+      const events = this.#inTurn.flatMap((step) => step.stored?.event ?? []);
+      if (events.length > 0) this.#deps.events!.publish(events);
     },
     committed: () => {
       for (const step of this.#inTurn.splice(0)) {

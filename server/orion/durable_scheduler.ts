@@ -280,6 +280,7 @@ export class DurableScheduler {
       if (this.#dirty) this.#reload();
       throw toStorageError(error, this.#deps.file) ?? error;
     }
+    this.#publish(written!);
     this.#committed(written!);
   }
 
@@ -305,14 +306,18 @@ export class DurableScheduler {
     return { size: batch.length, seq, logged, done };
   }
 
-  /** After COMMIT: the transitions are published and the commands carried out, input by input. */
-  #committed(written: Written): void {
+  /** After COMMIT: memory is the disk's again, and the transitions are published. */
+  #publish(written: Written): void {
     this.#dirty = false;
     this.#lastSeq = written.seq;
     this.#sinceSnapshot += written.size;
     this.#refused = false;
     this.#deps.health.succeeded();
     this.#deps.log.publish(written.logged);
+  }
+
+  /** After publishing: the commands are carried out, input by input; a snapshot if one is due. */
+  #committed(written: Written): void {
     if (!this.#closed) {
       for (const { input, commands } of written.done) {
         this.#deps.execute(commands, input);
@@ -326,6 +331,9 @@ export class DurableScheduler {
     write: () => {
       this.#inTurn = this.#stale || this.#refused ? [] : this.#pending.splice(0);
       this.#written = this.#inTurn.length === 0 ? null : this.#write(this.#inTurn);
+    },
+    publish: () => {
+      if (this.#written !== null) this.#publish(this.#written);
     },
     committed: () => {
       const written = this.#written;

@@ -2,8 +2,10 @@
  * Group commit across writers: every writer that asked during one turn of the event loop writes inside one
  * transaction at the turn's end (`queueMicrotask`: no timer, so a serial chain waits for nothing), each in
  * its own savepoint so that a writer whose part throws is undone alone. Only after COMMIT is each writer
- * told, and only then may it publish or act on what it wrote; if the COMMIT fails, every writer is told
- * that nothing of its part was stored. A writer must not touch the store's transaction itself.
+ * told, and only then may it publish or act on what it wrote: first every writer publishes, in the order
+ * they wrote (so event ids reach subscribers in increasing order, even if acting appends more events), then
+ * every writer acts. If the COMMIT fails, every writer is told that nothing of its part was stored. A writer
+ * may use savepoints of its own but must not end the store's transaction.
  */
 import { type Database, transaction } from "./db.ts";
 
@@ -11,7 +13,9 @@ import { type Database, transaction } from "./db.ts";
 export interface TurnWriter {
   /** Inside the transaction: writes what the writer has queued. A throw undoes this writer's part only. */
   write(): void;
-  /** After COMMIT: what `write` wrote is stored. */
+  /** After COMMIT, before any writer acts: publishes what `write` wrote (its events). */
+  publish?(): void;
+  /** After every writer published: what `write` wrote is stored; act on it. */
   committed(): void;
   /** What `write` wrote is not stored: it threw (its own error), or the transaction failed (that error). */
   failed(error: unknown): void;
@@ -72,6 +76,7 @@ export class TurnCommit {
       return;
     }
     for (const [writer, error] of refused) writer.failed(error);
+    for (const writer of written) writer.publish?.();
     for (const writer of written) writer.committed();
   }
 }

@@ -85,3 +85,20 @@ Deno.test("a turn the store refuses tells every writer that nothing of its part 
   assert.match(big.told[0], /^failed: .*full/);
   db.close();
 });
+
+Deno.test("after COMMIT every writer publishes, in the order they wrote, before any writer acts", () => {
+  const db = openDatabase(":memory:", ROWS);
+  const turn = new TurnCommit(db, () => {});
+  const order: string[] = [];
+  const named = (name: string): TurnWriter => ({
+    write: () => order.push(`${name} writes`),
+    publish: () => order.push(`${name} publishes`),
+    committed: () => order.push(`${name} acts`),
+    failed: () => order.push(`${name} failed`),
+  });
+  turn.request(named("a"));
+  turn.request(named("b"));
+  turn.flush();
+  assert.deepEqual(order, ["a writes", "b writes", "a publishes", "b publishes", "a acts", "b acts"]);
+  db.close();
+});
