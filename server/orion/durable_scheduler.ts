@@ -255,8 +255,9 @@ export class DurableScheduler {
   /** Stops taking inputs and, if the store takes writes, snapshots so the next start replays nothing. */
   close(): void {
     if (this.#closed) return;
-    if (!this.#refused) this.#flush();
     this.#closed = true;
+    // Inputs of this turn are stored (and published), not acted on: the next start resolves them.
+    if (!this.#refused) this.#flush();
     if (this.#pending.length > 0) {
       this.#deps.logger.warn(
         "Stopping with inputs not yet stored; the next start recovers as after a crash",
