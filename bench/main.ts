@@ -7,6 +7,8 @@ const BENCHES = [
   "gateway_bench.ts",
   "capture_bench.ts",
   "scheduler_bench.ts",
+  "scheduler_core_bench.ts",
+  "dag_cpu_bench.ts",
   "action_bench.ts",
   "restart_bench.ts",
   "dag_flow_bench.ts",

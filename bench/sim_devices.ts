@@ -2,7 +2,9 @@
  * N simulated devices for the scheduler benchmark (a separate process, so the server is measured alone).
  * Each answers EXECUTE_TASK at once (TASK_ACCEPTED, then RESULT after FINISH_TASK) and records the time
  * from the last task RESULT it sent to the next EXECUTE_TASK any device received.
- * Usage: deno run -A bench/sim_devices.ts URL KEY N  — prints `ready`, then on stdin close prints latencies as JSON.
+ * Usage: deno run -A bench/sim_devices.ts URL KEY N  — prints `ready`. Commands on stdin, one a line:
+ * `reset` (forget latencies and counts; prints `reset`), `expect K` (prints `done` once K RESULTs went out
+ * since the reset), `report` (prints the latencies in ms as JSON).
  */
 import { RawDevice, testCapabilities } from "../tests/helpers/raw_device.ts";
 
@@ -10,6 +12,8 @@ const [url, key, countText] = Deno.args;
 const devices: RawDevice[] = [];
 let lastResultAt = 0;
 const latencies: number[] = [];
+let results = 0;
+let expected = Number.POSITIVE_INFINITY;
 
 for (let i = 0; i < Number(countText); i++) {
   const device = await RawDevice.open(url);
@@ -25,19 +29,32 @@ for (let i = 0; i < Number(countText); i++) {
       } else if (message.type === "FINISH_TASK") {
         lastResultAt = performance.now();
         device.sendReliable("RESULT", { taskId: message.payload.taskId, ok: true });
+        if (++results === expected) console.log("done");
       }
     }
   };
   devices.push(device);
 }
 console.log("ready");
-for await (const line of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
-  if (line.includes("reset")) {
-    latencies.length = 0;
-    lastResultAt = 0;
-    console.log("reset");
+let buffered = "";
+for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
+  buffered += chunk;
+  for (let end = buffered.indexOf("\n"); end >= 0; end = buffered.indexOf("\n")) {
+    const line = buffered.slice(0, end).trim();
+    buffered = buffered.slice(end + 1);
+    if (line === "reset") {
+      latencies.length = 0;
+      lastResultAt = 0;
+      results = 0;
+      expected = Number.POSITIVE_INFINITY;
+      console.log("reset");
+    } else if (line.startsWith("expect ")) {
+      expected = Number(line.slice(7));
+      if (results >= expected) console.log("done");
+    } else if (line === "report") {
+      console.log(JSON.stringify(latencies));
+    }
   }
-  if (line.includes("report")) console.log(JSON.stringify(latencies));
 }
 await Promise.all(devices.map((d) => d.close()));
 Deno.exit(0);

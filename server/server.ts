@@ -42,6 +42,7 @@ import { type Database, openStore } from "./store/db.ts";
 import { toStorageError } from "./store/errors.ts";
 import { STORE_HEALTH_MIGRATIONS, StoreHealth } from "./store/health.ts";
 import { type SelfSignedTls, selfSignedTls } from "./tls/self_signed.ts";
+import { TurnCommit } from "./store/turn_commit.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -159,6 +160,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   });
   const tasks = new TaskChannel(gateway);
   const events = new EventLog(db);
+  // One transaction per turn of the event loop for the scheduler's inputs and the step log's rows.
+  const turn = new TurnCommit(db);
   // One engine: the Brain reads through it (behind a cache of recent frames' text); whether it can run is found
   // out once, after the store opened (below).
   const ocr = options.ocr ?? new TesseractOcr({ timers: clock });
@@ -186,6 +189,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     health,
     file,
     maxFrames: config.maxStepFrames,
+    turn,
   });
   const runner = new NodeRunner({
     gateway,
@@ -229,6 +233,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       newId: options.newId ?? randomIds,
       operatorIdleMs: options.operatorIdleMs,
       agent: brain.agent,
+      turn,
     });
     deviceEvents.followBusy(orion.events);
     orion.start();

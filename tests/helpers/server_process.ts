@@ -122,6 +122,8 @@ export interface ServerProcess {
   port: number;
   url: string;
   operatorToken: string;
+  /** The device key the first start printed. */
+  deviceKey: string;
   child: Deno.ChildProcess;
   /** The process's resident set size in bytes (Linux, from /proc). */
   rssBytes(): Promise<number>;
@@ -150,22 +152,27 @@ export async function startServerProcess(
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   let operatorToken: string | undefined;
+  let deviceKey: string | undefined;
   while (!/listening on/.test(text)) {
     const { done, value } = await reader.read();
     if (done) throw new Error(`the server exited before it listened: ${text}`);
     text += value;
     operatorToken ??= /operator token: (\S+)/.exec(text)?.[1];
+    deviceKey ??= /device key:\s+(\S+)/.exec(text)?.[1];
   }
   void (async () => {
     while (!(await reader.read()).done) { /* keep the pipe drained */ }
   })().catch(() => {});
   let exited = false;
   void child.status.then(() => exited = true);
-  if (operatorToken === undefined) throw new Error(`no operator token in the server's output: ${text}`);
+  if (operatorToken === undefined || deviceKey === undefined) {
+    throw new Error(`no operator token or device key in the server's output: ${text}`);
+  }
   return {
     port,
     url: `http://127.0.0.1:${port}`,
     operatorToken,
+    deviceKey,
     child,
     exited: () => exited,
     async rssBytes() {
