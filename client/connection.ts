@@ -82,6 +82,8 @@ export class DeviceConnection {
   /** The server refused this client because another is connected as the same device: keep trying. */
   #refusedAsDuplicate = false;
   #ready = false;
+  /** The server acknowledged CONNECT on the current transport (READY may still be on its way). */
+  #acknowledged = false;
   #sessionId: string | null = null;
   deviceId: string | null = null;
   #everReady = false;
@@ -135,7 +137,8 @@ export class DeviceConnection {
   stop(message = "client stopping"): void {
     if (this.#stopped) return;
     // The goodbye skips the queue: what still waits there is not sent on a transport that is closing anyway.
-    if (this.#ready) this.#channel.writeNow("BYE", { reason: message });
+    // Also between ACK and READY: the server may already count the device ready while READY is in flight.
+    if (this.#ready || this.#acknowledged) this.#channel.writeNow("BYE", { reason: message });
     void this.#finish({ kind: "requested", message });
   }
 
@@ -182,6 +185,7 @@ export class DeviceConnection {
     switch (message.type) {
       case "ACK": {
         const ack = message.payload;
+        this.#acknowledged = true;
         this.#heartbeatTimeoutMs = ack.heartbeatTimeoutMs;
         this.#channel.setRate(ack.limits.maxMessagesPerSecond);
         if (ack.resumed) this.#channel.replayAfter(ack.lastSeq);
@@ -251,6 +255,7 @@ export class DeviceConnection {
   #lost(lostDetail: string): void {
     const clock = this.#options.clock;
     this.#ready = false;
+    this.#acknowledged = false;
     this.#transport = null;
     this.#channel.detach();
     clock.clearInterval(this.#watchdog);
@@ -278,6 +283,7 @@ export class DeviceConnection {
     const clock = this.#options.clock;
     this.#stopped = true;
     this.#ready = false;
+    this.#acknowledged = false;
     clock.clearTimeout(this.#retryTimer);
     clock.clearInterval(this.#watchdog);
     this.#options.onStatus?.("stopped", reason.message);

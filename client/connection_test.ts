@@ -394,3 +394,39 @@ Deno.test("DeviceConnection refused as a second client keeps trying past the unr
     await h.close();
   }
 });
+
+Deno.test("DeviceConnection stopped between ACK and READY still says BYE (the server may count it ready already)", async () => {
+  const clock = fakeClock();
+  const seen: MessageType[] = [];
+  let registered = () => {};
+  const registering = new Promise<void>((resolve) => registered = resolve);
+  const { connect } = fakeServer(clock, (message, send) => {
+    seen.push(message.type);
+    if (message.type === "CONNECT") send("ACK", ack());
+    // READY is never sent: it is still "in flight" when the client stops.
+    if (message.type === "REGISTER_CAPABILITIES") registered();
+  });
+  const connection = connectionTo(clock, connect);
+  await registering;
+  connection.stop("SIGTERM");
+  await clock.tickAsync(4000);
+  await connection.stopped;
+  assert.deepEqual(seen, ["CONNECT", "REGISTER_CAPABILITIES", "BYE"]);
+});
+
+Deno.test("DeviceConnection stopped before any ACK sends no BYE (the server would read it as out of order)", async () => {
+  const clock = fakeClock();
+  const seen: MessageType[] = [];
+  let connected = () => {};
+  const connecting = new Promise<void>((resolve) => connected = resolve);
+  const { connect } = fakeServer(clock, (message) => {
+    seen.push(message.type);
+    if (message.type === "CONNECT") connected();
+  });
+  const connection = connectionTo(clock, connect);
+  await connecting;
+  connection.stop("SIGTERM");
+  await clock.tickAsync(4000);
+  await connection.stopped;
+  assert.deepEqual(seen, ["CONNECT"]);
+});
