@@ -19,18 +19,33 @@ import {
 } from "./helpers/dashboard.ts";
 import { submitDag } from "./helpers/dags.ts";
 import { startTestServer } from "./helpers/server.ts";
+import { TesseractOcr } from "../server/brain/ocr.ts";
+import { screenContains } from "../server/brain/text_match.ts";
+import type { ScreenText } from "../server/brain/types.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };
 
-/** The words tesseract reads in a screenshot (the server's own OCR engine, as a CLI). */
-async function ocrWords(path: string): Promise<string> {
-  const { code, stdout } = await new Deno.Command("tesseract", {
-    args: [path, "stdout"],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  assert.equal(code, 0, `tesseract ${path}`);
-  return new TextDecoder().decode(stdout);
+/** The text the server's own OCR engine reads in a screenshot (PNG), searchable with its matcher. */
+async function ocrScreen(path: string): Promise<ScreenText> {
+  const image = await Deno.readFile(path);
+  const { width, height } = await pngSize(path);
+  return await new TesseractOcr().read({
+    format: "png",
+    image,
+    width,
+    height,
+    originalWidth: width,
+    originalHeight: height,
+    capturedAtMs: 0,
+  });
+}
+
+/** Asserts every phrase is on the screenshot, as a `waitFor` step would find it. */
+function assertShows(screen: ScreenText, phrases: string[]): void {
+  const read = screen.words.map((word) => word.text).join(" ");
+  for (const phrase of phrases) {
+    assert.ok(screenContains(screen, phrase), `"${phrase}" in the screenshot's text:\n${read}`);
+  }
 }
 
 /** Width and height of a PNG, from its IHDR. */
@@ -139,7 +154,7 @@ Deno.test(
             ),
         );
         assert.match(row.OS!, /^linux/);
-        assert.equal(row.Input, "screen only", "a client without a display has no input");
+        assert.equal(row.Input, "headless", "a client without a display has neither screen nor input");
         assert.match(row.RTT!, /ms|—/);
         assert.equal(row["Current node"], "idle");
         assert.equal(row.Media, "no capture");
@@ -152,10 +167,7 @@ Deno.test(
         );
         const path = await screenshot(page, "dashboard-devices", false);
         assert.deepEqual(await pngSize(path), { width: 1280, height: 800 });
-        const text = await ocrWords(path);
-        for (const word of ["Devices", "device-a", "device-b", "ready", "CURRENT NODE"]) {
-          assert.ok(text.includes(word), `"${word}" in the screenshot's text:\n${text}`);
-        }
+        assertShows(await ocrScreen(path), ["Devices", "device-a", "device-b", "ready", "CURRENT NODE"]);
         assert.equal(await horizontalOverflow(page), 0);
       });
 
@@ -256,10 +268,14 @@ Deno.test(
         async () => {
           const path = await screenshot(page, "dashboard-dag");
           assert.equal((await pngSize(path)).width, 1280);
-          const text = await ocrWords(path);
-          for (const word of ["download", "arrived", "upload", "Attempts", "Artifacts", "succeeded"]) {
-            assert.ok(text.includes(word), `"${word}" in the screenshot's text:\n${text}`);
-          }
+          assertShows(await ocrScreen(path), [
+            "download",
+            "arrived",
+            "upload",
+            "Attempts",
+            "Artifacts",
+            "succeeded",
+          ]);
           assert.equal(await page.$$eval("#graph path.edge", (edges) => edges.length), 2);
           assert.equal(await horizontalOverflow(page), 0);
         },

@@ -10,13 +10,13 @@ export function stateBadge(state: string): HTMLElement {
   return h("span", { class: "badge state", "data-state": state }, state);
 }
 
-/** `input` (mouse and keyboard), or `screen only`. */
+/** `input` (mouse and keyboard), `screen only` (a screen, no input), or `headless` (neither). */
 export function inputLabel(device: Device): string {
   const input = device.capabilities?.input;
   if (!input) return "—";
   if (input.mouse && input.keyboard) return "input";
   if (input.mouse || input.keyboard) return input.mouse ? "mouse only" : "keyboard only";
-  return "screen only";
+  return (device.capabilities?.screens.length ?? 0) > 0 ? "screen only" : "headless";
 }
 
 /** `webrtc · 4.0 fps`, `wss · idle`, or a dash. */
