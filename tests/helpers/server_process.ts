@@ -6,14 +6,30 @@ import { freePort } from "./ports.ts";
 
 const serverMain = new URL("../../server/main.ts", import.meta.url).pathname;
 
-/** `deno run -A <main> --port P --host 127.0.0.1 --data-dir D …flags`: how every test and bench starts a server. */
+/**
+ * `deno run -A <main> --port P --host 127.0.0.1 --data-dir D …flags`: how every test and bench starts a server.
+ * With `BENCH_SERVER_CPU_PROF=DIR` the server writes a V8 CPU profile there when it exits (for profiling a bench).
+ */
 export function serverArgs(
   port: number,
   dataDir: string,
   flags: readonly string[] = [],
   main: string = serverMain,
 ): string[] {
-  return ["run", "-A", main, "--port", String(port), "--host", "127.0.0.1", "--data-dir", dataDir, ...flags];
+  const prof = Deno.env.get("BENCH_SERVER_CPU_PROF");
+  return [
+    "run",
+    "-A",
+    ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []),
+    main,
+    "--port",
+    String(port),
+    "--host",
+    "127.0.0.1",
+    "--data-dir",
+    dataDir,
+    ...flags,
+  ];
 }
 
 /** A server process that came up, or one that exited first. */
