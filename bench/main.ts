@@ -8,6 +8,8 @@ const BENCHES = [
   "idle_memory_bench.ts",
   "capture_bench.ts",
   "scheduler_bench.ts",
+  "scheduler_core_bench.ts",
+  "dag_cpu_bench.ts",
   "action_bench.ts",
   "restart_bench.ts",
   "dag_flow_bench.ts",
@@ -17,8 +19,10 @@ const BENCHES = [
   "brain_bench.ts",
   "cli_bench.ts",
   "media_bench.ts",
+  "transport_bench.ts",
   "ocr_bench.ts",
   "click_text_bench.ts",
+  "dashboard_bench.ts",
 ];
 
 async function exists(path: string): Promise<boolean> {

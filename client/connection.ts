@@ -26,7 +26,7 @@ import {
   Silence,
 } from "../shared/protocol/mod.ts";
 import type { Result } from "../shared/result.ts";
-import type { Transport } from "../shared/transport/transport.ts";
+import { TlsError, type Transport } from "../shared/transport/transport.ts";
 import { backoffDelayMs, type BackoffOptions, DEFAULT_BACKOFF } from "./reconnect_policy.ts";
 
 /** Connection status, for the status line and logs. */
@@ -44,8 +44,11 @@ const FATAL: ReadonlySet<ErrorCode> = new Set([
 
 /** Why the connection stopped for good. */
 export interface StopReason {
-  /** `fatal` for a refused key or version, `unreachable` when the first connection never succeeded. */
-  kind: "fatal" | "unreachable" | "requested";
+  /**
+   * `fatal` for a refused key or version, `unreachable` when the first connection never succeeded, `tls`
+   * when the first connection's TLS was refused (a `TlsError`: retrying cannot help).
+   */
+  kind: "fatal" | "unreachable" | "requested" | "tls";
   code?: ErrorCode;
   message: string;
 }
@@ -58,7 +61,10 @@ export interface DeviceConnectionOptions {
   clientVersion: string;
   /** Capabilities sent on every fresh session. */
   capabilities: () => Promise<PayloadInputOf<"REGISTER_CAPABILITIES">>;
-  /** Opens a transport to `url` (rejects when it cannot connect). */
+  /**
+   * Opens a transport to `url` (rejects when it cannot connect; a `TlsError`, such as a refused certificate,
+   * ends the client at once unless it has been ready before: then it is retried like any other loss).
+   */
   connect: (url: string) => Promise<Transport>;
   clock: Timers;
   random?: () => number;
@@ -83,6 +89,8 @@ export class DeviceConnection {
   /** The server refused this client because another is connected as the same device: keep trying. */
   #refusedAsDuplicate = false;
   #ready = false;
+  /** The server acknowledged CONNECT on the current transport (READY may still be on its way). */
+  #acknowledged = false;
   #sessionId: string | null = null;
   deviceId: string | null = null;
   #everReady = false;
@@ -136,7 +144,8 @@ export class DeviceConnection {
   stop(message = "client stopping"): void {
     if (this.#stopped) return;
     // The goodbye skips the queue: what still waits there is not sent on a transport that is closing anyway.
-    if (this.#ready) this.#channel.writeNow("BYE", { reason: message });
+    // Also between ACK and READY: the server may already count the device ready while READY is in flight.
+    if (this.#ready || this.#acknowledged) this.#channel.writeNow("BYE", { reason: message });
     void this.#finish({ kind: "requested", message });
   }
 
@@ -148,7 +157,11 @@ export class DeviceConnection {
     try {
       transport = await this.#options.connect(this.#options.url);
     } catch (error) {
-      return this.#lost((error as Error).message);
+      const message = (error as Error).message;
+      if (error instanceof TlsError && !this.#everReady) {
+        return void this.#finish({ kind: "tls", message });
+      }
+      return this.#lost(message);
     }
     if (this.#stopped) return transport.close(CloseCodes.normal, "requested");
     // What a turn writes leaves as one message (protocol version 2); CONNECT goes alone, so a server of
@@ -193,6 +206,7 @@ export class DeviceConnection {
           void this.#finish({ kind: "fatal", code, message: text });
           return;
         }
+        this.#acknowledged = true;
         this.#heartbeatTimeoutMs = ack.heartbeatTimeoutMs;
         const batching = this.#transport as BatchingTransport | null;
         if (batching !== null) {
@@ -266,6 +280,7 @@ export class DeviceConnection {
   #lost(lostDetail: string): void {
     const clock = this.#options.clock;
     this.#ready = false;
+    this.#acknowledged = false;
     this.#transport = null;
     this.#channel.detach();
     clock.clearInterval(this.#watchdog);
@@ -293,6 +308,7 @@ export class DeviceConnection {
     const clock = this.#options.clock;
     this.#stopped = true;
     this.#ready = false;
+    this.#acknowledged = false;
     clock.clearTimeout(this.#retryTimer);
     clock.clearInterval(this.#watchdog);
     this.#options.onStatus?.("stopped", reason.message);

@@ -10,7 +10,7 @@ import {
 } from "../shared/protocol/mod.ts";
 import { type FakeClock, fakeClock } from "../shared/testing/fake_clock.ts";
 import { memoryPair, type MemoryTransport } from "../shared/transport/memory.ts";
-import type { Transport } from "../shared/transport/transport.ts";
+import { TlsError, type Transport } from "../shared/transport/transport.ts";
 import { type Harness, startGateway, tickUntil, until } from "../tests/helpers/gateway_harness.ts";
 import { testCapabilities } from "../tests/helpers/raw_device.ts";
 import { DeviceConnection, type StopReason } from "./connection.ts";
@@ -271,6 +271,60 @@ Deno.test("DeviceConnection stops for good on a refused key, and when the server
   });
 });
 
+Deno.test("DeviceConnection stops at once on a TLS refusal before its first READY, and retries one after it", async (t) => {
+  await t.step("before READY: one attempt, stopped as tls with the transport's message", async () => {
+    const clock = fakeClock();
+    let attempts = 0;
+    const connection = connectionTo(clock, () => {
+      attempts++;
+      return Promise.reject(
+        new TlsError("Cannot connect to memory: the server's certificate is not trusted", "untrusted"),
+      );
+    });
+    const reason = await connection.stopped;
+    assert.deepEqual(reason, {
+      kind: "tls",
+      message: "Cannot connect to memory: the server's certificate is not trusted",
+    });
+    await clock.tickAsync(60_000);
+    assert.equal(attempts, 1, "no retry");
+  });
+  await t.step(
+    "after READY: a refused reconnect is retried with backoff like any lost connection",
+    async () => {
+      const clock = fakeClock();
+      let refusals = 0;
+      const server = fakeServer(clock, (message, send) => {
+        if (message.type === "CONNECT") send("ACK", ack());
+        else if (message.type === "REGISTER_CAPABILITIES") send("READY", { deviceId: "dev_1", name: "x" });
+      });
+      const connection = connectionTo(clock, () => {
+        if (server.served.length === 1 && refusals < 2) {
+          refusals++;
+          return Promise.reject(
+            new TlsError("Cannot connect to memory: fingerprint mismatch", "fingerprint-mismatch"),
+          );
+        }
+        return server.connect();
+      });
+      try {
+        await connection.ready;
+        server.served[0].close(1006, "cut");
+        await tickUntil(
+          clock,
+          () => server.served.length === 2 && connection.isReady,
+          "the reconnect after two refusals",
+        );
+        assert.equal(refusals, 2);
+      } finally {
+        connection.stop();
+        await clock.tickAsync(1000);
+        await connection.stopped;
+      }
+    },
+  );
+});
+
 /** A DeviceConnection named `name` presenting `key` to a gateway harness; records statuses and credentials. */
 function namedDevice(h: Harness, key: string, name: string) {
   const transports: MemoryTransport[] = [];
@@ -393,4 +447,40 @@ Deno.test("DeviceConnection stops for good with version-unsupported when the ser
       assert.ok(!seen.includes("REGISTER_CAPABILITIES"), `the client sent ${seen}`);
     },
   );
+});
+
+Deno.test("DeviceConnection stopped between ACK and READY still says BYE (the server may count it ready already)", async () => {
+  const clock = fakeClock();
+  const seen: MessageType[] = [];
+  let registered = () => {};
+  const registering = new Promise<void>((resolve) => registered = resolve);
+  const { connect } = fakeServer(clock, (message, send) => {
+    seen.push(message.type);
+    if (message.type === "CONNECT") send("ACK", ack());
+    // READY is never sent: it is still "in flight" when the client stops.
+    if (message.type === "REGISTER_CAPABILITIES") registered();
+  });
+  const connection = connectionTo(clock, connect);
+  await registering;
+  connection.stop("SIGTERM");
+  await clock.tickAsync(4000);
+  await connection.stopped;
+  assert.deepEqual(seen, ["CONNECT", "REGISTER_CAPABILITIES", "BYE"]);
+});
+
+Deno.test("DeviceConnection stopped before any ACK sends no BYE (the server would read it as out of order)", async () => {
+  const clock = fakeClock();
+  const seen: MessageType[] = [];
+  let connected = () => {};
+  const connecting = new Promise<void>((resolve) => connected = resolve);
+  const { connect } = fakeServer(clock, (message) => {
+    seen.push(message.type);
+    if (message.type === "CONNECT") connected();
+  });
+  const connection = connectionTo(clock, connect);
+  await connecting;
+  connection.stop("SIGTERM");
+  await clock.tickAsync(4000);
+  await connection.stopped;
+  assert.deepEqual(seen, ["CONNECT"]);
 });

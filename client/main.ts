@@ -1,13 +1,14 @@
 /**
  * The device client: `deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]
- * [--files-dir DIR] [--data-dir DIR] [--log text|json] [--max-tasks N] [--allow-run] [--webrtc]`. Joins the
- * network, reports its capabilities, executes actions through the Node helper (or joins headless without a
- * display), sends frames on a WebRTC data channel with `--webrtc` (STREAM_FRAME otherwise), and exits cleanly
- * on SIGINT/SIGTERM. With an enrollment key it stores the key the server mints for it in the data dir and
- * joins with that key from then on.
+ * [--files-dir DIR] [--data-dir DIR] [--log text|json] [--max-tasks N] [--allow-run] [--webrtc] [--ca-file PEM |
+ * --insecure-fingerprint SHA256]`. Joins the network, reports its capabilities, executes actions through the
+ * Node helper (or joins headless without a display), sends frames on a WebRTC data channel with `--webrtc`
+ * (STREAM_FRAME otherwise), and exits cleanly on SIGINT/SIGTERM. With an enrollment key it stores the key the
+ * server mints for it in the data dir and joins with that key from then on. Exit codes: 0 stopped by a
+ * signal, 2 bad flags or an unreadable --ca-file, 3 key or version refused, 4 server unreachable, 5 the
+ * server's TLS refused (untrusted certificate, name or fingerprint mismatch, TLS on one side only).
  */
 import { systemClock } from "../shared/clock.ts";
-import { connectWebSocket } from "../shared/transport/websocket.ts";
 import { ArtifactClient } from "./artifacts.ts";
 import { DeviceConnection } from "./connection.ts";
 import { createBody } from "./body.ts";
@@ -17,6 +18,7 @@ import { clientHelp, parseClientOptions } from "./options.ts";
 import { ClientMedia } from "./media.ts";
 import { DeviceRuntime } from "./runtime.ts";
 import { createReporter } from "./status_line.ts";
+import { connectNodeWebSocket } from "./ws_transport.ts";
 
 /** The client's version, sent in CONNECT. */
 export const CLIENT_VERSION = "alien3-client/0.1.0";
@@ -33,6 +35,21 @@ async function main(): Promise<number> {
     return 2;
   }
   const options = parsed.options;
+  let ca: string | undefined;
+  if (options.caFile !== undefined) {
+    try {
+      ca = await Deno.readTextFile(options.caFile);
+    } catch (error) {
+      console.error(`Invalid --ca-file: cannot read ${options.caFile}: ${(error as Error).message}`);
+      return 2;
+    }
+    if (!ca.includes("-----BEGIN CERTIFICATE-----")) {
+      console.error(
+        `Invalid --ca-file: ${options.caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+      );
+      return 2;
+    }
+  }
   const reporter = createReporter(options.log, Deno.stderr.isTerminal());
   await Deno.mkdir(options.filesDir, { recursive: true });
   reporter.event(`Files dir: ${options.filesDir} (launched apps and run steps start here)`, {
@@ -69,7 +86,7 @@ async function main(): Promise<number> {
     key: stored?.secret ?? options.key,
     clientVersion: CLIENT_VERSION,
     clock: systemClock,
-    connect: (url) => connectWebSocket(url),
+    connect: (url) => connectNodeWebSocket(url, { ca, fingerprint: options.insecureFingerprint }),
     capabilities: () => body.capabilities(),
     onMessage: (message) => {
       if (media?.handle(message)) return;
@@ -132,7 +149,7 @@ async function main(): Promise<number> {
       ? `${reason.message}: the key stored in ${credentialFile} was refused; delete that file to enroll again`
       : reason.message,
   );
-  return reason.kind === "fatal" ? 3 : 4;
+  return { fatal: 3, unreachable: 4, tls: 5 }[reason.kind];
 }
 
 if (import.meta.main) Deno.exit(await main());

@@ -24,6 +24,19 @@ const OptionsSchema = z.object({
   allowRun: z.boolean(),
   /** Send frames over a WebRTC data channel (werift), STREAM_FRAME as fallback: `--webrtc` / ALIEN3_WEBRTC=1. */
   webrtc: z.boolean(),
+  /** PEM file of the CA(s) that issued the server's certificate, trusted instead of the system's: `--ca-file`. */
+  caFile: z.string().min(1).optional(),
+  /** SHA-256 of the server certificate to accept as is (`AB:CD:…`): `--insecure-fingerprint`. */
+  insecureFingerprint: z.string().transform((text, ctx) => {
+    const fingerprint = normalizeFingerprint(text);
+    if (fingerprint === null) {
+      ctx.addIssue({
+        code: "custom",
+        message: "expected the SHA-256 fingerprint the server printed: 64 hex digits, colons optional",
+      });
+    }
+    return fingerprint ?? "";
+  }).optional(),
 });
 
 /** The client's options. */
@@ -32,7 +45,7 @@ export type ClientOptions = Readonly<z.infer<typeof OptionsSchema>>;
 /** The usage text. */
 export const USAGE = `Usage: deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]
                         [--files-dir DIR] [--data-dir DIR] [--log text|json] [--max-tasks N] [--allow-run]
-                        [--webrtc]`;
+                        [--webrtc] [--ca-file PEM | --insecure-fingerprint SHA256]`;
 
 /** Where the defaults that depend on the machine come from. */
 export interface ClientDefaults {
@@ -124,6 +137,23 @@ export function clientFlags(env: (name: string) => string | undefined, defaults:
       default: "off",
       description: "Send frames on a WebRTC data channel, STREAM_FRAME as fallback; env 1, true or yes",
     },
+    {
+      name: "ca-file",
+      type: "string",
+      value: "PEM",
+      env: "ALIEN3_CA_FILE",
+      default: "the system's CAs",
+      description: "Trust the server certificate's CA(s) in this PEM file instead; wss:// only",
+    },
+    {
+      name: "insecure-fingerprint",
+      type: "string",
+      value: "SHA256",
+      env: "ALIEN3_INSECURE_FINGERPRINT",
+      description:
+        "Accept exactly the server certificate with this SHA-256 fingerprint (AB:CD:… or hex), chain and name " +
+        "unchecked; wss:// only, not with --ca-file",
+    },
   ];
 }
 
@@ -133,12 +163,14 @@ export function clientHelp(env: (name: string) => string | undefined, defaults: 
     usage: [
       "deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]",
       "  [--files-dir DIR] [--data-dir DIR] [--log text|json] [--max-tasks N] [--allow-run] [--webrtc]",
+      "  [--ca-file PEM | --insecure-fingerprint SHA256]",
     ],
     summary: "A device: joins the server, reports its capabilities and executes actions and DAG nodes. " +
       "Flags win over environment variables.",
     flags: [{ title: "Flags", flags: [...clientFlags(env, defaults), HELP_FLAG] }],
     notes: [
-      "Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad flags, 3 refused by the server (key, version), 4 the server was never reached.",
+      "Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad flags (or an unreadable --ca-file), 3 refused by the server (key, version), 4 the server was never reached, " +
+      "5 the server's TLS refused before the first connection.",
       "With an enrollment key the client stores the key the server mints for it in --data-dir and joins with " +
       "it from then on; refused because another client is connected as the same device, it keeps retrying.",
     ],
@@ -189,6 +221,8 @@ export function parseClientOptions(
     maxTasks: values["max-tasks"] ?? env("ALIEN3_MAX_TASKS") ?? DEFAULT_MAX_TASKS,
     allowRun: values["allow-run"] === true || ["1", "true", "yes"].includes(env("ALIEN3_ALLOW_RUN") ?? ""),
     webrtc: values.webrtc === true || ["1", "true", "yes"].includes(env("ALIEN3_WEBRTC") ?? ""),
+    caFile: values["ca-file"] ?? env("ALIEN3_CA_FILE"),
+    insecureFingerprint: values["insecure-fingerprint"] ?? env("ALIEN3_INSECURE_FINGERPRINT"),
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -196,14 +230,40 @@ export function parseClientOptions(
       filesDir: "--files-dir",
       dataDir: "--data-dir",
       maxTasks: "--max-tasks",
+      caFile: "--ca-file",
+      insecureFingerprint: "--insecure-fingerprint",
     };
     const flag = flags[String(issue.path[0])] ?? `--${String(issue.path[0])}`;
     return { ok: false, message: `Invalid ${flag}: ${issue.message}\n${USAGE}` };
   }
+  const { caFile, insecureFingerprint, connect } = parsed.data;
+  if (caFile !== undefined && insecureFingerprint !== undefined) {
+    return {
+      ok: false,
+      message: `Invalid --ca-file/--insecure-fingerprint: give one or the other\n${USAGE}`,
+    };
+  }
+  if ((caFile !== undefined || insecureFingerprint !== undefined) && !connect.startsWith("wss:")) {
+    const flag = caFile !== undefined ? "--ca-file" : "--insecure-fingerprint";
+    return {
+      ok: false,
+      message: `Invalid ${flag}: only for a wss:// server (--connect is ${connect})\n${USAGE}`,
+    };
+  }
   return {
     ok: true,
-    options: Object.freeze({ ...parsed.data, connect: deviceEndpoint(parsed.data.connect) }),
+    options: Object.freeze({ ...parsed.data, connect: deviceEndpoint(connect) }),
   };
+}
+
+/**
+ * A SHA-256 fingerprint as upper-case hex pairs joined by colons (Node's `fingerprint256` form), from
+ * `AB:CD:…`, plain hex, or OpenSSL's `sha256 Fingerprint=AB:…`; null when it is not 32 bytes of hex.
+ */
+export function normalizeFingerprint(text: string): string | null {
+  const hex = text.trim().replace(/^sha-?256(\s*fingerprint)?\s*[:=]?\s*/i, "").replace(/[:\s]/g, "");
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) return null;
+  return hex.toUpperCase().match(/../g)!.join(":");
 }
 
 /** The device endpoint for a server URL: a bare `ws://host:port` gets the default path `/v1/device`. */

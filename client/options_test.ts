@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { defaultFilesDir, parseClientOptions } from "./options.ts";
+import { defaultFilesDir, normalizeFingerprint, parseClientOptions } from "./options.ts";
 
 const noEnv = () => undefined;
 const defaults = { hostname: "box.local", os: "linux" };
@@ -53,6 +53,54 @@ Deno.test("parseClientOptions() takes --max-tasks (or ALIEN3_MAX_TASKS), 4 by de
   const zero = parseClientOptions([...base, "--max-tasks", "0"], noEnv, defaults);
   assert.ok(!zero.ok);
   assert.match(zero.message, /^Invalid --max-tasks: /);
+});
+
+Deno.test("parseClientOptions() takes --ca-file or --insecure-fingerprint for a wss:// server, not both, not for ws://", () => {
+  const wss = ["--connect", "wss://box.lan:8443", "--key", "k"];
+  const ca = parseClientOptions([...wss, "--ca-file", "/etc/alien3/ca.pem"], noEnv, defaults);
+  assert.ok(ca.ok);
+  assert.equal(ca.options.caFile, "/etc/alien3/ca.pem");
+  const hex = "ab".repeat(32);
+  const pinned = parseClientOptions([...wss, "--insecure-fingerprint", hex], noEnv, defaults);
+  assert.ok(pinned.ok);
+  assert.equal(pinned.options.insecureFingerprint, Array(32).fill("AB").join(":"));
+  const env = (name: string) => name === "ALIEN3_INSECURE_FINGERPRINT" ? hex : undefined;
+  const fromEnv = parseClientOptions(wss, env, defaults);
+  assert.ok(fromEnv.ok);
+  assert.equal(fromEnv.options.insecureFingerprint, Array(32).fill("AB").join(":"));
+
+  const short = parseClientOptions([...wss, "--insecure-fingerprint", "AB:CD"], noEnv, defaults);
+  assert.ok(!short.ok);
+  assert.match(
+    short.message,
+    /^Invalid --insecure-fingerprint: expected the SHA-256 fingerprint the server printed/,
+  );
+  const both = parseClientOptions(
+    [...wss, "--ca-file", "c.pem", "--insecure-fingerprint", hex],
+    noEnv,
+    defaults,
+  );
+  assert.ok(!both.ok);
+  assert.match(both.message, /^Invalid --ca-file\/--insecure-fingerprint: give one or the other/);
+  const plain = parseClientOptions(
+    ["--connect", "ws://h:1", "--key", "k", "--ca-file", "c.pem"],
+    noEnv,
+    defaults,
+  );
+  assert.ok(!plain.ok);
+  assert.match(plain.message, /^Invalid --ca-file: only for a wss:\/\/ server/);
+});
+
+Deno.test("normalizeFingerprint() accepts colon pairs, plain hex and OpenSSL's output, in any case", () => {
+  const want = Array.from({ length: 32 }, (_, i) => (i * 7 % 256).toString(16).padStart(2, "0").toUpperCase())
+    .join(":");
+  assert.equal(normalizeFingerprint(want), want);
+  assert.equal(normalizeFingerprint(want.toLowerCase().replaceAll(":", "")), want);
+  assert.equal(normalizeFingerprint(`sha256 Fingerprint=${want}`), want);
+  assert.equal(normalizeFingerprint(` SHA256:${want.replaceAll(":", "")}\n`), want);
+  assert.equal(normalizeFingerprint(want.slice(3)), null);
+  assert.equal(normalizeFingerprint(`${want}:00`), null);
+  assert.equal(normalizeFingerprint("zz".repeat(32)), null);
 });
 
 Deno.test("parseClientOptions() takes --data-dir (or ALIEN3_CLIENT_DATA_DIR); the files dir defaults into it", () => {

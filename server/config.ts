@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { type FlagSpec, formatHelp, HELP_FLAG, parseArgsOptions } from "../shared/flags.ts";
+import { DEFAULT_TLS_NAMES, parseTlsNames, type TlsName } from "./tls/names.ts";
 
 /** Where the server keeps its data unless told otherwise. */
 export const DEFAULT_DATA_DIR = "./.data";
@@ -30,6 +31,12 @@ const ConfigSchema = z.object({
   dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),
   tlsCert: z.string().min(1).optional(),
   tlsKey: z.string().min(1).optional(),
+  /** Names of a certificate the server issues itself and keeps in `<data dir>/tls` (`--tls-self-signed`). */
+  tlsSelfSigned: z.string().transform((list, ctx): TlsName[] => {
+    const parsed = parseTlsNames(list);
+    if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.message });
+    return parsed.ok ? parsed.names : [];
+  }).optional(),
   heartbeatIntervalMs: Int(10).default(10_000),
   heartbeatTimeoutMs: Int(20).default(30_000),
   resumeGraceMs: Int(0).default(30_000),
@@ -81,6 +88,13 @@ const SETTINGS: readonly Setting[] = [
   setting("data-dir", "dataDir", "DIR", "The embedded store (SQLite), artifacts and step frames"),
   setting("tls-cert", "tlsCert", "FILE", "PEM certificate to serve HTTPS and WSS; needs --tls-key"),
   setting("tls-key", "tlsKey", "FILE", "PEM private key of --tls-cert"),
+  setting(
+    "tls-self-signed",
+    "tlsSelfSigned",
+    "NAME,…",
+    `HTTPS and WSS with a certificate of its own for these names (CA in <data-dir>/tls); ` +
+      `the flag alone means ${DEFAULT_TLS_NAMES}; not with --tls-cert`,
+  ),
   setting("heartbeat-interval-ms", "heartbeatIntervalMs", "MS", "PING cadence"),
   setting("heartbeat-timeout-ms", "heartbeatTimeoutMs", "MS", "Silence after which a device is offline"),
   setting("resume-grace-ms", "resumeGraceMs", "MS", "How long a dropped device session waits to be resumed"),
@@ -167,7 +181,7 @@ export function parseConfig(args: string[], env: (name: string) => string | unde
   let values: Record<string, string | undefined>;
   try {
     values = parseArgs({
-      args,
+      args: withDefaultValue(args, "--tls-self-signed", DEFAULT_TLS_NAMES),
       options: parseArgsOptions(SETTINGS),
       strict: true,
     }).values as Record<string, string | undefined>;
@@ -192,8 +206,18 @@ export function parseConfig(args: string[], env: (name: string) => string | unde
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     throw new ConfigError("Invalid --tls-cert/--tls-key: give both or neither");
   }
+  if (config.tlsSelfSigned !== undefined && config.tlsCert !== undefined) {
+    throw new ConfigError("Invalid --tls-self-signed: give either it or --tls-cert/--tls-key, not both");
+  }
   if (config.heartbeatTimeoutMs <= config.heartbeatIntervalMs) {
     throw new ConfigError("Invalid --heartbeat-timeout-ms: must exceed --heartbeat-interval-ms");
   }
   return Object.freeze(config);
+}
+
+/** `--flag` given without a value (last, or followed by another flag) becomes `--flag=value`. */
+function withDefaultValue(args: string[], flag: string, value: string): string[] {
+  return args.map((arg, i) =>
+    arg === flag && (i === args.length - 1 || args[i + 1].startsWith("--")) ? `${flag}=${value}` : arg
+  );
 }

@@ -51,6 +51,30 @@ Deno.test("parseConfig() reads --max-step-frames and ALIEN3_MAX_STEP_FRAMES, 200
   );
 });
 
+Deno.test("parseConfig() reads --tls-self-signed names, defaults them when the flag stands alone, and names a bad one", () => {
+  assert.deepEqual(parseConfig(["--tls-self-signed", "Box.lan,10.0.0.2,box.lan"], noEnv).tlsSelfSigned, [
+    { type: "dns", value: "box.lan" },
+    { type: "ip", value: "10.0.0.2" },
+  ]);
+  assert.deepEqual(parseConfig(["--tls-self-signed", "--port", "0"], noEnv).tlsSelfSigned, [
+    { type: "dns", value: "localhost" },
+    { type: "ip", value: "127.0.0.1" },
+    { type: "ip", value: "::1" },
+  ]);
+  assert.equal(parseConfig(["--tls-self-signed"], noEnv).tlsSelfSigned?.length, 3);
+  const env = (name: string) => name === "ALIEN3_TLS_SELF_SIGNED" ? "[::1]" : undefined;
+  assert.deepEqual(parseConfig([], env).tlsSelfSigned, [{ type: "ip", value: "::1" }]);
+  assert.equal(parseConfig([], noEnv).tlsSelfSigned, undefined);
+  assert.throws(
+    () => parseConfig(["--tls-self-signed", "box.lan,bad name"], noEnv),
+    /^ConfigError: Invalid --tls-self-signed: "bad name" is neither a host name nor an IP address$/,
+  );
+  assert.throws(
+    () => parseConfig(["--tls-self-signed", "localhost", "--tls-cert", "c", "--tls-key", "k"], noEnv),
+    /^ConfigError: Invalid --tls-self-signed: give either it or --tls-cert\/--tls-key, not both$/,
+  );
+});
+
 Deno.test("parseConfig() reads --device-retention as a duration, 7 days by default, 0 for ever", () => {
   assert.equal(parseConfig([], noEnv).deviceRetentionMs, 7 * 86_400_000);
   assert.equal(parseConfig(["--device-retention", "90s"], noEnv).deviceRetentionMs, 90_000);

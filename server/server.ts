@@ -18,7 +18,13 @@ import { DeviceGateway } from "./gateway/gateway.ts";
 import { DeviceRetention } from "./gateway/retention.ts";
 import type { DeviceView } from "./gateway/types.ts";
 import { createApp, DEVICE_PATH } from "./http/app.ts";
-import { DEVICE_PAGE_URL, deviceBundle } from "./http/web_bundle.ts";
+import {
+  bundleBytes,
+  DASHBOARD_CSS_URL,
+  DASHBOARD_PAGE_URL,
+  DEVICE_PAGE_URL,
+  deviceBundle,
+} from "./http/web_bundle.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { recordDeviceEvents } from "./orion/device_events.ts";
 import { EVENT_LOG_MIGRATIONS, EventLog } from "./orion/event_log.ts";
@@ -35,6 +41,8 @@ import { TaskChannel } from "./orion/task_channel.ts";
 import { type Database, openStore } from "./store/db.ts";
 import { toStorageError } from "./store/errors.ts";
 import { STORE_HEALTH_MIGRATIONS, StoreHealth } from "./store/health.ts";
+import { type SelfSignedTls, selfSignedTls } from "./tls/self_signed.ts";
+import { TurnCommit } from "./store/turn_commit.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -53,6 +61,8 @@ export interface RunningServer {
   /** Device peers, the latest-frame store (`frames.getFrame`) and live-view relays. */
   media: MediaService;
   frames: FrameStore;
+  /** The certificate `--tls-self-signed` issued or reused (its fingerprint, its CA file), else null. */
+  selfSigned: SelfSignedTls | null;
   /** Screen text for steps that see; may be unavailable (its reads then fail with `ocr-unavailable`). */
   ocr: CheckedOcrEngine;
   close(): Promise<void>;
@@ -97,6 +107,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.log);
   await Deno.mkdir(config.dataDir, { recursive: true });
+  // Peers check certificates against their wall clock, so the certificate's dates come from it too.
+  const selfSigned = config.tlsSelfSigned
+    ? await selfSignedTls({ dir: `${config.dataDir}/tls`, names: config.tlsSelfSigned, now: new Date() })
+    : null;
   const { db, file, exclusive } = openStore(config.dataDir, SERVER_MIGRATIONS, { check: true });
   if (exclusive) {
     log.warn("Store opened with an exclusive lock: no room on disk for the shared-memory index", {
@@ -146,6 +160,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   });
   const tasks = new TaskChannel(gateway);
   const events = new EventLog(db);
+  // One transaction per turn of the event loop for the scheduler's inputs and the step log's rows.
+  const turn = new TurnCommit(db);
   // One engine: the Brain reads through it (behind a cache of recent frames' text); whether it can run is found
   // out once, after the store opened (below).
   const ocr = options.ocr ?? new TesseractOcr({ timers: clock });
@@ -173,6 +189,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     health,
     file,
     maxFrames: config.maxStepFrames,
+    turn,
   });
   const runner = new NodeRunner({
     gateway,
@@ -216,6 +233,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       newId: options.newId ?? randomIds,
       operatorIdleMs: options.operatorIdleMs,
       agent: brain.agent,
+      turn,
     });
     deviceEvents.followBusy(orion.events);
     orion.start();
@@ -275,6 +293,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       html: () => Deno.readFile(DEVICE_PAGE_URL),
       script: () => deviceBundle(`${config.dataDir}/web`),
     },
+    dashboard: {
+      html: () => Deno.readFile(DASHBOARD_PAGE_URL),
+      script: () => bundleBytes("dashboard", `${config.dataDir}/web`),
+      css: () => Deno.readFile(DASHBOARD_CSS_URL),
+    },
     api: {
       "/devices": deviceRoutes({
         gateway,
@@ -292,7 +315,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       "/schema": schemaRoutes(),
     },
   });
-  const tls = config.tlsCert && config.tlsKey
+  const tls = selfSigned !== null
+    ? { cert: selfSigned.cert, key: selfSigned.key }
+    : config.tlsCert && config.tlsKey
     ? { cert: await Deno.readTextFile(config.tlsCert), key: await Deno.readTextFile(config.tlsKey) }
     : undefined;
   const listening = Promise.withResolvers<number>();
@@ -315,6 +340,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     steps,
     media,
     frames,
+    selfSigned,
     ocr,
     async close() {
       retention.close();

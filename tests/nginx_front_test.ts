@@ -5,11 +5,14 @@
  * Timeouts are shortened to 1 s and the cap lowered to 3 so the test runs quickly.
  */
 import assert from "node:assert/strict";
+import { startClient } from "./helpers/client_process.ts";
+import { until } from "./helpers/gateway_harness.ts";
 import { startNginx } from "./helpers/nginx.ts";
 import { RawDevice } from "./helpers/raw_device.ts";
 import { RawHttp } from "./helpers/raw_http.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { SseStream } from "./helpers/sse.ts";
+import { selfSignedCertificate } from "./helpers/tls.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };
 const MiB = 1024 * 1024;
@@ -163,5 +166,45 @@ Deno.test(
         await stream.close();
       }
     });
+  },
+);
+
+Deno.test(
+  "behind the shipped nginx config with its TLS line enabled (the README recipe), the real client joins over wss:// with --ca-file",
+  live,
+  async () => {
+    const cert = await selfSignedCertificate("localhost,127.0.0.1");
+    const server = await startTestServer();
+    const nginx = await startNginx(server.port, {}, { certFile: cert.certFile, keyFile: cert.keyFile }).catch(
+      async (error) => {
+        await server.close();
+        await cert.remove();
+        throw error;
+      },
+    );
+    const client = await startClient(nginx.wsUrl, server.deviceKey, "behind-tls-proxy", {
+      extraArgs: ["--ca-file", cert.caFile],
+    });
+    const https = Deno.createHttpClient({ caCerts: [cert.ca] });
+    try {
+      assert.match(nginx.wsUrl, /^wss:/);
+      await until(
+        () => server.gateway.devices().some((d) => d.name === "behind-tls-proxy" && d.state === "ready"),
+        "the device joined through nginx",
+        20_000,
+      );
+      const health = await fetch(`${nginx.url}/healthz`, { client: https });
+      assert.deepEqual(await health.json(), { status: "ok" }, "HTTPS through nginx reaches the server");
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\nnginx error log:\n${await nginx.errorLog()}`, {
+        cause: error,
+      });
+    } finally {
+      https.close();
+      await client.stop();
+      await nginx.stop();
+      await server.close();
+      await cert.remove();
+    }
   },
 );

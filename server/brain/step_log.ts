@@ -1,6 +1,7 @@
 /**
  * The step log: every step of every node attempt, durable, with the frame its decision used. A step is one
- * row in SQLite, written with its `step` event in its own small transaction; its frame is a JPEG under
+ * row in SQLite, written with its `step` event in its own small transaction, or (with `turn`, as the server
+ * runs it) in the transaction its turn's other writes share, in a savepoint of its own; its frame is a JPEG under
  * `<dataDir>/frames/<dagId>/<nodeId>/<attempt>-<index>.jpg`. At most `maxFrames` frame files are kept in
  * all: each new frame past the limit deletes the oldest (their rows stay, with `frame` null).
  *
@@ -11,9 +12,10 @@ import { dirname } from "node:path";
 import type { Failure } from "../../shared/protocol/mod.ts";
 import type { Logger } from "../log.ts";
 import type { EventLog, LoggedEvent, StepEventData } from "../orion/event_log.ts";
-import { type Database, databasePath, type Migration, transaction } from "../store/db.ts";
+import { cached, type Database, databasePath, type Migration, transaction } from "../store/db.ts";
 import { toStorageError } from "../store/errors.ts";
 import type { StoreHealth } from "../store/health.ts";
+import type { TurnCommit, TurnWriter } from "../store/turn_commit.ts";
 import { storedJpeg } from "./frame_jpeg.ts";
 import type { Frame, StepEntry } from "./types.ts";
 
@@ -78,6 +80,22 @@ export interface StepLogDeps {
   maxFrames?: number;
   /** Turns a frame into the JPEG bytes to keep (default `storedJpeg`: as is, or re-encoded with sharp). */
   encodeFrame?: (frame: Frame) => Promise<Uint8Array>;
+  /**
+   * The store's group commit: steps are then written at the end of their turn, in the transaction the turn's
+   * other writers share, instead of one small transaction each; their events are published after it.
+   */
+  turn?: TurnCommit;
+}
+
+/** A step waiting for the turn's transaction. */
+interface QueuedStep {
+  entry: StepEntry;
+  frame: Frame | undefined;
+  relative: string | null;
+  /** Settles once the step is stored and its frame written, or given up. */
+  settled: PromiseWithResolvers<void>;
+  stored?: { event: LoggedEvent | null; unused: string[] };
+  error?: unknown;
 }
 
 const encoder = new TextEncoder();
@@ -150,6 +168,9 @@ export class StepLog {
   readonly #maxFrames: number;
   /** Frame files being written, by relative path: a reader waits for its file. */
   readonly #writing = new Map<string, Promise<void>>();
+  /** Steps waiting for the turn's transaction, and those being written in it. */
+  #queued: QueuedStep[] = [];
+  #inTurn: QueuedStep[] = [];
   #closed = false;
 
   constructor(deps: StepLogDeps) {
@@ -160,13 +181,20 @@ export class StepLog {
 
   /**
    * Logs one step that ended, with the frame its decision used. The row and its event are written before
-   * this returns; the promise settles once the frame file is written (or given up). Never throws or rejects.
+   * this returns (with `turn`: at the end of this turn, before the event is published); the promise settles
+   * once the frame file is written (or given up). Never throws or rejects.
    */
   append(entry: StepEntry, frame?: Frame): Promise<void> {
     if (this.#closed) return Promise.resolve();
     const relative = frame !== undefined && this.#maxFrames > 0
       ? `${segment(entry.dagId)}/${segment(entry.nodeId)}/${entry.attempt}-${entry.index}.jpg`
       : null;
+    if (this.#deps.turn !== undefined) {
+      const queued: QueuedStep = { entry, frame, relative, settled: Promise.withResolvers() };
+      this.#queued.push(queued);
+      this.#deps.turn.request(this.#writer);
+      return queued.settled.promise;
+    }
     let stored: { event: LoggedEvent | null; unused: string[] };
     try {
       stored = transaction(this.#deps.db, () => this.#insert(entry, relative));
@@ -175,6 +203,15 @@ export class StepLog {
       return Promise.resolve();
     }
     if (stored.event !== null) this.#deps.events!.publish([stored.event]);
+    return this.#stored(stored, relative, frame);
+  }
+
+  /** After the row's COMMIT (and its event's publication): frames it replaced deleted, its own frame written. */
+  #stored(
+    stored: { event: LoggedEvent | null; unused: string[] },
+    relative: string | null,
+    frame: Frame | undefined,
+  ): Promise<void> {
     for (const path of stored.unused) void this.#remove(path);
     if (relative === null) return Promise.resolve();
     const written = this.#write(relative, frame!).finally(() => {
@@ -183,6 +220,45 @@ export class StepLog {
     this.#writing.set(relative, written);
     return written;
   }
+
+  /** The step log's part of the store's group commit: each step in its own savepoint, so one refused row stays alone. */
+  readonly #writer: TurnWriter = {
+    write: () => {
+      this.#inTurn = this.#queued.splice(0);
+      const { db } = this.#deps;
+      for (const step of this.#inTurn) {
+        db.exec("SAVEPOINT step_log_row");
+        try {
+          step.stored = this.#insert(step.entry, step.relative);
+        } catch (error) {
+          if (!db.isTransaction) throw error;
+          db.exec("ROLLBACK TO step_log_row");
+          step.error = error;
+        }
+        db.exec("RELEASE step_log_row");
+      }
+    },
+    publish: () => {
+      const events = this.#inTurn.flatMap((step) => step.stored?.event ?? []);
+      if (events.length > 0) this.#deps.events!.publish(events);
+    },
+    committed: () => {
+      for (const step of this.#inTurn.splice(0)) {
+        if (step.stored === undefined) {
+          this.#refused(step.entry, step.error);
+          step.settled.resolve();
+        } else {
+          step.settled.resolve(this.#stored(step.stored, step.relative, step.frame));
+        }
+      }
+    },
+    failed: (error) => {
+      for (const step of this.#inTurn.splice(0)) {
+        this.#refused(step.entry, error);
+        step.settled.resolve();
+      }
+    },
+  };
 
   /** The steps of a node, every attempt, in order. */
   list(dagId: string, nodeId: string): StepView[] {
@@ -217,6 +293,7 @@ export class StepLog {
 
   /** Takes no more steps and waits for frames being written. */
   async close(): Promise<void> {
+    this.#deps.turn?.flush();
     this.#closed = true;
     await Promise.all(this.#writing.values());
   }
@@ -226,14 +303,16 @@ export class StepLog {
     const { db } = this.#deps;
     const key = [entry.dagId, entry.nodeId, entry.attempt, entry.index] as const;
     const unused: string[] = [];
-    const earlier = db.prepare(
+    const earlier = cached(
+      db,
       "DELETE FROM step_log WHERE dag_id = ? AND node_id = ? AND attempt = ? AND step_index = ? RETURNING frame",
     ).get(...key) as { frame: string | null } | undefined;
     if (earlier?.frame != null && earlier.frame !== relative) unused.push(earlier.frame);
     const args = capJson(entry.args);
     const output = entry.output === undefined ? null : capJson(entry.output);
     const error = entry.error === null ? null : JSON.stringify(entry.error);
-    db.prepare(
+    cached(
+      db,
       `INSERT INTO step_log (dag_id, node_id, attempt, step_index, type, args, started_at_ms, ended_at_ms,
         ok, error, output, frame) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(

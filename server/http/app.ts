@@ -1,6 +1,6 @@
 /**
  * The HTTP surface: health check, the device WebSocket endpoint, the browser device page (`/device` and
- * its script), and the operator REST API.
+ * its script), the operator dashboard (`/`, its script and style sheet), and the operator REST API.
  */
 import { Hono } from "hono";
 import type { Transport } from "../../shared/transport/transport.ts";
@@ -25,6 +25,8 @@ export interface AppDeps {
   storageFailure?: (error: unknown) => { code: ErrorCode; message: string; detail: string } | null;
   /** The browser device client: its page and its script (built from `web/`), served without a token. */
   devicePage?: { html(): Promise<Uint8Array>; script(): Promise<Uint8Array> };
+  /** The operator dashboard (built from `web/dashboard/`): page, script and style sheet, served without a token. */
+  dashboard?: { html(): Promise<Uint8Array>; script(): Promise<Uint8Array>; css(): Promise<Uint8Array> };
 }
 
 /** What the device page may load and connect to: only this server. */
@@ -32,8 +34,42 @@ const DEVICE_PAGE_CSP =
   "default-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; " +
   "img-src 'self' data: blob:; media-src 'self' blob:; object-src 'none'; base-uri 'none'";
 
+/**
+ * What the dashboard may load and connect to: only this server (no CDN, no inline script or style
+ * attributes); frames and artifacts it fetched with the token are shown through `blob:` URLs.
+ */
+const DASHBOARD_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; " +
+  "img-src 'self' data: blob:; media-src 'self' blob:; form-action 'self'; base-uri 'none'; " +
+  "frame-ancestors 'none'";
+
 /** The device endpoint's path. */
 export const DEVICE_PATH = "/v1/device";
+
+const SCRIPT_HEADERS = { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-cache" };
+
+function htmlHeaders(csp: string): Record<string, string> {
+  return {
+    "content-type": "text/html; charset=utf-8",
+    "cache-control": "no-cache",
+    "content-security-policy": csp,
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
+  };
+}
+
+function bytes(data: Uint8Array): ArrayBuffer {
+  return data.slice().buffer as ArrayBuffer;
+}
+
+/** A bundle, or 500 `internal` (logged) when it cannot be built. */
+async function built(log: Logger, what: string, build: () => Promise<Uint8Array>): Promise<Uint8Array> {
+  try {
+    return await build();
+  } catch (error) {
+    log.error(`Cannot build ${what}`, { error: String(error) });
+    throw new HttpError("internal", `Internal error: cannot build ${what}`);
+  }
+}
 
 /** Builds the Hono app; errors become `{"error": {"code", "message"}}` in one place. */
 export function createApp(deps: AppDeps): Hono {
@@ -52,26 +88,24 @@ export function createApp(deps: AppDeps): Hono {
   });
   const page = deps.devicePage;
   if (page !== undefined) {
-    app.get("/device", async (c) =>
-      c.body((await page.html()).slice().buffer as ArrayBuffer, 200, {
-        "content-type": "text/html; charset=utf-8",
-        "cache-control": "no-cache",
-        "content-security-policy": DEVICE_PAGE_CSP,
-        "referrer-policy": "no-referrer",
-      }));
+    app.get("/device", async (c) => c.body(bytes(await page.html()), 200, htmlHeaders(DEVICE_PAGE_CSP)));
     app.get("/device.js", async (c) => {
-      let script: Uint8Array;
-      try {
-        script = await page.script();
-      } catch (error) {
-        deps.log.error("Cannot build the device page's script", { error: String(error) });
-        throw new HttpError("internal", `Internal error: cannot build the device page's script`);
-      }
-      return c.body(script.slice().buffer as ArrayBuffer, 200, {
-        "content-type": "text/javascript; charset=utf-8",
-        "cache-control": "no-cache",
-      });
+      const script = await built(deps.log, "the device page's script", page.script);
+      return c.body(bytes(script), 200, SCRIPT_HEADERS);
     });
+  }
+  const dashboard = deps.dashboard;
+  if (dashboard !== undefined) {
+    app.get("/", async (c) => c.body(bytes(await dashboard.html()), 200, htmlHeaders(DASHBOARD_CSP)));
+    app.get("/dashboard.js", async (c) => {
+      const script = await built(deps.log, "the dashboard's script", dashboard.script);
+      return c.body(bytes(script), 200, SCRIPT_HEADERS);
+    });
+    app.get("/dashboard.css", async (c) =>
+      c.body(bytes(await dashboard.css()), 200, {
+        "content-type": "text/css; charset=utf-8",
+        "cache-control": "no-cache",
+      }));
   }
   const api = new Hono<{ Variables: AuthVariables }>();
   api.use("*", requireScope(deps.keys, "operator"));

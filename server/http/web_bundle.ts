@@ -1,20 +1,31 @@
 /**
- * The browser device client's script, built from the project's own sources with `deno bundle --platform
- * browser --minify` (offline: esbuild comes from the npm cache) the first time `/device.js` is asked for,
- * and kept under `<data-dir>/web/` named by a hash of the sources, so a changed source is never served
- * stale and an unchanged one is built once. `deno task build-web` builds the same file into `web/dist/`
- * ahead of time (an image without write access to its sources, or a CI warm-up); the server uses it when
- * its hash matches. Run as a script: `deno run -A server/http/web_bundle.ts [OUT_DIR]`.
+ * The browser scripts (the device client, `/device.js`, and the operator dashboard, `/dashboard.js`), each
+ * built from the project's own sources with `deno bundle --platform browser --minify` (offline: esbuild
+ * comes from the npm cache) the first time it is asked for, and kept under `<data-dir>/web/` named by a hash
+ * of the sources, so a changed source is never served stale and an unchanged one is built once.
+ * `deno task build-web` builds the same files into `web/dist/` ahead of time (an image without write access
+ * to its sources, or a CI warm-up); the server uses them when their hash matches. Run as a script:
+ * `deno run -A server/http/web_bundle.ts [OUT_DIR]`.
  */
 import { createHash } from "node:crypto";
 
 /** The repository root (sources are bundled from here). */
 const ROOT = new URL("../../", import.meta.url);
-const ENTRY = "web/device_client.ts";
+
+/** The bundles the server serves: a name (the file's prefix) and the entry module. */
+export const BUNDLES = {
+  device: "web/device_client.ts",
+  dashboard: "web/dashboard/main.ts",
+} as const;
+/** A bundle's name. */
+export type BundleName = keyof typeof BUNDLES;
 const SOURCE_DIRS = ["web", "client", "shared"];
 
-/** The page itself. */
+/** The device page itself. */
 export const DEVICE_PAGE_URL = new URL("web/device.html", ROOT);
+/** The dashboard's page and its style sheet. */
+export const DASHBOARD_PAGE_URL = new URL("web/dashboard.html", ROOT);
+export const DASHBOARD_CSS_URL = new URL("web/dashboard.css", ROOT);
 
 async function* sourceFiles(dir: URL): AsyncGenerator<URL> {
   const entries: Deno.DirEntry[] = [];
@@ -42,15 +53,15 @@ export async function sourceHash(): Promise<string> {
   return hash.digest("hex").slice(0, 16);
 }
 
-/** Builds the bundle into `outDir` (made if missing); resolves with its path. */
-export async function buildDeviceBundle(outDir: string, hash?: string): Promise<string> {
-  const name = `device-${hash ?? await sourceHash()}.js`;
+/** Builds a bundle into `outDir` (made if missing); resolves with its path. */
+export async function buildBundle(bundle: BundleName, outDir: string, hash?: string): Promise<string> {
+  const name = `${bundle}-${hash ?? await sourceHash()}.js`;
   await Deno.mkdir(outDir, { recursive: true });
   const target = `${outDir}/${name}`;
   const partial = `${outDir}/.${name}.${Deno.pid}.partial.js`;
   const run = (program: string) =>
     new Deno.Command(program, {
-      args: ["bundle", "--quiet", "--platform", "browser", "--minify", "-o", partial, ENTRY],
+      args: ["bundle", "--quiet", "--platform", "browser", "--minify", "-o", partial, BUNDLES[bundle]],
       cwd: ROOT.pathname,
       stdin: "null",
       stdout: "null",
@@ -81,19 +92,25 @@ const built = new Map<string, { promise: Promise<Uint8Array>; failedAtMs?: numbe
 const RETRY_AFTER_MS = 30_000;
 const byHash = new Map<string, Uint8Array>();
 
-/**
- * The minified device script: from `web/dist/` when `deno task build-web` made it for these sources,
- * else from `cacheDir`, else built now (once per process and source hash; a failure is retried next time).
- */
+/** The device client's bundle; see `bundleBytes`. */
 export function deviceBundle(cacheDir: string): Promise<Uint8Array> {
-  const known = built.get(cacheDir);
+  return bundleBytes("device", cacheDir);
+}
+
+/**
+ * A minified script: from `web/dist/` when `deno task build-web` made it for these sources, else from
+ * `cacheDir`, else built now (once per process and source hash; a failure is retried after a pause).
+ */
+export function bundleBytes(bundle: BundleName, cacheDir: string): Promise<Uint8Array> {
+  const key = `${bundle}\0${cacheDir}`;
+  const known = built.get(key);
   const retry = known?.failedAtMs !== undefined && Date.now() - known.failedAtMs >= RETRY_AFTER_MS;
   if (known !== undefined && !retry) return known.promise;
   const promise = (async () => {
     const hash = await sourceHash();
-    const cached = byHash.get(hash);
+    const cached = byHash.get(`${bundle}-${hash}`);
     if (cached !== undefined) return cached;
-    const name = `device-${hash}.js`;
+    const name = `${bundle}-${hash}.js`;
     for (const dir of [new URL("web/dist/", ROOT).pathname, cacheDir]) {
       try {
         return await Deno.readFile(`${dir}/${name}`);
@@ -101,18 +118,21 @@ export function deviceBundle(cacheDir: string): Promise<Uint8Array> {
         // Not built there.
       }
     }
-    const bytes = await Deno.readFile(await buildDeviceBundle(cacheDir, hash));
-    byHash.set(hash, bytes);
+    const bytes = await Deno.readFile(await buildBundle(bundle, cacheDir, hash));
+    byHash.set(`${bundle}-${hash}`, bytes);
     return bytes;
   })();
   const entry: { promise: Promise<Uint8Array>; failedAtMs?: number } = { promise };
-  built.set(cacheDir, entry);
+  built.set(key, entry);
   promise.catch(() => entry.failedAtMs = Date.now());
   return promise;
 }
 
 if (import.meta.main) {
   const outDir = Deno.args[0] ?? new URL("web/dist", ROOT).pathname;
-  const path = await buildDeviceBundle(outDir);
-  console.log(`${path} (${(await Deno.stat(path)).size} bytes)`);
+  const hash = await sourceHash();
+  for (const bundle of Object.keys(BUNDLES) as BundleName[]) {
+    const path = await buildBundle(bundle, outDir, hash);
+    console.log(`${path} (${(await Deno.stat(path)).size} bytes)`);
+  }
 }

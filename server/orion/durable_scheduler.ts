@@ -6,7 +6,14 @@
  * never dropped for a refused write: they wait in order, bounded, and are retried until the store takes
  * them. Operator requests are refused instead (`storage-full`, `storage-failed`).
  *
- * One concept, kept in one file (just over 300 lines): commit, rebuild, queue and snapshot are one
+ * Group commit: inputs recorded in one turn of the event loop are committed together, in one transaction
+ * (`defer`, or the store's `TurnCommit` shared with the step log, both at the end of the turn in the
+ * service): memory changes only inside that synchronous commit, so no reader, publisher or command ever
+ * sees an input before the COMMIT that covers it, and a crash before it loses only inputs nothing has acted
+ * on (as if they had never arrived). There is no timer: a serial chain pays nothing to wait for a batch
+ * that will not grow.
+ *
+ * One concept, kept in one file (about 460 lines): commit, rebuild, queue, batching and snapshot are one
  * invariant — memory is never ahead of the disk — and splitting them would spread it.
  */
 import type { Clock } from "../../shared/clock.ts";
@@ -16,13 +23,20 @@ import type { DagState, SchedulerCommand, SchedulerState } from "../scheduler/ty
 import { type Database, transaction } from "../store/db.ts";
 import { StorageError, toStorageError } from "../store/errors.ts";
 import { probeWrite, type StoreHealth } from "../store/health.ts";
+import type { TurnCommit, TurnWriter } from "../store/turn_commit.ts";
 import type { EventLog, LoggedEvent } from "./event_log.ts";
 import { applyInput, type DagSummary, type Input, type LoadedState, type OrionStore } from "./state_store.ts";
 
 /** Inputs kept waiting for the store before the queue is given up for a recovery (see `record`). */
 export const DEFAULT_MAX_PENDING_INPUTS = 10_000;
-/** Inputs between snapshots: the most a restart replays after a crash. */
+/** Inputs between snapshots: the most a restart replays after a crash, unless the live state is larger. */
 export const DEFAULT_SNAPSHOT_EVERY_INPUTS = 10_000;
+/**
+ * Inputs between snapshots per node of the live state (the service's setting): a snapshot writes the whole
+ * live state, so spacing them by its size keeps their cost per input constant however large a DAG is,
+ * while a restart replays at most this many inputs per live node after loading the snapshot.
+ */
+export const SNAPSHOT_INPUTS_PER_LIVE_NODE = 4;
 
 /** What the durable scheduler needs. */
 export interface DurableSchedulerDeps {
@@ -41,8 +55,31 @@ export interface DurableSchedulerDeps {
   /** Queued inputs were dropped past the bound: the shell stops its attempts and timers. */
   onOverflow(): void;
   snapshotEveryInputs?: number;
+  /** Spaces snapshots by the live state's size as well: at least this many inputs per live node (default 0). */
+  snapshotInputsPerLiveNode?: number;
   maxPendingInputs?: number;
+  /**
+   * When recorded inputs are committed: `defer(flush)` is called once per batch, and `flush` commits every
+   * input recorded until then in one transaction. By default at once (each input its own transaction); the
+   * service passes `queueMicrotask`, so the inputs the server observes in one turn share a commit.
+   */
+  defer?: (flush: () => void) => void;
+  /**
+   * The store's group commit (instead of `defer`): recorded inputs are written in the transaction every
+   * writer of the turn shares, at its end. Refused or failed batches fall back to committing on their own.
+   */
+  turn?: TurnCommit;
 }
+
+/** A batch appended and applied inside a transaction, not yet committed. */
+interface Written {
+  size: number;
+  seq: number;
+  logged: LoggedEvent[];
+  done: Array<{ input: Input; commands: SchedulerCommand[] }>;
+}
+
+const AT_ONCE = (flush: () => void) => flush();
 
 interface Pending {
   input: Input;
@@ -56,17 +93,33 @@ export class DurableScheduler {
   readonly #deps: DurableSchedulerDeps;
   readonly #snapshotEvery: number;
   readonly #maxPending: number;
+  readonly #defer: (flush: () => void) => void;
   #state: SchedulerState = { dags: {}, devices: {}, timers: {}, waiting: {}, waitSeq: 0 };
+  /** Inputs not committed yet, in order: the batch being built, or those the store refused. */
   #pending: Pending[] = [];
+  /** The store refused the last commit: inputs wait (bounded) for the health retry. */
+  #refused = false;
+  #flushDeferred = false;
+  #flushing = false;
+  /** Memory holds inputs applied in a transaction not yet committed: rebuild it if that transaction fails. */
+  #dirty = false;
+  /** The batch being written in the turn's transaction, and what writing it produced. */
+  #inTurn: Pending[] = [];
+  #written: Written | null = null;
   #stale = false;
   #lastSeq = 0;
   #sinceSnapshot = 0;
+  /** Inputs after which the next snapshot is due (at least `snapshotEveryInputs`). */
+  #snapshotDue: number;
   #closed = false;
 
   constructor(deps: DurableSchedulerDeps) {
     this.#deps = deps;
     this.#snapshotEvery = deps.snapshotEveryInputs ?? DEFAULT_SNAPSHOT_EVERY_INPUTS;
+    this.#snapshotDue = this.#snapshotEvery;
     this.#maxPending = deps.maxPendingInputs ?? DEFAULT_MAX_PENDING_INPUTS;
+    this.#defer = deps.defer ?? AT_ONCE;
+    deps.log.carry(deps.store);
     deps.health.onRetry(() => this.retry());
   }
 
@@ -128,7 +181,7 @@ export class DurableScheduler {
         new StorageError("storage-failed", `Cannot store the change: ${this.#deps.file} is not writable`, "");
     }
     try {
-      this.#commit({ input, atMs: this.#deps.clock.now() });
+      this.#commit([{ input, atMs: this.#deps.clock.now() }]);
     } catch (error) {
       if (error instanceof StorageError) this.#deps.health.failed(error);
       throw error;
@@ -144,13 +197,16 @@ export class DurableScheduler {
   record(input: Input, device?: DeviceView): void {
     if (this.#closed) return;
     const item: Pending = { input, atMs: this.#deps.clock.now(), device };
-    if (this.#pending.length > 0 || this.#stale) return this.#enqueue(item);
-    try {
-      this.#commit(item);
-    } catch (error) {
-      if (!(error instanceof StorageError)) return this.#dropped(item, error);
-      this.#enqueue(item);
-      this.#deps.health.failed(error);
+    if (this.#refused || this.#stale) return this.#enqueue(item);
+    this.#pending.push(item);
+    if (this.#pending.length >= this.#maxPending) this.#flush();
+    else if (this.#deps.turn !== undefined) this.#deps.turn.request(this.#writer);
+    else if (!this.#flushDeferred && !this.#flushing) {
+      this.#flushDeferred = true;
+      this.#defer(() => {
+        this.#flushDeferred = false;
+        if (!this.#closed && !this.#refused) this.#flush();
+      });
     }
   }
 
@@ -186,12 +242,13 @@ export class DurableScheduler {
         file: this.#deps.file,
         sqlite: failure.detail,
       });
-      this.#sinceSnapshot = Math.floor(this.#snapshotEvery / 2);
+      this.#sinceSnapshot = Math.floor(this.#snapshotDue - this.#snapshotEvery / 2);
       this.#deps.health.failed(failure);
       return false;
     }
     for (const dag of archive) delete this.#state.dags[dag.id];
     this.#sinceSnapshot = 0;
+    this.#snapshotDue = this.#snapshotEvery;
     return true;
   }
 
@@ -199,6 +256,8 @@ export class DurableScheduler {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    // Inputs of this turn are stored (and published), not acted on: the next start resolves them.
+    if (!this.#refused) this.#flush();
     if (this.#pending.length > 0) {
       this.#deps.logger.warn(
         "Stopping with inputs not yet stored; the next start recovers as after a crash",
@@ -210,33 +269,102 @@ export class DurableScheduler {
     this.snapshot();
   }
 
-  #commit(item: Pending): void {
-    const { db, store, log } = this.#deps;
-    const logged: LoggedEvent[] = [];
-    let commands: SchedulerCommand[] = [];
-    let applied = false;
-    let seq = 0;
+  /**
+   * Commits inputs in one transaction of their own: see `#write` and `#committed`. A refused write throws
+   * its `StorageError` and memory is rebuilt from the store; so is any other failure, rethrown.
+   */
+  #commit(batch: readonly Pending[]): void {
+    let written: Written | undefined;
     try {
-      transaction(db, () => {
-        seq = store.append(item.input, item.atMs, item.device);
-        applied = true;
-        commands = applyInput(this.#state, item.input, item.atMs);
-        for (const command of commands) {
-          if (command.type !== "record") continue;
-          const { dagId, ...data } = command.record;
-          logged.push(log.append(dagId, command.record.atMs, data));
-        }
-      });
+      transaction(this.#deps.db, () => written = this.#write(batch));
     } catch (error) {
-      if (applied) this.#reload();
+      if (this.#dirty) this.#reload();
       throw toStorageError(error, this.#deps.file) ?? error;
     }
-    this.#lastSeq = seq;
-    this.#sinceSnapshot++;
+    this.#publish(written!);
+    this.#committed(written!);
+  }
+
+  /**
+   * Inside a transaction: each input is appended, applied, and carries the transitions it caused. Memory
+   * changes here; nothing is published or carried out.
+   */
+  #write(batch: readonly Pending[]): Written {
+    const { store, log } = this.#deps;
+    const logged: LoggedEvent[] = [];
+    const done: Written["done"] = [];
+    let seq = this.#lastSeq;
+    for (const item of batch) {
+      const encoded = store.encode(item.input, item.atMs, item.device);
+      this.#dirty = true;
+      const commands = applyInput(this.#state, item.input, item.atMs);
+      const transitions = [];
+      for (const command of commands) if (command.type === "record") transitions.push(command.record);
+      const firstEventId = transitions.length === 0 ? 0 : log.allocate(transitions.length);
+      logged.push(...store.append(++seq, item.atMs, encoded, firstEventId, transitions));
+      done.push({ input: item.input, commands });
+    }
+    return { size: batch.length, seq, logged, done };
+  }
+
+  /** After COMMIT: memory is the disk's again, and the transitions are published. */
+  #publish(written: Written): void {
+    this.#dirty = false;
+    this.#lastSeq = written.seq;
+    this.#sinceSnapshot += written.size;
+    this.#refused = false;
     this.#deps.health.succeeded();
-    log.publish(logged);
-    this.#deps.execute(commands, item.input);
-    if (this.#sinceSnapshot >= this.#snapshotEvery) this.snapshot();
+    this.#deps.log.publish(written.logged);
+  }
+
+  /** After publishing: the commands are carried out, input by input; a snapshot if one is due. */
+  #committed(written: Written): void {
+    if (!this.#closed) {
+      for (const { input, commands } of written.done) {
+        this.#deps.execute(commands, input);
+      }
+    }
+    if (this.#sinceSnapshot >= this.#snapshotDue) this.#snapshotIfDue();
+  }
+
+  /** This scheduler's part of the store's group commit. */
+  readonly #writer: TurnWriter = {
+    write: () => {
+      this.#inTurn = this.#stale || this.#refused ? [] : this.#pending.splice(0);
+      this.#written = this.#inTurn.length === 0 ? null : this.#write(this.#inTurn);
+    },
+    publish: () => {
+      if (this.#written !== null) this.#publish(this.#written);
+    },
+    committed: () => {
+      const written = this.#written;
+      this.#inTurn = [];
+      this.#written = null;
+      if (written !== null) this.#committed(written);
+    },
+    failed: (error) => {
+      this.#pending.unshift(...this.#inTurn);
+      this.#inTurn = [];
+      this.#written = null;
+      if (this.#dirty) this.#reload();
+      const failure = toStorageError(error, this.#deps.file);
+      if (failure !== null) {
+        this.#refused = true;
+        this.#deps.health.failed(failure);
+      } else if (!this.#closed) {
+        // An input the core cannot apply: committing on our own finds it and drops it alone.
+        this.#flush();
+      }
+    },
+  };
+
+  /** Snapshots unless the live state is large enough to wait longer (then sets when it is due). */
+  #snapshotIfDue(): void {
+    const perNode = this.#deps.snapshotInputsPerLiveNode ?? 0;
+    let liveNodes = Object.keys(this.#state.devices).length;
+    if (perNode > 0) { for (const dag of Object.values(this.#state.dags)) liveNodes += dag.order.length; }
+    this.#snapshotDue = Math.max(this.#snapshotEvery, perNode * liveNodes);
+    if (this.#sinceSnapshot >= this.#snapshotDue) this.snapshot();
   }
 
   /** Rebuilds memory from the store after a failed commit; if even that fails, refuses reads until it works. */
@@ -262,32 +390,67 @@ export class DurableScheduler {
   }
 
   #adopt(loaded: LoadedState): void {
+    this.#dirty = false;
     this.#state = loaded.state;
     this.#lastSeq = loaded.lastSeq;
     this.#sinceSnapshot = loaded.tailInputs;
   }
 
-  /** Commits queued inputs in order; false when the store still refuses (the rest stay queued). */
+  /**
+   * Commits every input not yet committed, in order, as one batch (inputs recorded while its commands are
+   * carried out form the next); false when the store refuses (the rest stay queued, in order). An input
+   * the core cannot apply is dropped alone: its batch is retried one input at a time.
+   */
   #flush(): boolean {
+    if (this.#flushing) return !this.#refused;
+    if (this.#deps.turn !== undefined && !this.#refused && !this.#stale) {
+      this.#deps.turn.flush();
+      if (this.#refused) return false;
+    }
     if (this.#stale) {
       this.#reload();
       if (this.#stale) return false;
     }
-    while (this.#pending.length > 0) {
-      const item = this.#pending.shift()!;
-      try {
-        this.#commit(item);
-      } catch (error) {
-        if (!(error instanceof StorageError)) {
-          this.#dropped(item, error);
-          continue;
+    this.#flushing = true;
+    try {
+      while (this.#pending.length > 0) {
+        const batch = this.#pending.splice(0);
+        const failedAt = this.#commitEach(
+          batch.length === 1 ? [batch] : [batch, ...batch.map((item) => [item])],
+        );
+        if (failedAt !== null) {
+          this.#pending.unshift(...failedAt);
+          return false;
         }
-        this.#pending.unshift(item);
-        this.#deps.health.failed(error);
-        return false;
+      }
+      return true;
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  /**
+   * Commits the first batch; only if it fails for a reason other than storage, the single-input batches
+   * after it (its inputs one at a time, dropping the one that cannot be applied). Returns the inputs left
+   * uncommitted when the store refused (or memory could not be rebuilt), else null.
+   */
+  #commitEach(batches: readonly (readonly Pending[])[]): Pending[] | null {
+    for (let i = 0; i < batches.length; i++) {
+      try {
+        this.#commit(batches[i]);
+        if (i === 0) return null;
+      } catch (error) {
+        if (error instanceof StorageError || this.#stale) {
+          if (error instanceof StorageError) {
+            this.#refused = true;
+            this.#deps.health.failed(error);
+          }
+          return i === 0 ? [...batches[0]] : batches.slice(i).flat();
+        }
+        if (i > 0 || batches.length === 1) this.#dropped(batches[i][0], error);
       }
     }
-    return true;
+    return null;
   }
 
   #enqueue(item: Pending): void {

@@ -1,14 +1,18 @@
 /**
- * The durable history of every transition: appended in the same transaction as the state change it
- * describes, numbered by an increasing id, replayed to SSE clients from any `Last-Event-ID`. Device state
- * changes share the table and the id sequence; they carry no DAG, so a per-DAG query never returns them.
- * Steps of node attempts share them too, with their DAG (a per-DAG query returns them).
+ * The durable history of every transition, streamed to SSE clients and replayed from any `Last-Event-ID`:
+ * one id sequence, kept in memory and handed out as events are written. Device state changes share the
+ * sequence; they carry no DAG, so a per-DAG query never returns them. Steps of node attempts share it too,
+ * with their DAG (a per-DAG query returns them).
+ *
+ * The transitions a scheduler input caused are written in that input's own row (see `CarriedEvents`),
+ * one row per input; they move to the history table, indexed by DAG, when a snapshot compacts the input
+ * log. Queries read both, so where an event is kept does not show.
  */
 import type { Failure } from "../../shared/protocol/mod.ts";
 import type { DeviceState } from "../gateway/types.ts";
-import type { Database, Migration } from "../store/db.ts";
+import { cached, type Database, type Migration } from "../store/db.ts";
 
-/** The transitions table. */
+/** The transitions table (20), then the same without AUTOINCREMENT: ids are handed out in memory (25). */
 export const EVENT_LOG_MIGRATIONS: readonly Migration[] = [{
   id: 20,
   name: "orion transitions",
@@ -18,6 +22,20 @@ export const EVENT_LOG_MIGRATIONS: readonly Migration[] = [{
     at_ms INTEGER NOT NULL,
     data TEXT NOT NULL
   );
+  CREATE INDEX orion_transitions_dag ON orion_transitions (dag_id, id);`,
+}, {
+  id: 25,
+  name: "orion transitions with explicit ids",
+  sql: `CREATE TABLE orion_transitions_explicit (
+    id INTEGER PRIMARY KEY,
+    dag_id TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    data TEXT NOT NULL
+  );
+  INSERT INTO orion_transitions_explicit (id, dag_id, at_ms, data)
+    SELECT id, dag_id, at_ms, data FROM orion_transitions;
+  DROP TABLE orion_transitions;
+  ALTER TABLE orion_transitions_explicit RENAME TO orion_transitions;
   CREATE INDEX orion_transitions_dag ON orion_transitions (dag_id, id);`,
 }];
 
@@ -69,24 +87,58 @@ export function isStepEvent(event: LoggedEvent): boolean {
   return event.dagId !== NO_DAG && event.data.kind === "step";
 }
 
+/**
+ * Events kept outside the history table until they are moved there: the transitions each scheduler input
+ * caused, in the input's row (the Orion store).
+ */
+export interface CarriedEvents {
+  /** Carried events with an id above `afterId`, oldest first, at most `limit`, optionally of one DAG. */
+  carriedSince(afterId: number, dagId: string | undefined, limit: number): LoggedEvent[];
+  /** The newest id a carried event has (0 when none). */
+  newestCarriedId(): number;
+}
+
 /** Appends transitions and streams them to subscribers. */
 export class EventLog {
   readonly #db: Database;
   readonly #subscribers = new Set<(event: LoggedEvent) => void>();
+  #carried: CarriedEvents | null = null;
+  /** The newest id handed out: ids of a write that was rolled back are not reused (a gap, never a repeat). */
+  #newestId: number;
 
   constructor(db: Database) {
     this.#db = db;
+    const row = db.prepare("SELECT max(id) AS id FROM orion_transitions").get() as { id: number | null };
+    this.#newestId = Number(row.id ?? 0);
+  }
+
+  /** Reads (and counts the ids of) events kept in scheduler input rows as well as the history table. */
+  carry(source: CarriedEvents): void {
+    this.#carried = source;
+    this.#newestId = Math.max(this.#newestId, source.newestCarriedId());
+  }
+
+  /**
+   * Hands out `count` consecutive ids for events about to be written (call inside the transaction that
+   * writes them); returns the first.
+   */
+  allocate(count: number): number {
+    const first = this.#newestId + 1;
+    this.#newestId += count;
+    return first;
   }
 
   /** Appends one transition (call inside the state change's transaction); returns it with its id. */
   append(dagId: string, atMs: number, data: Record<string, unknown>): LoggedEvent {
-    const result = this.#db.prepare("INSERT INTO orion_transitions (dag_id, at_ms, data) VALUES (?, ?, ?)")
-      .run(
-        dagId,
-        atMs,
-        JSON.stringify(data),
-      );
-    return { id: Number(result.lastInsertRowid), dagId, atMs, data };
+    const id = this.#newestId + 1;
+    cached(this.#db, "INSERT INTO orion_transitions (id, dag_id, at_ms, data) VALUES (?, ?, ?, ?)").run(
+      id,
+      dagId,
+      atMs,
+      JSON.stringify(data),
+    );
+    this.#newestId = id;
+    return { id, dagId, atMs, data };
   }
 
   /** Appends one device state change, in the same id sequence as transitions; returns it with its id. */
@@ -106,10 +158,7 @@ export class EventLog {
 
   /** The id of the newest event ever appended (0 when none), even if older rows were since removed. */
   newestId(): number {
-    const row = this.#db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'orion_transitions'").get() as
-      | { seq: number }
-      | undefined;
-    return row === undefined ? 0 : Number(row.seq);
+    return this.#newestId;
   }
 
   /** Tells subscribers about events already committed. */
@@ -119,6 +168,14 @@ export class EventLog {
 
   /** Events after `afterId`, oldest first, optionally for one DAG. */
   since(afterId: number, dagId?: string, limit = 10_000): LoggedEvent[] {
+    const stored = this.#stored(afterId, dagId, limit);
+    const carried = this.#carried?.carriedSince(afterId, dagId, limit) ?? [];
+    if (carried.length === 0) return stored;
+    if (stored.length === 0) return carried;
+    return [...stored, ...carried].sort((a, b) => a.id - b.id).slice(0, limit);
+  }
+
+  #stored(afterId: number, dagId: string | undefined, limit: number): LoggedEvent[] {
     const rows = (dagId === undefined
       ? this.#db.prepare(
         "SELECT id, dag_id, at_ms, data FROM orion_transitions WHERE id > ? ORDER BY id LIMIT ?",

@@ -19,7 +19,8 @@ import type { Logger } from "../log.ts";
 import type { SchedulerCommand, SchedulerEvent, SchedulerState } from "../scheduler/types.ts";
 import type { Database } from "../store/db.ts";
 import type { StoreHealth } from "../store/health.ts";
-import { DurableScheduler } from "./durable_scheduler.ts";
+import type { TurnCommit } from "../store/turn_commit.ts";
+import { DurableScheduler, SNAPSHOT_INPUTS_PER_LIVE_NODE } from "./durable_scheduler.ts";
 import type { EventLog } from "./event_log.ts";
 import { type AgentSetup, Attempts } from "./attempts.ts";
 import type { NodeRunner } from "./node_runner.ts";
@@ -53,6 +54,8 @@ export interface OrionDeps {
   snapshotEveryInputs?: number;
   /** Server-observed inputs queued while the store refuses writes (default 10,000). */
   maxPendingInputs?: number;
+  /** The store's group commit, shared with the other writers of a turn (default: the scheduler's own). */
+  turn?: TurnCommit;
 }
 
 /** What the service reports, as typed events. */
@@ -68,8 +71,8 @@ export class OrionService {
   readonly #durable: DurableScheduler;
   readonly #timers: KeyedTimers;
   readonly #attempts: Attempts;
-  /** Busy as last reported per device, so `device-busy` fires on changes only. */
-  readonly #busyShown = new Map<string, boolean>();
+  /** Devices last reported busy, so `device-busy` fires on changes only. */
+  readonly #busyShown = new Map<string, true>();
   /** Devices an operator drives now: the idle timer that hands them back to placement. */
   readonly #operatorIdle: KeyedTimers;
   #unsubscribe: Array<() => void> = [];
@@ -104,7 +107,11 @@ export class OrionService {
       busyDags: () => this.#attempts.dagIds(),
       onOverflow: () => this.#stopEverything("the store refused writes for too long"),
       snapshotEveryInputs: deps.snapshotEveryInputs,
+      snapshotInputsPerLiveNode: SNAPSHOT_INPUTS_PER_LIVE_NODE,
       maxPendingInputs: deps.maxPendingInputs,
+      // What the server observes in one turn of the event loop shares one commit, at the turn's end.
+      defer: queueMicrotask,
+      turn: deps.turn,
     });
   }
 
@@ -268,17 +275,24 @@ export class OrionService {
   #executeAll(commands: SchedulerCommand[], input: Input): void {
     for (const command of commands) this.#execute(command);
     if (input.type === "server-restarted" && !this.#closed) this.#announceDevices();
-    this.#reportBusy();
+    this.#reportBusy(commands);
   }
 
-  /** Emits `device-busy` for each device whose GUI state changed with the last input. */
-  #reportBusy(): void {
-    for (const [id, device] of Object.entries(this.#durable.state.devices)) {
-      const busy = device.gui > 0;
-      if ((this.#busyShown.get(id) ?? false) === busy) continue;
-      this.#busyShown.set(id, busy);
+  /**
+   * Emits `device-busy` for each device whose GUI state changed with the last input. Only a placement
+   * (`run-attempt`) makes a device busy, so the devices to look at are those shown busy and those placed on.
+   */
+  #reportBusy(commands: readonly SchedulerCommand[]): void {
+    const devices = this.#durable.state.devices;
+    const report = (id: string) => {
+      const busy = (devices[id]?.gui ?? 0) > 0;
+      if ((this.#busyShown.get(id) ?? false) === busy) return;
+      if (busy) this.#busyShown.set(id, true);
+      else this.#busyShown.delete(id);
       this.events.emit("device-busy", id, busy);
-    }
+    };
+    for (const id of [...this.#busyShown.keys()]) report(id);
+    for (const command of commands) if (command.type === "run-attempt") report(command.deviceId);
   }
 
   #execute(command: SchedulerCommand): void {

@@ -3,14 +3,24 @@
  * covers a prefix of it (the covered inputs are then deleted), and an archive of finished DAGs taken out
  * of the live state at snapshot time. Loading is the snapshot plus the inputs after it, so restart time
  * follows the live state, not the history. Device capabilities are stored once, by content hash.
+ *
+ * Each input is one row, and that row also carries the transitions the input caused (the event log's
+ * events, with their ids): one insert per input. A snapshot moves the carried events of the inputs it
+ * covers into the event history, in the transaction that deletes those inputs.
  */
 import type { KnownDevices } from "../store/known_devices.ts";
 import type { DeviceView } from "../gateway/types.ts";
 import { emptyState, recover, step } from "../scheduler/scheduler.ts";
-import type { DagState, DeviceInfo, SchedulerEvent, SchedulerState } from "../scheduler/types.ts";
-import type { Database, Migration } from "../store/db.ts";
-import { transaction } from "../store/db.ts";
+import type {
+  DagState,
+  DeviceInfo,
+  SchedulerEvent,
+  SchedulerState,
+  TransitionRecord,
+} from "../scheduler/types.ts";
+import { cached, type Database, type Migration, transaction } from "../store/db.ts";
 import { StoreOpenError } from "../store/errors.ts";
+import type { CarriedEvents, LoggedEvent } from "./event_log.ts";
 
 /** The input log (kept at id 21 for stores made before snapshots), the snapshot and the archive. */
 export const ORION_STORE_MIGRATIONS: readonly Migration[] = [{
@@ -38,6 +48,19 @@ export const ORION_STORE_MIGRATIONS: readonly Migration[] = [{
     state TEXT NOT NULL
   );
   CREATE INDEX orion_dag_archive_created ON orion_dag_archive (created_at_ms, dag_id);`,
+}, {
+  id: 26,
+  name: "orion inputs carry their transitions",
+  sql: `CREATE TABLE orion_inputs_carrying (
+    seq INTEGER PRIMARY KEY,
+    at_ms INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    first_event_id INTEGER,
+    events TEXT
+  );
+  INSERT INTO orion_inputs_carrying (seq, at_ms, event) SELECT seq, at_ms, event FROM orion_inputs;
+  DROP TABLE orion_inputs;
+  ALTER TABLE orion_inputs_carrying RENAME TO orion_inputs;`,
 }];
 
 /** An input: a scheduler event, or the marker of a server restart. */
@@ -76,8 +99,15 @@ export function applyInput(state: SchedulerState, input: Input, atMs: number) {
     : step(state, input, atMs).commands;
 }
 
+/** An event as an input's row carries it: the transition record, its DAG included. */
+function carriedEvent(id: number, record: TransitionRecord): LoggedEvent {
+  const data: Record<string, unknown> = {};
+  for (const key in record) if (key !== "dagId") data[key] = record[key as keyof TransitionRecord];
+  return { id, dagId: record.dagId, atMs: record.atMs, data };
+}
+
 /** Reads and writes the scheduler's durable state. */
-export class OrionStore {
+export class OrionStore implements CarriedEvents {
   readonly #db: Database;
   readonly #devices: KnownDevices;
   readonly #file: string;
@@ -126,10 +156,11 @@ export class OrionStore {
   }
 
   /**
-   * Appends an input (call inside the transaction that applies it); returns its seq. A device that became
-   * ready is remembered in the device registry and its capabilities are referenced by hash.
+   * An input as its row stores it (call inside the transaction that appends it, before applying it): a
+   * device that became ready is remembered in the device registry and its capabilities are referenced by
+   * hash.
    */
-  append(input: Input, atMs: number, device?: DeviceView): number {
+  encode(input: Input, atMs: number, device?: DeviceView): string {
     let stored: unknown = input;
     if (input.type === "device-ready") {
       const hash = device !== undefined && device.id === input.device.id
@@ -140,17 +171,63 @@ export class OrionStore {
     } else if (input.type === "device-offline") {
       this.#devices.seen(input.deviceId, atMs);
     }
-    const result = this.#db.prepare("INSERT INTO orion_inputs (at_ms, event) VALUES (?, ?)").run(
+    return JSON.stringify(stored);
+  }
+
+  /**
+   * Appends an encoded input as row `seq` (call inside the transaction that applies it), with the
+   * transitions it caused as events `firstEventId`, `firstEventId + 1`, …; returns them as logged events.
+   */
+  append(
+    seq: number,
+    atMs: number,
+    encoded: string,
+    firstEventId: number,
+    transitions: readonly TransitionRecord[],
+  ): LoggedEvent[] {
+    cached(
+      this.#db,
+      "INSERT INTO orion_inputs (seq, at_ms, event, first_event_id, events) VALUES (?, ?, ?, ?, ?)",
+    ).run(
+      seq,
       atMs,
-      JSON.stringify(stored),
+      encoded,
+      transitions.length === 0 ? null : firstEventId,
+      transitions.length === 0 ? null : JSON.stringify(transitions),
     );
-    return Number(result.lastInsertRowid);
+    return transitions.map((record, index) => carriedEvent(firstEventId + index, record));
+  }
+
+  carriedSince(afterId: number, dagId: string | undefined, limit: number): LoggedEvent[] {
+    const rows = cached(
+      this.#db,
+      `SELECT first_event_id, events FROM orion_inputs
+       WHERE events IS NOT NULL AND first_event_id + json_array_length(events) - 1 > ? ORDER BY seq`,
+    ).all(afterId) as Array<{ first_event_id: number; events: string }>;
+    const found: LoggedEvent[] = [];
+    for (const row of rows) {
+      const records = JSON.parse(row.events) as TransitionRecord[];
+      for (let index = 0; index < records.length && found.length < limit; index++) {
+        const id = row.first_event_id + index;
+        if (id <= afterId || (dagId !== undefined && records[index].dagId !== dagId)) continue;
+        found.push(carriedEvent(id, records[index]));
+      }
+      if (found.length >= limit) break;
+    }
+    return found;
+  }
+
+  newestCarriedId(): number {
+    const row = this.#db.prepare(
+      "SELECT max(first_event_id + json_array_length(events) - 1) AS id FROM orion_inputs WHERE events IS NOT NULL",
+    ).get() as { id: number | null };
+    return Number(row.id ?? 0);
   }
 
   /**
    * In one transaction: archives `archive` (finished DAGs), stores the state without them as the snapshot
-   * covering every input up to `coversSeq` (the last one applied), deletes those inputs, and drops
-   * capability sets nothing refers to any more. Memory is the caller's to change, after this returns.
+   * covering every input up to `coversSeq` (the last one applied), moves the events those inputs carry
+   * into the event history, deletes the inputs, and drops capability sets nothing refers to any more. Memory is the caller's to change, after this returns.
    */
   snapshot(state: SchedulerState, coversSeq: number, atMs: number, archive: readonly DagState[]): void {
     transaction(this.#db, () => {
@@ -187,6 +264,13 @@ export class OrionStore {
       this.#db.prepare(
         "INSERT OR REPLACE INTO orion_snapshot (id, covers_seq, at_ms, state) VALUES (1, ?, ?, ?)",
       ).run(coversSeq, atMs, text);
+      this.#db.prepare(
+        `INSERT INTO orion_transitions (id, dag_id, at_ms, data)
+         SELECT input.first_event_id + carried.key, json_extract(carried.value, '$.dagId'),
+           json_extract(carried.value, '$.atMs'), json_remove(carried.value, '$.dagId')
+         FROM orion_inputs AS input, json_each(input.events) AS carried
+         WHERE input.seq <= ? AND input.events IS NOT NULL`,
+      ).run(coversSeq);
       this.#db.prepare("DELETE FROM orion_inputs WHERE seq <= ?").run(coversSeq);
       this.#devices.prune(hashes);
     });

@@ -9,7 +9,7 @@ import { attemptAccepted, attemptEnded, deviceLost, timerFired } from "./attempt
 import { record, type StepContext } from "./context.ts";
 import { addNodes, failAttempt, succeed } from "./lifecycle.ts";
 import { cancelDag, editDag } from "./operator.ts";
-import { placeWaiting } from "./placement.ts";
+import { forgetMatches, placeWaiting } from "./placement.ts";
 import type { Failure, SchedulerCommand, SchedulerEvent, SchedulerState } from "./types.ts";
 
 /** An empty scheduler state. */
@@ -113,6 +113,7 @@ function apply(ctx: StepContext, event: SchedulerEvent): void {
         nodes: previous?.nodes ?? [],
         gui: previous?.gui ?? 0,
       };
+      forgetMatches(state);
       return placeWaiting(ctx);
     }
     case "device-updated": {

@@ -8,7 +8,7 @@
  * lives in heap memory) and serves reads until writes succeed again.
  */
 import { dirname } from "node:path";
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { isFullMessage, StoreOpenError } from "./errors.ts";
 
 /** A schema change, applied once. Ids are global across modules and never reused. */
@@ -20,6 +20,21 @@ export interface Migration {
 
 /** The database handle modules use. */
 export type Database = DatabaseSync;
+
+/** Prepared statements per database, by SQL text: preparing costs more than most of the writes it serves. */
+const statements = new WeakMap<Database, Map<string, StatementSync>>();
+
+/**
+ * The statement for `sql` on `db`, prepared on first use and reused after. For statements run often (every
+ * scheduler input, every event); a statement whose rows are being iterated must not be reused meanwhile.
+ */
+export function cached(db: Database, sql: string): StatementSync {
+  let byText = statements.get(db);
+  if (byText === undefined) statements.set(db, byText = new Map());
+  let statement = byText.get(sql);
+  if (statement === undefined) byText.set(sql, statement = db.prepare(sql));
+  return statement;
+}
 
 /** The store file's name inside the data dir. */
 export const DATABASE_FILE = "alien3.db";

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Capabilities } from "../../shared/protocol/mod.ts";
-import type { Database, Migration } from "./db.ts";
+import { cached, type Database, type Migration } from "./db.ts";
 import type { DeviceView } from "../gateway/types.ts";
 
 /** The devices and capabilities tables. */
@@ -54,7 +54,7 @@ export class KnownDevices {
   /** Stores a capability set unless its hash is already there; returns the hash. Call inside a transaction. */
   storeCapabilities(capabilities: Capabilities): CapabilitiesHash {
     const hash = this.hashOf(capabilities);
-    this.#db.prepare("INSERT OR IGNORE INTO device_capabilities (hash, data) VALUES (?, ?)").run(
+    cached(this.#db, "INSERT OR IGNORE INTO device_capabilities (hash, data) VALUES (?, ?)").run(
       hash,
       JSON.stringify(capabilities),
     );
@@ -64,7 +64,8 @@ export class KnownDevices {
   /** Records that a device became ready (its row and capabilities). Call inside the input's transaction. */
   remember(device: DeviceView, atMs: number): CapabilitiesHash {
     const hash = this.storeCapabilities(device.capabilities);
-    this.#db.prepare(
+    cached(
+      this.#db,
       `INSERT INTO devices (id, key_id, name, capabilities_hash, first_seen_ms, last_seen_ms, connects)
        VALUES (?, ?, ?, ?, ?, ?, 1)
        ON CONFLICT (id) DO UPDATE SET key_id = excluded.key_id, name = excluded.name,
@@ -76,7 +77,7 @@ export class KnownDevices {
 
   /** Records when a device was last seen (it went offline). */
   seen(deviceId: string, atMs: number): void {
-    this.#db.prepare("UPDATE devices SET last_seen_ms = max(last_seen_ms, ?) WHERE id = ?").run(
+    cached(this.#db, "UPDATE devices SET last_seen_ms = max(last_seen_ms, ?) WHERE id = ?").run(
       atMs,
       deviceId,
     );

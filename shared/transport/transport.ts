@@ -108,3 +108,26 @@ export class IncomingQueue implements AsyncIterableIterator<Incoming> {
     return Promise.resolve({ value: undefined, done: true });
   }
 }
+
+/** Why a TLS connection was refused (see `TlsError`). */
+export type TlsFailure =
+  | "untrusted"
+  | "name-mismatch"
+  | "fingerprint-mismatch"
+  | "server-not-tls"
+  | "server-is-tls"
+  | "handshake";
+
+/**
+ * A connection attempt refused for a TLS reason that retrying cannot mend (an untrusted or mismatched
+ * certificate, TLS on one side only). The message names the problem and what to change; `retryable` is
+ * false so that a client stops instead of retrying the same mistake.
+ */
+export class TlsError extends Error {
+  readonly retryable = false;
+
+  constructor(message: string, readonly failure: TlsFailure) {
+    super(message);
+    this.name = "TlsError";
+  }
+}

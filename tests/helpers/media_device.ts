@@ -32,6 +32,8 @@ export interface MediaDeviceOptions {
   /** Offer WebRTC (default true). */
   webrtc?: boolean;
   chunkMessageBytes?: number;
+  /** Opens the control path's transport (default: the standard WebSocket, as the browser does). */
+  connect?: (url: string) => Promise<Transport>;
 }
 
 /** Connects a capture-only device to `wsUrl` and waits for READY. */
@@ -51,7 +53,7 @@ export async function startMediaDevice(
     key,
     clientVersion: "alien3-test-media/0.1.0",
     clock: systemClock,
-    connect: async (url) => (transport = await connectWebSocket(url)),
+    connect: async (url) => (transport = await (options.connect ?? connectWebSocket)(url)),
     capabilities: () =>
       Promise.resolve({
         name,

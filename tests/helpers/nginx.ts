@@ -38,6 +38,7 @@ export async function shippedConfigFor(
   upstreamPort: number,
   listenPort: number,
   overrides: Record<string, string> = {},
+  tls?: NginxTls,
 ): Promise<string> {
   let text = await Deno.readTextFile(shippedConfig);
   const replaceOnce = (pattern: RegExp, replacement: string, what: string) => {
@@ -50,7 +51,16 @@ export async function shippedConfigFor(
     `$1server 127.0.0.1:${upstreamPort};`,
     "server 127.0.0.1:8080",
   );
-  replaceOnce(/^(\s*)listen 80;/, `$1listen 127.0.0.1:${listenPort};`, "listen 80");
+  if (tls === undefined) replaceOnce(/^(\s*)listen 80;/, `$1listen 127.0.0.1:${listenPort};`, "listen 80");
+  else {
+    // The README's TLS recipe: drop `listen 80;` and enable the commented 443 line with the certificate.
+    replaceOnce(/^\s*listen 80;\n/, "", "listen 80");
+    replaceOnce(
+      /^(\s*)# listen 443 ssl; ssl_certificate \S+; ssl_certificate_key \S+;/,
+      `$1listen 127.0.0.1:${listenPort} ssl; ssl_certificate ${tls.certFile}; ssl_certificate_key ${tls.keyFile};`,
+      "# listen 443 ssl; ssl_certificate …; ssl_certificate_key …;",
+    );
+  }
   for (const [directive, value] of Object.entries(overrides)) {
     const name = directive.replaceAll(/[.*+?^${}()|[\]\\]/g, "\\$&");
     replaceOnce(new RegExp(`^(\\s*)${name} [^;]+;`), `$1${directive} ${value};`, directive);
@@ -58,14 +68,21 @@ export async function shippedConfigFor(
   return text;
 }
 
-/** Starts nginx with the shipped config in front of 127.0.0.1:`upstreamPort`. */
+/** A certificate (PEM chain) and key for nginx to terminate TLS with. */
+export interface NginxTls {
+  certFile: string;
+  keyFile: string;
+}
+
+/** Starts nginx with the shipped config in front of 127.0.0.1:`upstreamPort` (serving TLS when given `tls`). */
 export async function startNginx(
   upstreamPort: number,
   overrides: Record<string, string> = {},
+  tls?: NginxTls,
 ): Promise<Nginx> {
   const dir = await Deno.makeTempDir({ prefix: "alien3-nginx-" });
   const port = freePort();
-  await Deno.writeTextFile(`${dir}/alien3.conf`, await shippedConfigFor(upstreamPort, port, overrides));
+  await Deno.writeTextFile(`${dir}/alien3.conf`, await shippedConfigFor(upstreamPort, port, overrides, tls));
   await Deno.writeTextFile(
     `${dir}/nginx.conf`,
     `daemon off;
@@ -111,8 +128,8 @@ http {
   return {
     port,
     pid: child.pid,
-    url: `http://127.0.0.1:${port}`,
-    wsUrl: `ws://127.0.0.1:${port}/v1/device`,
+    url: `${tls ? "https" : "http"}://127.0.0.1:${port}`,
+    wsUrl: `${tls ? "wss" : "ws"}://127.0.0.1:${port}/v1/device`,
     errorLog,
     async stop() {
       try {

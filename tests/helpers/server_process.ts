@@ -6,14 +6,30 @@ import { freePort } from "./ports.ts";
 
 const serverMain = new URL("../../server/main.ts", import.meta.url).pathname;
 
-/** `deno run -A <main> --port P --host 127.0.0.1 --data-dir D …flags`: how every test and bench starts a server. */
+/**
+ * `deno run -A <main> --port P --host 127.0.0.1 --data-dir D …flags`: how every test and bench starts a server.
+ * With `BENCH_SERVER_CPU_PROF=DIR` the server writes a V8 CPU profile there when it exits (for profiling a bench).
+ */
 export function serverArgs(
   port: number,
   dataDir: string,
   flags: readonly string[] = [],
   main: string = serverMain,
 ): string[] {
-  return ["run", "-A", main, "--port", String(port), "--host", "127.0.0.1", "--data-dir", dataDir, ...flags];
+  const prof = Deno.env.get("BENCH_SERVER_CPU_PROF");
+  return [
+    "run",
+    "-A",
+    ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []),
+    main,
+    "--port",
+    String(port),
+    "--host",
+    "127.0.0.1",
+    "--data-dir",
+    dataDir,
+    ...flags,
+  ];
 }
 
 /** A server process that came up, or one that exited first. */
@@ -122,6 +138,8 @@ export interface ServerProcess {
   port: number;
   url: string;
   operatorToken: string;
+  /** The device key the first start printed. */
+  deviceKey: string;
   child: Deno.ChildProcess;
   /** The process's resident set size in bytes (Linux, from /proc). */
   rssBytes(): Promise<number>;
@@ -150,22 +168,27 @@ export async function startServerProcess(
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   let operatorToken: string | undefined;
+  let deviceKey: string | undefined;
   while (!/listening on/.test(text)) {
     const { done, value } = await reader.read();
     if (done) throw new Error(`the server exited before it listened: ${text}`);
     text += value;
     operatorToken ??= /operator token: (\S+)/.exec(text)?.[1];
+    deviceKey ??= /device key:\s+(\S+)/.exec(text)?.[1];
   }
   void (async () => {
     while (!(await reader.read()).done) { /* keep the pipe drained */ }
   })().catch(() => {});
   let exited = false;
   void child.status.then(() => exited = true);
-  if (operatorToken === undefined) throw new Error(`no operator token in the server's output: ${text}`);
+  if (operatorToken === undefined || deviceKey === undefined) {
+    throw new Error(`no operator token or device key in the server's output: ${text}`);
+  }
   return {
     port,
     url: `http://127.0.0.1:${port}`,
     operatorToken,
+    deviceKey,
     child,
     exited: () => exited,
     async rssBytes() {
