@@ -1,7 +1,15 @@
 /**
- * Codec throughput, one run: encode + decode (header, UTF-8, JSON, zod validation) per second for a few
- * typical messages, against JSON.stringify + JSON.parse of the same message object, and against
- * JSON.parse + zod safeParse of the payload text alone (to separate the cost of validation).
+ * Codec throughput, one run. Every column does a whole round: encode and decode of the same message.
+ *
+ * - codec: `encodeMessage` + `decodeFrame` — header, payload (packed, JSON or binary), validation (the
+ *   precompiled check or the zod schema; packed payloads by their own checks).
+ * - JSON: `JSON.stringify` + `JSON.parse` of `{type, timestampMs, payload}`, no validation (for
+ *   STREAM_FRAME the image as base64).
+ * - JSON + zod: the same, plus the payload's zod `safeParse` — what a JSON protocol with validation costs.
+ *
+ * A second table measures the pieces the codec is made of against the obvious way of doing each, so each
+ * step's effect shows on its own. Goals (issue 14): codec/JSON ≥ 3× for the hot packed messages, and
+ * codec/(JSON + zod) ≥ 1× for JSON ones.
  * Run: deno run --allow-all --v8-flags=--expose-gc bench/codec_bench.ts
  */
 import {
@@ -12,12 +20,16 @@ import {
   type MessageType,
   MessageTypes,
 } from "../shared/protocol/mod.ts";
+import { FrameSlab } from "../shared/protocol/frame_slab.ts";
+import { readU32, readU64, writeHeaderAt } from "../shared/protocol/header.ts";
+import { JSON_CHECKS } from "../shared/protocol/json_checks.ts";
+import { readUtf8, writeUtf8 } from "../shared/protocol/utf8.ts";
 import { SAMPLE_PAYLOADS } from "../shared/protocol/vectors.ts";
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
 /** Operations per second of `run`, after a warm-up, measured over about `budgetMs`. */
-function rate(run: () => void, budgetMs = 700): number {
+function rate(run: () => void, budgetMs = 600): number {
   const warmUntil = performance.now() + budgetMs / 4;
   while (performance.now() < warmUntil) run();
   gc?.();
@@ -56,18 +68,21 @@ interface Case {
   type: MessageType;
   payload: unknown;
   /** The same message as a plain JSON object (binary content as base64). */
-  asJson: unknown;
+  asJson: { type: string; timestampMs: number; payload: unknown };
 }
 
+const messageCase = (type: MessageType): Case => ({
+  label: `${type} (${MessageTypes[type].payload})`,
+  type,
+  payload: SAMPLE_PAYLOADS[type],
+  asJson: { type, timestampMs: 1, payload: SAMPLE_PAYLOADS[type] },
+});
+
 const cases: Case[] = [
-  ...(["ACTION_CLICK", "RESULT", "PING"] as const).map((type) => ({
-    label: type,
-    type,
-    payload: SAMPLE_PAYLOADS[type],
-    asJson: { type, timestampMs: 1, payload: SAMPLE_PAYLOADS[type] },
-  })),
+  ...(["PING", "PONG", "SEQ_ACK", "ACTION_CLICK", "ACTION_MOVE", "TASK_ACCEPTED"] as const).map(messageCase),
+  ...(["RESULT", "EXECUTE_TASK", "ACTION_TYPE", "ERROR"] as const).map(messageCase),
   {
-    label: "STREAM_FRAME 100 KiB",
+    label: "STREAM_FRAME 100 KiB (binary)",
     type: "STREAM_FRAME",
     payload: streamFrame,
     asJson: { type: "STREAM_FRAME", timestampMs: 1, payload: { meta: frameMeta, image: base64(image) } },
@@ -76,12 +91,104 @@ const cases: Case[] = [
 
 const f = (n: number) => Number.isNaN(n) ? "–" : Math.round(n).toLocaleString("en-US");
 const ratio = (a: number, b: number) => Number.isNaN(b) ? "–" : `${(a / b).toFixed(2)}×`;
+const ns = (perSecond: number) => `${(1e9 / perSecond).toFixed(0)} ns`;
 const started = performance.now();
 
-console.log("\n## Codec: messages/s, encode + decode, one run");
+// ---- the pieces, first: measured before the whole codec warms the JIT with other shapes ----
+
+const clickText = JSON.stringify(SAMPLE_PAYLOADS.ACTION_CLICK);
+const clickBytes = new TextEncoder().encode(clickText);
+const fatal = new TextDecoder("utf-8", { fatal: true });
+const loose = new TextDecoder("utf-8");
+const encoder = new TextEncoder();
+const scratch = new Uint8Array(1024);
+const slab = new FrameSlab();
+const resultJson = JSON.parse(JSON.stringify(SAMPLE_PAYLOADS.RESULT));
+const executeJson = JSON.parse(JSON.stringify(SAMPLE_PAYLOADS.EXECUTE_TASK));
+let sink: unknown;
+
+interface Piece {
+  what: string;
+  before: [string, () => void];
+  after: [string, () => void];
+}
+
+const pieces: Piece[] = [
+  {
+    what: "a frame's buffer (98 bytes)",
+    before: ["new Uint8Array(98)", () => sink = new Uint8Array(98)],
+    after: ["carved from a slab", () => {
+      slab.reserve(98);
+      sink = slab.take(98);
+    }],
+  },
+  {
+    what: "header write + read",
+    before: ["DataView + BigInt", () => {
+      const view = new DataView(scratch.buffer, 0, 13);
+      view.setUint8(0, 0x21);
+      view.setUint32(1, 85, false);
+      view.setBigUint64(5, BigInt(1700000000000), false);
+      const read = new DataView(scratch.buffer, 0, 13);
+      sink = Number(read.getBigUint64(5, false)) + read.getUint32(1, false) + read.getUint8(0);
+    }],
+    after: ["bytes one by one", () => {
+      writeHeaderAt(scratch, 0, 0x21, 85, 1700000000000);
+      sink = readU64(scratch, 5) + readU32(scratch, 1) + scratch[0];
+    }],
+  },
+  {
+    what: "UTF-8 encode, 72 ASCII chars",
+    before: ["TextEncoder.encodeInto", () => sink = encoder.encodeInto(clickText, scratch)],
+    after: ["ASCII loop (encodeInto otherwise)", () => sink = writeUtf8(scratch, 0, clickText)],
+  },
+  {
+    what: "UTF-8 decode, 72 ASCII bytes",
+    before: ["fatal TextDecoder", () => sink = fatal.decode(clickBytes)],
+    after: ["non-fatal, fatal again only on U+FFFD", () => sink = readUtf8(clickBytes, 0, clickBytes.length)],
+  },
+  {
+    what: "UTF-8 decode, 72 ASCII bytes (runtime only)",
+    before: ["fatal TextDecoder", () => sink = fatal.decode(clickBytes)],
+    after: ["non-fatal TextDecoder", () => sink = loose.decode(clickBytes)],
+  },
+  {
+    what: "validate RESULT",
+    before: ["zod safeParse", () => sink = MessageTypes.RESULT.schema.safeParse(resultJson)],
+    after: ["precompiled check", () => sink = JSON_CHECKS.RESULT!(resultJson)],
+  },
+  {
+    what: "validate EXECUTE_TASK",
+    before: ["zod safeParse", () => sink = MessageTypes.EXECUTE_TASK.schema.safeParse(executeJson)],
+    after: ["precompiled check", () => sink = JSON_CHECKS.EXECUTE_TASK!(executeJson)],
+  },
+  {
+    what: "ACTION_CLICK payload round trip",
+    before: ["JSON text + zod", () => {
+      const text = JSON.stringify(SAMPLE_PAYLOADS.ACTION_CLICK);
+      sink = MessageTypes.ACTION_CLICK.schema.safeParse(JSON.parse(text));
+    }],
+    after: ["packed (encodeMessage + decodeFrame)", () => {
+      sink = decodeFrame(encodeMessage("ACTION_CLICK", SAMPLE_PAYLOADS.ACTION_CLICK, 1));
+    }],
+  },
+];
+
+console.log("\n## Codec pieces: time per operation, the usual way against the codec's, one run");
+console.log("");
+console.log("| piece | usual way | time | codec's way | time | speed-up |");
+console.log("| --- | --- | ---: | --- | ---: | ---: |");
+for (const { what, before, after } of pieces) {
+  const slow = rate(before[1], 300);
+  const fast = rate(after[1], 300);
+  console.log(`| ${what} | ${before[0]} | ${ns(slow)} | ${after[0]} | ${ns(fast)} | ${ratio(fast, slow)} |`);
+}
+void sink;
+console.log("");
+console.log("\n## Codec: messages/s, encode + decode in every column, one run");
 console.log("");
 console.log(
-  "| message | frame bytes | codec (+ zod) | JSON.stringify + JSON.parse | JSON.parse + zod | codec / JSON | codec / (parse + zod) |",
+  "| message | frame bytes | codec | JSON | JSON + zod | codec / JSON | codec / (JSON + zod) |",
 );
 console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const { label, type, payload, asJson } of cases) {
@@ -96,18 +203,23 @@ for (const { label, type, payload, asJson } of cases) {
   });
   const json = rate(() => JSON.parse(JSON.stringify(asJson)));
   const schema = binary ? null : MessageTypes[type].schema;
-  const text = JSON.stringify(payload);
   const zod = schema === null ? NaN : rate(() => {
-    if (!schema.safeParse(JSON.parse(text)).success) throw new Error("invalid");
+    const message = JSON.parse(JSON.stringify(asJson));
+    if (!schema.safeParse(message.payload).success) throw new Error("invalid");
   });
   console.log(
-    `| ${label} | ${f(frameBytes)} | ${f(ours)} | ${f(json)}${binary ? " (image as base64)" : ""} | ${
-      f(zod)
-    } | ${ratio(ours, json)} | ${ratio(ours, zod)} |`,
+    `| ${label} | ${f(frameBytes)} | ${f(ours)} | ${f(json)} | ${f(zod)} | ${ratio(ours, json)} | ${
+      ratio(ours, zod)
+    } |`,
   );
 }
 console.log("");
 console.log(
-  `codec = encodeMessage + decodeFrame (schema validation included; STREAM_FRAME also splits its metadata). ` +
-    `${((performance.now() - started) / 1000).toFixed(1)} s.`,
+  "codec = encodeMessage + decodeFrame (packed payloads checked by the packed decoder, JSON ones by a " +
+    "precompiled check (RESULT, EXECUTE_TASK) or zod; STREAM_FRAME also splits its metadata). " +
+    "JSON = JSON.stringify + JSON.parse of {type, timestampMs, payload} (image as base64), no validation. " +
+    "JSON + zod = the same plus zod safeParse of the payload.",
 );
+
+console.log("");
+console.log(`${((performance.now() - started) / 1000).toFixed(1)} s.`);

@@ -1,150 +1,154 @@
 /**
- * Gateway benchmarks, one run each, same machine:
- * 1. PING/PONG round trips through the full gateway vs a bare Deno.upgradeWebSocket echo server.
- * 2. Memory per idle connection with 1,000 devices connected.
+ * Gateway PING/PONG round trips against a bare WebSocket server, one run. Both servers face the same
+ * device (`bench/ping_device.ts`: decodes each frame with the codec, answers a PING with a PONG), so the
+ * difference is what the gateway does on the server:
+ *
+ * - bare: `Deno.serve` + `Deno.upgradeWebSocket`; sends a PING frame encoded once up front, and a round
+ *   trip ends at the next message, which it does not decode.
+ * - gateway: `DeviceGateway` behind the same `Deno.serve` (tests/helpers/gateway_harness.ts);
+ *   `gateway.ping()` encodes a PING, and the round trip ends when the PONG is decoded, admitted (rate
+ *   limit), matched to its probe in the session and timed.
+ *
+ * Each pair runs with the device in this process (one event loop does both sides, as the first version of
+ * this bench did) and with the device in a process of its own (as in production). On a shared machine the
+ * second swings from run to run, so each server is measured ROUNDS times, alternating, and the median
+ * round (by round trips/s) is shown. Goal (issue 14): gateway ≥ 0.9× bare round trips/s, p99 ≤ 1.5× bare.
  */
 import { encodeMessage } from "../shared/protocol/mod.ts";
-import { startGatewayServer as startGateway } from "../tests/helpers/gateway_harness.ts";
-import { RawDevice } from "../tests/helpers/raw_device.ts";
+import { startGatewayServer } from "../tests/helpers/gateway_harness.ts";
+import { openPingDevice, type PingDevice } from "./ping_device.ts";
 
-const ROUND_TRIPS = 5000;
+const ROUND_TRIPS = Number(Deno.env.get("BENCH_PING_ROUND_TRIPS") ?? 5000);
+const ROUNDS = Number(Deno.env.get("BENCH_PING_ROUNDS") ?? 3);
 const WARMUP = 500;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+interface Summary {
+  perSecond: number;
+  p50: number;
+  p99: number;
 }
 
-function summarise(samples: number[], totalMs: number) {
+function summarise(samples: number[], totalMs: number): Summary {
   const sorted = [...samples].sort((a, b) => a - b);
-  return {
-    perSecond: (samples.length / totalMs) * 1000,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-  };
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return { perSecond: (samples.length / totalMs) * 1000, p50: at(50), p99: at(99) };
 }
 
-async function gatewayRoundTrips() {
-  const h = startGateway({
-    heartbeatIntervalMs: 3_600_000,
-    heartbeatTimeoutMs: 60_000,
-    limits: { maxFrameBytes: 1 << 20, maxJsonBytes: 1 << 16, maxMessagesPerSecond: 1_000_000 },
-  });
-  const device = await RawDevice.open(h.url);
-  try {
-    const deviceId = (await device.handshake(h.deviceKey.secret, "bench")).ready.payload.deviceId;
-    device.received.length = 0;
-    const pings = device.received;
-    for (let i = 0; i < WARMUP; i++) await h.gateway.ping(deviceId);
-    const samples: number[] = [];
-    const started = performance.now();
-    for (let i = 0; i < ROUND_TRIPS; i++) samples.push((await h.gateway.ping(deviceId))!);
-    const total = performance.now() - started;
-    pings.length = 0;
-    return summarise(samples, total);
-  } finally {
-    await device.close();
-    await h.close();
-  }
-}
-
-async function bareRoundTrips() {
-  const frame = encodeMessage("PING", { id: 1, sentAtMs: Date.now() }, Date.now());
-  let serverSocket: WebSocket | null = null;
-  const opened = Promise.withResolvers<void>();
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
-    const { socket, response } = Deno.upgradeWebSocket(request);
-    socket.binaryType = "arraybuffer";
-    socket.onopen = () => opened.resolve();
-    serverSocket = socket;
-    return response;
-  });
-  const client = new WebSocket(`ws://127.0.0.1:${server.addr.port}/`);
-  client.binaryType = "arraybuffer";
-  client.onmessage = (event) => client.send(event.data);
-  await opened.promise;
-  const socket = serverSocket!;
-  const once = () =>
-    new Promise<number>((resolve) => {
-      const start = performance.now();
-      socket.onmessage = () => resolve(performance.now() - start);
-      socket.send(frame);
-    });
-  for (let i = 0; i < WARMUP; i++) await once();
+async function measure(roundTrip: () => Promise<unknown>): Promise<Summary> {
+  for (let i = 0; i < WARMUP; i++) await roundTrip();
   const samples: number[] = [];
   const started = performance.now();
-  for (let i = 0; i < ROUND_TRIPS; i++) samples.push(await once());
-  const total = performance.now() - started;
-  client.close();
-  await server.shutdown();
-  return summarise(samples, total);
+  for (let i = 0; i < ROUND_TRIPS; i++) {
+    const at = performance.now();
+    await roundTrip();
+    samples.push(performance.now() - at);
+  }
+  return summarise(samples, performance.now() - started);
 }
 
-async function memoryPerConnection(count: number) {
-  const h = startGateway({ heartbeatIntervalMs: 10_000, heartbeatTimeoutMs: 30_000 });
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  const before = Deno.memoryUsage();
-  const swarm = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("./swarm.ts", import.meta.url).pathname,
-      h.url,
-      h.deviceKey.secret,
-      String(count),
-    ],
+/** The device: here (`inProcess`) or in its own process; resolves once it is connected. */
+async function device(url: string, key: string | undefined, inProcess: boolean): Promise<PingDevice> {
+  if (inProcess) return await openPingDevice(url, key);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./ping_device.ts", import.meta.url).pathname, url, ...(key ? [key] : [])],
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const reader = swarm.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let output = "";
-  while (!output.includes("ready")) {
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let said = "";
+  while (!said.includes("ready")) {
     const { value, done } = await reader.read();
-    if (done) throw new Error(`swarm exited early: ${output}`);
-    output += value;
+    if (done) throw new Error(`ping device exited: ${said}`);
+    said += value;
   }
-  while (h.gateway.devices().filter((d) => d.state === "ready").length < count) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  gc?.();
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  gc?.();
-  const after = Deno.memoryUsage();
-  await swarm.stdin.close();
-  await swarm.status;
-  reader.releaseLock();
-  await h.close();
   return {
-    rssPerConnectionKiB: (after.rss - before.rss) / count / 1024,
-    heapPerConnectionKiB: (after.heapUsed - before.heapUsed) / count / 1024,
-    gcExposed: gc !== undefined,
+    async close() {
+      await child.stdin.close();
+      await reader.cancel();
+      await child.status;
+    },
   };
 }
 
-const bare = await bareRoundTrips();
-const gateway = await gatewayRoundTrips();
+async function bare(inProcess: boolean): Promise<Summary> {
+  const frame = encodeMessage("PING", { id: 1, sentAtMs: Date.now() }, Date.now());
+  const opened = Promise.withResolvers<WebSocket>();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
+    socket.binaryType = "arraybuffer";
+    socket.onopen = () => opened.resolve(socket);
+    return response;
+  });
+  const client = await device(`ws://127.0.0.1:${server.addr.port}/v1/device`, undefined, inProcess);
+  const socket = await opened.promise;
+  let answered: () => void = () => {};
+  socket.onmessage = () => answered();
+  try {
+    return await measure(() =>
+      new Promise<void>((resolve) => {
+        answered = resolve;
+        socket.send(frame);
+      })
+    );
+  } finally {
+    await client.close();
+    await server.shutdown();
+  }
+}
+
+async function gateway(inProcess: boolean): Promise<Summary> {
+  const h = startGatewayServer({
+    heartbeatIntervalMs: 3_600_000,
+    heartbeatTimeoutMs: 7_200_000,
+    limits: { maxFrameBytes: 1 << 20, maxJsonBytes: 1 << 16, maxMessagesPerSecond: 1_000_000 },
+  });
+  const client = await device(h.url, h.deviceKey.secret, inProcess);
+  try {
+    const deviceId = h.gateway.devices().find((d) => d.state === "ready")!.id;
+    return await measure(async () => {
+      if (await h.gateway.ping(deviceId, 10_000) === null) throw new Error("no PONG");
+    });
+  } finally {
+    await client.close();
+    await h.close();
+  }
+}
+
 const f = (n: number) => n.toFixed(3);
-console.log(`\n## Gateway: PING/PONG round trips, ${ROUND_TRIPS} sequential, one run`);
-console.log(`| path | round trips/s | p50 ms | p99 ms |`);
-console.log(`| --- | --- | --- | --- |`);
 console.log(
-  `| bare Deno.upgradeWebSocket echo | ${bare.perSecond.toFixed(0)} | ${f(bare.p50)} | ${f(bare.p99)} |`,
+  `\n## Gateway: PING/PONG round trips, ${ROUND_TRIPS} sequential, median of ${ROUNDS} alternating rounds, one run`,
 );
+console.log("");
+console.log("| device | server | round trips/s | p50 ms | p99 ms |");
+console.log("| --- | --- | ---: | ---: | ---: |");
+const ratios: string[] = [];
+/** The round with the median throughput. */
+const median = (runs: Summary[]) => [...runs].sort((a, b) => a.perSecond - b.perSecond)[runs.length >> 1];
+for (const inProcess of [true, false]) {
+  const where = inProcess ? "in the bench's process" : "in its own process";
+  const bareRuns: Summary[] = [];
+  const gatewayRuns: Summary[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    bareRuns.push(await bare(inProcess));
+    gatewayRuns.push(await gateway(inProcess));
+  }
+  const b = median(bareRuns);
+  const g = median(gatewayRuns);
+  console.log(
+    `| ${where} | bare Deno.upgradeWebSocket | ${b.perSecond.toFixed(0)} | ${f(b.p50)} | ${f(b.p99)} |`,
+  );
+  console.log(`| ${where} | gateway | ${g.perSecond.toFixed(0)} | ${f(g.p50)} | ${f(g.p99)} |`);
+  ratios.push(
+    `device ${where}: gateway/bare throughput ${(g.perSecond / b.perSecond).toFixed(2)}×, p50 ${
+      (g.p50 / b.p50).toFixed(2)
+    }×, p99 ${(g.p99 / b.p99).toFixed(2)}×`,
+  );
+}
+console.log("");
+for (const line of ratios) console.log(line);
 console.log(
-  `| full gateway (codec, session, PONG) | ${gateway.perSecond.toFixed(0)} | ${f(gateway.p50)} | ${
-    f(gateway.p99)
-  } |`,
-);
-console.log(
-  `ratio gateway/bare: throughput ${(gateway.perSecond / bare.perSecond).toFixed(2)}x, p50 latency ${
-    (gateway.p50 / bare.p50).toFixed(2)
-  }x, p99 latency ${(gateway.p99 / bare.p99).toFixed(2)}x`,
-);
-const memory = await memoryPerConnection(1000);
-console.log(`\n## Gateway: 1,000 idle devices in one server process`);
-console.log(
-  `RSS per connection: ${memory.rssPerConnectionKiB.toFixed(1)} KiB; JS heap per connection: ${
-    memory.heapPerConnectionKiB.toFixed(1)
-  } KiB${memory.gcExposed ? "" : " (run with --v8-flags=--expose-gc for steadier heap figures)"}`,
+  "(same device both times: it decodes every frame and answers a PING with a PONG. bare: sends a PING " +
+    "encoded once, a round trip ends at the next message, undecoded. gateway: gateway.ping() encodes the " +
+    "PING; the round trip ends when the PONG is decoded, admitted and matched to its probe.)",
 );

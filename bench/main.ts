@@ -5,6 +5,7 @@
 const BENCHES = [
   "codec_bench.ts",
   "gateway_bench.ts",
+  "idle_memory_bench.ts",
   "capture_bench.ts",
   "scheduler_bench.ts",
   "scheduler_core_bench.ts",

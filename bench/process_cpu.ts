@@ -26,3 +26,9 @@ export function cpuUs(pid: number): number {
   }
   return ns / 1000;
 }
+
+/** Sys (kernel) CPU of the process, in ms (10 ms resolution). */
+export function kernelMs(pid: number): number {
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+  return (Number(fields[12]) * 1000) / TICKS_PER_SECOND;
+}

@@ -10,12 +10,14 @@
  * node). Nothing polls the server while a DAG runs: the devices say when they sent their last RESULT, then
  * `GET /api/dags` (the summaries, not the DAG) is read until the DAG ended. `RESULT→EXECUTE_TASK` is the
  * time, seen by the devices, from a dependency's RESULT leaving to its dependent's EXECUTE_TASK arriving
- * (chain only, where each EXECUTE_TASK follows exactly one RESULT).
+ * (chain only, where each EXECUTE_TASK follows exactly one RESULT). `kernel µs/node` is the sys part of the
+ * server's CPU; `messages`/`frames per node` are counted at the devices (in = server→device, out =
+ * device→server; a WebSocket message carries one or more frames).
  *
  * `BENCH_SCHED_SIZES` (default `1000,3000,10000`) and `BENCH_SCHED_SHAPES` (default `chain,wide,diamond`).
  */
 import { startServerProcess } from "../tests/helpers/server_process.ts";
-import { cpuUs } from "./process_cpu.ts";
+import { cpuUs, kernelMs } from "./process_cpu.ts";
 import { LineProcess } from "./line_process.ts";
 
 const SIZES = (Deno.env.get("BENCH_SCHED_SIZES") ?? "1000,3000,10000").split(",").map(Number);
@@ -72,9 +74,9 @@ try {
     `Server background with the devices connected and no DAG: ${backgroundUsPerS.toFixed(0)} µs CPU/s.`,
   );
   console.log(
-    "| shape | nodes | submit→done s | server CPU µs/node | of which background | nodes/s | RESULT→EXECUTE_TASK p50 ms | p99 ms |",
+    "| shape | nodes | submit→done s | server CPU µs/node | of which background | kernel µs/node | nodes/s | RESULT→EXECUTE_TASK p50 ms | p99 ms | messages/node in, out | frames/node in, out |",
   );
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const count of SIZES) {
     for (const kind of SHAPES) {
       sim.send("reset");
@@ -82,6 +84,7 @@ try {
       sim.send(`expect ${count}`);
       const body = JSON.stringify({ name: `${kind}-${count}`, nodes: shape(kind, count) });
       const cpuBefore = cpuUs(pid);
+      const kernelBefore = kernelMs(pid);
       const started = performance.now();
       const response = await api("/api/dags", { method: "POST", body });
       if (response.status !== 201) throw new Error(`submit failed: ${await response.text()}`);
@@ -97,8 +100,15 @@ try {
       }
       const wallMs = performance.now() - started;
       const cpu = cpuUs(pid) - cpuBefore;
+      const kernel = (kernelMs(pid) - kernelBefore) * 1000;
       sim.send("report");
-      const latencies = (JSON.parse(await sim.line()) as number[]).sort((a, b) => a - b);
+      const report = JSON.parse(await sim.line()) as {
+        latencies: number[];
+        wire: { messagesIn: number; framesIn: number; messagesOut: number; framesOut: number };
+      };
+      const latencies = report.latencies.sort((a, b) => a - b);
+      const { wire } = report;
+      const perNode = (n: number) => (n / count).toFixed(2);
       const pick = (p: number) =>
         kind === "chain" && latencies.length > 0
           ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2)
@@ -107,8 +117,10 @@ try {
         `| ${kind}${state === "succeeded" ? "" : ` (${state})`} | ${count} | ${
           (wallMs / 1000).toFixed(2)
         } | ${(cpu / count).toFixed(0)} | ${(backgroundUsPerS * wallMs / 1000 / count).toFixed(0)} | ${
-          (count / (wallMs / 1000)).toFixed(0)
-        } | ${pick(0.5)} | ${pick(0.99)} |`,
+          (kernel / count).toFixed(0)
+        } | ${(count / (wallMs / 1000)).toFixed(0)} | ${pick(0.5)} | ${pick(0.99)} | ${
+          perNode(wire.messagesIn)
+        }, ${perNode(wire.messagesOut)} | ${perNode(wire.framesIn)}, ${perNode(wire.framesOut)} |`,
       );
     }
   }

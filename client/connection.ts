@@ -8,17 +8,24 @@
  */
 import type { Timers } from "../shared/clock.ts";
 import {
+  BatchingTransport,
   CloseCodes,
   type Credential,
-  decodeFrame,
+  decodeFrames,
+  DEFAULT_LIMITS,
+  DEFAULT_MAX_BATCH_BYTES,
   type ErrorCode,
+  type FrameVisitor,
   type Message,
   type MessageType,
   type PayloadInputOf,
   PROTOCOL_VERSION,
+  type ProtocolError,
+  protocolError,
   ReliableChannel,
   Silence,
 } from "../shared/protocol/mod.ts";
+import type { Result } from "../shared/result.ts";
 import { TlsError, type Transport } from "../shared/transport/transport.ts";
 import { backoffDelayMs, type BackoffOptions, DEFAULT_BACKOFF } from "./reconnect_policy.ts";
 
@@ -157,6 +164,9 @@ export class DeviceConnection {
       return this.#lost(message);
     }
     if (this.#stopped) return transport.close(CloseCodes.normal, "requested");
+    // What a turn writes leaves as one message (protocol version 2); CONNECT goes alone, so a server of
+    // another version still reads it.
+    transport = new BatchingTransport(transport);
     this.#transport = transport;
     this.#channel.attach(transport);
     // Until READY the server takes only the handshake (and, on a resume, the replay).
@@ -173,11 +183,15 @@ export class DeviceConnection {
     });
     for await (const frame of transport) {
       if (transport !== this.#transport || typeof frame === "string") continue;
-      const decoded = decodeFrame(frame);
-      if (decoded.ok) this.#receive(decoded.value);
+      decodeFrames(frame, DEFAULT_LIMITS, receiveFrame, this);
     }
     const { code, reason } = await transport.closed;
     if (transport === this.#transport) this.#lost(`connection closed (${code}${reason ? ` ${reason}` : ""})`);
+  }
+
+  /** A frame of a message from the server (`receiveFrame` calls it); broken ones are ignored. */
+  receiveFrame(decoded: Result<Message, ProtocolError>): void {
+    if (decoded.ok && !this.#stopped) this.#receive(decoded.value);
   }
 
   #receive(message: Message): void {
@@ -185,8 +199,19 @@ export class DeviceConnection {
     switch (message.type) {
       case "ACK": {
         const ack = message.payload;
+        if (ack.protocolVersion !== PROTOCOL_VERSION) {
+          const detail = `server agreed on ${ack.protocolVersion}, this client speaks ${PROTOCOL_VERSION}; ` +
+            `update the ${ack.protocolVersion > PROTOCOL_VERSION ? "client" : "server"}`;
+          const { code, message: text } = protocolError("version-unsupported", detail);
+          void this.#finish({ kind: "fatal", code, message: text });
+          return;
+        }
         this.#acknowledged = true;
         this.#heartbeatTimeoutMs = ack.heartbeatTimeoutMs;
+        const batching = this.#transport as BatchingTransport | null;
+        if (batching !== null) {
+          batching.maxBatchBytes = Math.min(DEFAULT_MAX_BATCH_BYTES, ack.limits.maxFrameBytes);
+        }
         this.#channel.setRate(ack.limits.maxMessagesPerSecond);
         if (ack.resumed) this.#channel.replayAfter(ack.lastSeq);
         else {
@@ -304,3 +329,6 @@ export class DeviceConnection {
     this.#stoppedResolvers.resolve(reason);
   }
 }
+
+const receiveFrame: FrameVisitor<DeviceConnection> = (connection, decoded) =>
+  connection.receiveFrame(decoded);

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import {
-  decodeFrame,
+  decodeFrames,
+  DEFAULT_LIMITS,
   encodeMessage,
   type Message,
   type MessageType,
   type PayloadInputOf,
+  PROTOCOL_VERSION,
 } from "../shared/protocol/mod.ts";
 import { type FakeClock, fakeClock } from "../shared/testing/fake_clock.ts";
 import { memoryPair, type MemoryTransport } from "../shared/transport/memory.ts";
@@ -13,11 +15,18 @@ import { type Harness, startGateway, tickUntil, until } from "../tests/helpers/g
 import { testCapabilities } from "../tests/helpers/raw_device.ts";
 import { DeviceConnection, type StopReason } from "./connection.ts";
 
-/** What the server wrote to a device, decoded (its end of the pair keeps every frame sent). */
+/** Every message in `messages` (each holds one or more frames), decoded. */
+function decodeAll(messages: Uint8Array[]): Message[] {
+  const out: Message[] = [];
+  for (const bytes of messages) {
+    decodeFrames(bytes, DEFAULT_LIMITS, (_, d) => d.ok && out.push(d.value), null);
+  }
+  return out;
+}
+
+/** What the server wrote to a device, decoded (its end of the pair keeps every message sent). */
 function fromServer(transports: MemoryTransport[]): Message[] {
-  return transports.flatMap((t) => t.peer!.sent).map((frame) => decodeFrame(frame)).flatMap((d) =>
-    d.ok ? [d.value] : []
-  );
+  return decodeAll(transports.flatMap((t) => t.peer!.sent));
 }
 
 /** A real DeviceConnection to a gateway harness over in-memory transports; records the transports it got. */
@@ -83,10 +92,9 @@ function fakeServer(clock: FakeClock, onMessage: (message: Message, send: Send) 
     served.push(server);
     const send: Send = (type, payload) => server.send(encodeMessage(type, payload as never, clock.now()));
     void (async () => {
-      for await (const frame of server) {
-        if (typeof frame === "string") continue;
-        const decoded = decodeFrame(frame);
-        if (decoded.ok) onMessage(decoded.value, send);
+      for await (const bytes of server) {
+        if (typeof bytes === "string") continue;
+        for (const message of decodeAll([bytes])) onMessage(message, send);
       }
     })();
     return Promise.resolve(device);
@@ -98,7 +106,7 @@ type Send = <T extends MessageType>(type: T, payload: PayloadInputOf<T>) => void
 function ack(resumed = false, lastSeq = 0): PayloadInputOf<"ACK"> {
   return {
     sessionId: "s1",
-    protocolVersion: 1,
+    protocolVersion: PROTOCOL_VERSION,
     heartbeatIntervalMs: 10_000,
     heartbeatTimeoutMs: 30_000,
     limits: { maxFrameBytes: 65536, maxJsonBytes: 16384, maxMessagesPerSecond: 1000 },
@@ -344,8 +352,8 @@ function namedDevice(h: Harness, key: string, name: string) {
 
 /** The CONNECT tokens a device sent, in order. */
 function tokensSent(transports: MemoryTransport[]): string[] {
-  return transports.flatMap((t) => t.sent).map((frame) => decodeFrame(frame)).flatMap((d) =>
-    d.ok && d.value.type === "CONNECT" ? [d.value.payload.token] : []
+  return decodeAll(transports.flatMap((t) => t.sent)).flatMap((m) =>
+    m.type === "CONNECT" ? [m.payload.token] : []
   );
 }
 
@@ -393,6 +401,52 @@ Deno.test("DeviceConnection refused as a second client keeps trying past the unr
     await connection.stopped;
     await h.close();
   }
+});
+
+Deno.test("DeviceConnection stops for good with version-unsupported when the server refuses its version or agrees on another", async (t) => {
+  await t.step("a refusal (an older server) stops the client without retrying", async () => {
+    const clock = fakeClock();
+    const versions: number[] = [];
+    const server = fakeServer(clock, (message, send) => {
+      if (message.type !== "CONNECT") return;
+      versions.push(message.payload.protocolVersion);
+      send("ERROR", {
+        code: "version-unsupported",
+        message: `Cannot connect: protocol version not supported: client speaks ${PROTOCOL_VERSION}, ` +
+          `server supports 1..1; update the server`,
+      });
+    });
+    const connection = connectionTo(clock, server.connect);
+    const reason = await connection.stopped;
+    assert.equal(reason.kind, "fatal");
+    assert.equal(reason.code, "version-unsupported");
+    assert.match(reason.message, /update the server$/);
+    assert.deepEqual(versions, [PROTOCOL_VERSION], "one attempt, with the version this client speaks");
+  });
+  await t.step(
+    "an ACK agreeing on a version this client does not speak stops it before it registers",
+    async () => {
+      const clock = fakeClock();
+      const seen: string[] = [];
+      const server = fakeServer(clock, (message, send) => {
+        seen.push(message.type);
+        if (message.type === "CONNECT") send("ACK", { ...ack(), protocolVersion: PROTOCOL_VERSION - 1 });
+      });
+      const connection = connectionTo(clock, server.connect);
+      const reason = await connection.stopped;
+      assert.equal(reason.code, "version-unsupported");
+      assert.match(
+        reason.message,
+        new RegExp(
+          `server agreed on ${
+            PROTOCOL_VERSION - 1
+          }, this client speaks ${PROTOCOL_VERSION}; update the server$`,
+        ),
+      );
+      await clock.tickAsync(100);
+      assert.ok(!seen.includes("REGISTER_CAPABILITIES"), `the client sent ${seen}`);
+    },
+  );
 });
 
 Deno.test("DeviceConnection stopped between ACK and READY still says BYE (the server may count it ready already)", async () => {

@@ -5,7 +5,7 @@
  * inputs, takes its steps, uploads its outputs and ends with its RESULT; CANCEL_TASK stops it at the next
  * action boundary.
  */
-import { ACTION_MESSAGE, type DeviceAction, DeviceActionSchema } from "../shared/actions.ts";
+import { ACTION_MESSAGE, type DeviceAction } from "../shared/actions.ts";
 import {
   encodeStreamFrame,
   type Failure,
@@ -146,14 +146,14 @@ export class DeviceRuntime {
     schedule(async () => {
       const startedAtMs = this.deps.clock.now();
       const base = { actionId: actionId as string, taskId: taskId as string | undefined };
-      const parsed = DeviceActionSchema.safeParse({ type, ...fields });
+      // The codec validated the payload against its message schema, which is the action's schema plus the
+      // envelope: checking it again as an action would only repeat that work.
+      const action = { type, ...fields } as DeviceAction;
       let outcome: ExecutionOutcome;
       if (taskId !== undefined && this.#cancelled.has(taskId as string)) {
         outcome = { ok: false, error: failure("cancelled") };
-      } else if (!parsed.success) {
-        outcome = { ok: false, error: failure("schema-violation", parsed.error.issues[0].message) };
       } else {
-        outcome = await this.deps.executor.execute(parsed.data);
+        outcome = await this.deps.executor.execute(action);
       }
       const timings = { receivedAtMs, startedAtMs, endedAtMs: this.deps.clock.now() };
       this.#report({ lastAction: `${type} ${outcome.ok ? "ok" : outcome.error.code}` });

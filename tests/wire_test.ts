@@ -20,19 +20,74 @@ function frame(type: number, payload: Uint8Array, timestampMs: number): Uint8Arr
   return bytes;
 }
 
+/** A big-endian unsigned integer of `size` bytes at `offset`. */
+function uint(bytes: Uint8Array, offset: number, size: number): number {
+  let value = 0n;
+  for (let i = offset; i < offset + size; i++) value = (value << 8n) | BigInt(bytes[i]);
+  return Number(value);
+}
+
 function parse(
   bytes: Uint8Array,
-): { type: number; length: number; timestampMs: number; json: Record<string, unknown> } {
-  const length = ((bytes[1] << 24) >>> 0) + (bytes[2] << 16) + (bytes[3] << 8) + bytes[4];
-  let ts = 0n;
-  for (let i = 5; i < 13; i++) ts = (ts << 8n) | BigInt(bytes[i]);
+): { type: number; length: number; timestampMs: number; payload: Uint8Array; json: Record<string, unknown> } {
+  const length = uint(bytes, 1, 4);
   assert.equal(length, bytes.length - 13, "the length field counts exactly the payload bytes");
-  return {
-    type: bytes[0],
-    length,
-    timestampMs: Number(ts),
-    json: JSON.parse(new TextDecoder().decode(bytes.slice(13))),
+  const payload = bytes.slice(13);
+  // PING (0x05) is packed in version 2: not JSON.
+  const json = bytes[0] === 0x05 ? {} : JSON.parse(new TextDecoder().decode(payload));
+  return { type: bytes[0], length, timestampMs: uint(bytes, 5, 8), payload, json };
+}
+
+/** A PING's packed payload, read by hand: u64 id, u64 sentAtMs. */
+function pingOf(frame: { type: number; payload: Uint8Array }): { id: number; sentAtMs: number } {
+  assert.equal(frame.type, 0x05);
+  assert.equal(frame.payload.length, 16, "a packed PING is 16 bytes");
+  return { id: uint(frame.payload, 0, 8), sentAtMs: uint(frame.payload, 8, 8) };
+}
+
+/** A packed PONG payload, built by hand: u64 id. */
+function pongPayload(id: number): Uint8Array {
+  const payload = new Uint8Array(8);
+  let rest = BigInt(id);
+  for (let i = 7; i >= 0; i--, rest >>= 8n) payload[i] = Number(rest & 0xffn);
+  return payload;
+}
+
+/** A socket to the server whose replies are read as raw frames. */
+async function openRaw(url: string) {
+  const socket = new WebSocket(url);
+  socket.binaryType = "arraybuffer";
+  const replies: Uint8Array[] = [];
+  let wake = () => {};
+  let closeCode: number | null = null;
+  socket.onmessage = (event) => {
+    replies.push(new Uint8Array(event.data as ArrayBuffer));
+    wake();
   };
+  socket.onclose = (event) => {
+    closeCode = event.code;
+    wake();
+  };
+  await new Promise((resolve) => (socket.onopen = resolve));
+  /** The next reply; PINGs are kept aside in `pings` unless `type` asks for one. */
+  const pings: ReturnType<typeof parse>[] = [];
+  const next = async (type?: number) => {
+    while (true) {
+      while (replies.length === 0) {
+        if (closeCode !== null) throw new Error(`closed (${closeCode}) while waiting`);
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+      const frame = parse(replies.shift()!);
+      if (frame.type === 0x05 && type !== 0x05) pings.push(frame);
+      else return frame;
+    }
+  };
+  const closed = () =>
+    new Promise<number>((resolve) => {
+      if (closeCode !== null) return resolve(closeCode);
+      socket.addEventListener("close", (event) => resolve(event.code), { once: true });
+    });
+  return { socket, next, pings, closed };
 }
 
 function ascii(text: string): Uint8Array {
@@ -44,25 +99,13 @@ Deno.test(
   live,
   async () => {
     const server = await startTestServer();
-    const socket = new WebSocket(server.wsUrl);
-    socket.binaryType = "arraybuffer";
-    const replies: Uint8Array[] = [];
-    let wake = () => {};
-    socket.onmessage = (event) => {
-      replies.push(new Uint8Array(event.data as ArrayBuffer));
-      wake();
-    };
-    const next = async () => {
-      while (replies.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-      return parse(replies.shift()!);
-    };
+    const { socket, next } = await openRaw(server.wsUrl);
     try {
-      await new Promise((resolve) => (socket.onopen = resolve));
       const before = Date.now();
       socket.send(
         frame(
           0x01,
-          ascii(`{"protocolVersion":1,"token":"${server.deviceKey}","clientVersion":"wire/1"}`),
+          ascii(`{"protocolVersion":2,"token":"${server.deviceKey}","clientVersion":"wire/1"}`),
           before,
         ),
       );
@@ -72,7 +115,7 @@ Deno.test(
         ack.timestampMs >= before - 1000 && ack.timestampMs <= Date.now() + 1000,
         "timestamp is Unix ms",
       );
-      assert.equal(ack.json.protocolVersion, 1);
+      assert.equal(ack.json.protocolVersion, 2);
       assert.equal(ack.json.resumed, false);
       assert.equal(typeof ack.json.sessionId, "string");
 
@@ -88,13 +131,119 @@ Deno.test(
       assert.equal(error.json.code, "unknown-type");
       assert.match(String(error.json.message), /0x7f/);
 
-      const lying = frame(0x06, ascii(`{"id":1}`), Date.now());
+      const lying = frame(0x06, pongPayload(1), Date.now());
       lying[4] = 99;
       socket.send(lying);
       assert.equal((await next()).json.code, "length-mismatch");
 
       const listed = await (await server.api("/api/devices")).json();
       assert.deepEqual(listed.devices[0].capabilities.screens, [{ width: 640, height: 480 }]);
+    } finally {
+      socket.close();
+      await server.close();
+    }
+  },
+);
+
+Deno.test(
+  "the server's PING is packed (u64 id, u64 sentAtMs) and a hand-packed PONG answers it: the device's RTT is measured",
+  live,
+  async () => {
+    const server = await startTestServer([
+      "--heartbeat-interval-ms",
+      "200",
+      "--heartbeat-timeout-ms",
+      "5000",
+    ]);
+    const { socket, next } = await openRaw(server.wsUrl);
+    try {
+      const connect = `{"protocolVersion":2,"token":"${server.deviceKey}","clientVersion":"wire/1"}`;
+      socket.send(frame(0x01, ascii(connect), Date.now()));
+      await next();
+      socket.send(frame(0x03, ascii(`{"name":"wire-ping","os":{"platform":"linux"}}`), Date.now()));
+      const ready = await next();
+      const ping = pingOf(await next(0x05));
+      assert.ok(ping.id >= 1, "ids count from 1");
+      assert.ok(Math.abs(ping.sentAtMs - Date.now()) < 5000, "sentAtMs is the server's Unix ms");
+      socket.send(frame(0x06, pongPayload(ping.id), Date.now()));
+      const id = ready.json.deviceId as string;
+      let rttMs: number | null = null;
+      for (let i = 0; i < 100 && rttMs === null; i++) {
+        rttMs = (await (await server.api(`/api/devices/${id}`)).json()).rttMs;
+        if (rttMs === null) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal(typeof rttMs, "number", "the PONG was understood and timed");
+    } finally {
+      socket.close();
+      await server.close();
+    }
+  },
+);
+
+Deno.test(
+  "a version 1 client gets ERROR version-unsupported as plain JSON, saying to update the client, then close 4002",
+  live,
+  async () => {
+    const server = await startTestServer();
+    const { socket, next, closed } = await openRaw(server.wsUrl);
+    try {
+      const connect = `{"protocolVersion":1,"token":"${server.deviceKey}","clientVersion":"old/0.9"}`;
+      socket.send(frame(0x01, ascii(connect), Date.now()));
+      const error = await next();
+      assert.equal(error.type, 0x09);
+      assert.equal(error.json.code, "version-unsupported");
+      assert.equal(
+        error.json.message,
+        "Cannot connect: protocol version not supported: client speaks 1, server supports 2..2; update the client",
+      );
+      assert.equal(await closed(), 4002);
+    } finally {
+      socket.close();
+      await server.close();
+    }
+  },
+);
+
+Deno.test(
+  "a message of two frames gets each answered, and the two ERRORs the server writes in that turn come as one message",
+  live,
+  async () => {
+    const server = await startTestServer();
+    const socket = new WebSocket(server.wsUrl);
+    socket.binaryType = "arraybuffer";
+    const messages: Uint8Array[] = [];
+    let wake = () => {};
+    socket.onmessage = (event) => {
+      messages.push(new Uint8Array(event.data as ArrayBuffer));
+      wake();
+    };
+    const nextMessage = async () => {
+      while (messages.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      return messages.shift()!;
+    };
+    try {
+      await new Promise((resolve) => (socket.onopen = resolve));
+      const connect = `{"protocolVersion":2,"token":"${server.deviceKey}","clientVersion":"wire/1"}`;
+      socket.send(frame(0x01, ascii(connect), Date.now()));
+      await nextMessage();
+      socket.send(frame(0x03, ascii(`{"name":"wire-batch","os":{"platform":"linux"}}`), Date.now()));
+      await nextMessage();
+      const first = frame(0x7f, ascii("{}"), Date.now());
+      const second = frame(0x7e, ascii("{}"), Date.now());
+      socket.send(Uint8Array.from([...first, ...second]));
+      let message = await nextMessage();
+      while (message[0] === 0x05) message = await nextMessage(); // a heartbeat PING, in its own turn
+      // Split by hand: each frame's Length says where the next begins.
+      const frames: ReturnType<typeof parse>[] = [];
+      for (let offset = 0; offset < message.length;) {
+        const end = offset + 13 + uint(message, offset + 1, 4);
+        frames.push(parse(message.slice(offset, end)));
+        offset = end;
+      }
+      assert.deepEqual(frames.map((f) => [f.type, f.json.code, f.json.message]), [
+        [0x09, "unknown-type", "Cannot decode frame: unknown message type: 0x7f"],
+        [0x09, "unknown-type", "Cannot decode frame: unknown message type: 0x7e"],
+      ]);
     } finally {
       socket.close();
       await server.close();

@@ -4,10 +4,12 @@
  * nothing of sessions: decoded messages and the close go to the handler the gateway supplies.
  */
 import type { Clock } from "../../shared/clock.ts";
+import type { Result } from "../../shared/result.ts";
 import {
   CloseCodes,
-  decodeFrame,
+  decodeFrames,
   encodeMessage,
+  type FrameVisitor,
   type Limits,
   type Message,
   type MessageType,
@@ -17,7 +19,7 @@ import {
   RELIABLE_TYPES,
   TYPE_BY_CODE,
 } from "../../shared/protocol/mod.ts";
-import type { Incoming, Transport } from "../../shared/transport/transport.ts";
+import type { CloseInfo, Incoming, Transport, TransportSink } from "../../shared/transport/transport.ts";
 import { InboundFlow } from "./inbound_flow.ts";
 import { WindowCounter } from "./rate_limiter.ts";
 
@@ -39,8 +41,8 @@ export interface ConnectionHandler {
   closed(connection: Connection, code: number, reason: string): void;
 }
 
-/** A device transport and its protocol bookkeeping. */
-export class Connection {
+/** A device transport and its protocol bookkeeping; it is its transport's sink in push mode. */
+export class Connection implements TransportSink {
   phase: ConnectionPhase = "awaiting-connect";
   readonly openedAtMs: number;
   lastHeardAtMs: number;
@@ -48,7 +50,8 @@ export class Connection {
   keyId: string | null = null;
   sessionId: string | null = null;
   readonly #flow: InboundFlow;
-  readonly #errors: WindowCounter;
+  /** Made at the first protocol error: a well-behaved device never needs it. */
+  #errors: WindowCounter | null = null;
 
   constructor(
     readonly transport: Transport,
@@ -59,8 +62,18 @@ export class Connection {
     this.openedAtMs = now;
     this.lastHeardAtMs = now;
     this.#flow = new InboundFlow(options.limits.maxMessagesPerSecond, now);
-    this.#errors = new WindowCounter(options.errorWindowMs);
-    void this.#read();
+    if (transport.listen !== undefined) transport.listen(this);
+    else this.#pull(transport[Symbol.asyncIterator]());
+  }
+
+  /** The transport's push: a frame arrived. */
+  frame(frame: Incoming): void {
+    this.#receive(frame);
+  }
+
+  /** The transport's push: it closed. */
+  closed(info: CloseInfo): void {
+    this.#onClosed(info.code, info.reason);
   }
 
   /** Encodes and writes a message now; false once closed. */
@@ -78,6 +91,7 @@ export class Connection {
 
   /** Answers a protocol error that does not close by itself; closes the transport past the limit. */
   recordError(error: ProtocolError): void {
+    this.#errors ??= new WindowCounter(this.options.errorWindowMs);
     const count = this.#errors.record(this.options.clock.now());
     if (count >= this.options.maxErrors) {
       const detail = `${count} errors within ${this.options.errorWindowMs} ms, last: ${error.code}`;
@@ -94,10 +108,10 @@ export class Connection {
     this.#onClosed(code, reason);
   }
 
-  async #read(): Promise<void> {
-    for await (const frame of this.transport) this.#receive(frame);
-    const { code, reason } = await this.transport.closed;
-    this.#onClosed(code, reason);
+  /** Reads frames from a transport without push mode. */
+  async #pull(frames: AsyncIterator<Incoming>): Promise<void> {
+    for (let next = await frames.next(); !next.done; next = await frames.next()) this.#receive(next.value);
+    this.closed(await this.transport.closed);
   }
 
   #receive(frame: Incoming): void {
@@ -105,7 +119,13 @@ export class Connection {
     const now = this.options.clock.now();
     this.lastHeardAtMs = now;
     if (typeof frame === "string") return this.recordError(protocolError("text-frame"));
-    const decoded = decodeFrame(frame, this.options.limits);
+    decodeFrames(frame, this.options.limits, visitFrame, this);
+  }
+
+  /** One frame of an incoming message (`visitFrame` calls it: no closure per connection). */
+  receiveFrame(decoded: Result<Message, ProtocolError>, frame: Uint8Array): void {
+    if (this.phase === "closed") return;
+    const now = this.lastHeardAtMs; // the time its message arrived
     if (!decoded.ok) {
       const reliable = decoded.error.code === "frame-too-large" ? reliableTypeOf(frame) : null;
       if (reliable !== null) {
@@ -130,6 +150,9 @@ export class Connection {
     this.handler.closed(this, code, reason);
   }
 }
+
+const visitFrame: FrameVisitor<Connection> = (connection, decoded, frame) =>
+  connection.receiveFrame(decoded, frame);
 
 /** The reliable type an undecoded frame's type byte names, if it names one. */
 function reliableTypeOf(bytes: Uint8Array): MessageType | null {

@@ -7,6 +7,7 @@ import type { Timers } from "../../shared/clock.ts";
 import type { Emitter } from "../../shared/emitter.ts";
 import { type IdSource, randomIds } from "../../shared/ids.ts";
 import {
+  BatchingTransport,
   CloseCodes,
   type Limits,
   maySend,
@@ -110,7 +111,9 @@ export class DeviceGateway implements Gateway {
 
   /** Takes over a freshly connected device transport. */
   accept(transport: Transport): void {
-    this.#connections.add(new Connection(transport, this.#connectionOptions, this.#handler));
+    // What a turn writes to a device leaves as one message (protocol version 2).
+    const batched = new BatchingTransport(transport);
+    this.#connections.add(new Connection(batched, this.#connectionOptions, this.#handler));
   }
 
   send<T extends MessageType>(deviceId: string, type: T, payload: Omit<PayloadInputOf<T>, "seq">): boolean {

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
-import { CloseCodes, encodeMessage, PROTOCOL_VERSION } from "../../shared/protocol/mod.ts";
+import {
+  CloseCodes,
+  encodeMessage,
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+} from "../../shared/protocol/mod.ts";
 import { startGateway, tickUntil, until } from "../../tests/helpers/gateway_harness.ts";
-import { testCapabilities } from "../../tests/helpers/raw_device.ts";
+import { RawDevice, testCapabilities } from "../../tests/helpers/raw_device.ts";
+import { memoryPair } from "../../shared/transport/memory.ts";
+import type { Transport } from "../../shared/transport/transport.ts";
 
 Deno.test("handshake CONNECT → ACK → REGISTER_CAPABILITIES → READY makes the device ready", async () => {
   const h = startGateway();
@@ -91,7 +98,15 @@ Deno.test("gateway refuses wrong, revoked and operator-scoped keys and unsupport
         device.send("CONNECT", { protocolVersion: version, token: h.deviceKey.secret, clientVersion: "t" });
         const error = await device.next("ERROR");
         assert.equal(error.payload.code, "version-unsupported");
-        assert.match(error.payload.message, /supports 1\.\.1/);
+        const range = `supports ${MIN_PROTOCOL_VERSION}\\.\\.${PROTOCOL_VERSION}`;
+        assert.match(
+          error.payload.message,
+          new RegExp(`client speaks ${version}, server ${range}; update the `),
+        );
+        assert.match(
+          error.payload.message,
+          version > PROTOCOL_VERSION ? /update the server$/ : /update the client$/,
+        );
         assert.equal(await device.waitClosed(), CloseCodes.versionUnsupported);
       }
     });
@@ -135,6 +150,61 @@ Deno.test("heartbeats measure RTT, feed device-updated, and a silent device goes
     assert.equal(h.gateway.device(s)?.state, "offline");
     assert.deepEqual(h.offline.map((o) => o.reason), ["heartbeat-timeout"]);
     assert.equal(h.gateway.device(a)?.state, "ready", "the answering device stays ready");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("ping() resolves with the RTT when the PONG comes, and with null once its timeout passes without one", async () => {
+  const h = startGateway({ heartbeatIntervalMs: 60_000, heartbeatTimeoutMs: 120_000, tickMs: 20 });
+  const device = h.device();
+  try {
+    const id = (await device.handshake(h.deviceKey.secret, "probed")).ready.payload.deviceId;
+    assert.equal(typeof await h.gateway.ping(id, 1000), "number", "answered at once");
+    device.received.length = 0;
+    device.autoPong = false;
+    let answer: number | null | undefined = undefined;
+    void h.gateway.ping(id, 100).then((rtt) => answer = rtt);
+    const probe = await device.next("PING");
+    await h.clock.tickAsync(60);
+    assert.equal(answer, undefined, "still waiting before its timeout");
+    await h.clock.tickAsync(80);
+    assert.equal(answer, null, "given up after its timeout");
+    device.send("PONG", { id: probe.payload.id });
+    device.autoPong = true;
+    assert.equal(
+      typeof await h.gateway.ping(id, 1000),
+      "number",
+      "the late PONG was ignored; the next probe works",
+    );
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("a transport without push mode is read through its iterator: handshake, messages and close", async () => {
+  const h = startGateway();
+  try {
+    const [deviceEnd, serverEnd] = memoryPair();
+    // The same transport with `listen` hidden, as a transport that offers only iteration.
+    const iterOnly: Transport = {
+      send: (bytes) => serverEnd.send(bytes),
+      close: (code, reason) => serverEnd.close(code, reason),
+      get closed() {
+        return serverEnd.closed;
+      },
+      bufferedAmount: 0,
+      get isOpen() {
+        return serverEnd.isOpen;
+      },
+      [Symbol.asyncIterator]: () => serverEnd[Symbol.asyncIterator](),
+    };
+    h.gateway.accept(iterOnly);
+    const device = RawDevice.over(deviceEnd);
+    const id = (await device.handshake(h.deviceKey.secret, "iterated")).ready.payload.deviceId;
+    assert.equal(typeof await h.gateway.ping(id, 1000), "number");
+    device.transport.close(1000, "");
+    await tickUntil(h.clock, () => h.gateway.device(id)?.state === "connecting", "the socket lost");
   } finally {
     await h.close();
   }
@@ -262,7 +332,7 @@ Deno.test("hostile input gets coded errors, repeat offenders are cut off, other 
     await t.step("garbage bytes", () => expectError(new Uint8Array([1, 2, 3]), "bad-header"));
     await t.step("a length field that lies", async () => {
       const frame = encodeMessage("PONG", { id: 1 }, 0);
-      new DataView(frame.buffer).setUint32(1, 9999);
+      new DataView(frame.buffer, frame.byteOffset).setUint32(1, 9999);
       await expectError(frame, "length-mismatch");
     });
     await t.step("an unknown type", async () => {
@@ -272,7 +342,7 @@ Deno.test("hostile input gets coded errors, repeat offenders are cut off, other 
     });
     await t.step(
       "a schema failure",
-      () => expectError(encodeMessage("PONG", { id: -5 } as never, 0), "schema-violation"),
+      () => expectError(encodeMessage("BYE", { reason: 5 } as never, 0), "schema-violation"),
     );
     await t.step("a text frame", () => expectError("hello", "text-frame"));
     await t.step("an over-size frame", () => expectError(new Uint8Array(8192), "frame-too-large"));

@@ -26,14 +26,20 @@ export type Admission =
 /** Admission of one connection's messages. */
 export class InboundFlow {
   readonly #bucket: TokenBucket;
-  /** Refusals forgiven (not counted as protocol errors): one second's worth, refilled over a minute. */
-  readonly #forgiven: TokenBucket;
+  /**
+   * Refusals forgiven (not counted as protocol errors): one second's worth, refilled over a minute. Made
+   * at the first refusal (an untouched bucket is full whenever it is made; most connections never need it).
+   */
+  #forgivenBucket: TokenBucket | null = null;
   /** The refused reliable seq the sender must send again before any later one is taken. */
   #resendFrom: number | null = null;
 
   constructor(readonly ratePerSecond: number, nowMs: number) {
     this.#bucket = new TokenBucket(ratePerSecond, ratePerSecond * 2, nowMs);
-    this.#forgiven = new TokenBucket(ratePerSecond / 60, ratePerSecond, nowMs);
+  }
+
+  #forgiven(nowMs: number): TokenBucket {
+    return this.#forgivenBucket ??= new TokenBucket(this.ratePerSecond / 60, this.ratePerSecond, nowMs);
   }
 
   /** The seq a refused reliable message left outstanding, if any. */
@@ -46,7 +52,7 @@ export class InboundFlow {
     const withinLimit = this.#bucket.take(nowMs);
     if (seq !== undefined && this.#resendFrom !== null && seq > this.#resendFrom) {
       // Sent before the sender heard the ERROR, or by one that ignores it: a flood of these still counts.
-      if (withinLimit || this.#forgiven.take(nowMs)) return { action: "discard" };
+      if (withinLimit || this.#forgiven(nowMs).take(nowMs)) return { action: "discard" };
       return { action: "refuse", error: this.#refusal(type, this.#resendFrom, nowMs), counted: true };
     }
     if (withinLimit) {
@@ -54,7 +60,11 @@ export class InboundFlow {
       return { action: "deliver" };
     }
     if (seq !== undefined) this.#resendFrom ??= seq;
-    return { action: "refuse", error: this.#refusal(type, seq, nowMs), counted: !this.#forgiven.take(nowMs) };
+    return {
+      action: "refuse",
+      error: this.#refusal(type, seq, nowMs),
+      counted: !this.#forgiven(nowMs).take(nowMs),
+    };
   }
 
   #refusal(

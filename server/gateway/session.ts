@@ -14,6 +14,7 @@ import type { Timers } from "../../shared/clock.ts";
 import type { IdSource } from "../../shared/ids.ts";
 import {
   type Capabilities,
+  type ChannelOptions,
   CloseCodes,
   type Credential,
   Heartbeat,
@@ -39,17 +40,23 @@ export class Session {
   deviceId: string | null = null;
   /** When the socket dropped; null while connected. */
   detachedAtMs: number | null = null;
-  /** On-demand PINGs (`ping`) awaiting their PONG, by id. */
-  readonly probes = new Map<number, (pongAtMs: number | null) => void>();
+  /** On-demand PINGs (`ping`) awaiting their PONG, by id; made at the first one (idle sessions have none). */
+  probes: Map<number, Probe> | null = null;
   nextProbeId = 1_000_000_000;
   /** The key the session runs under: the one presented, or the one minted for an enrolling device. */
   keyId: string;
   /** For an enrolled device: the enrollment key it joined with, and the key minted for it (READY repeats it). */
   enrollment: { enrollKeyId: string; credential: Credential } | null = null;
 
-  constructor(readonly id: string, readonly key: KeyRecord, timers: Timers, heartbeatIntervalMs: number) {
+  constructor(
+    readonly id: string,
+    readonly key: KeyRecord,
+    timers: Timers,
+    heartbeatIntervalMs: number,
+    channelOptions: ChannelOptions = { timers, ackDelayMs: 0 },
+  ) {
     this.keyId = key.id;
-    this.channel = new ReliableChannel({ timers, ackDelayMs: 0 });
+    this.channel = new ReliableChannel(channelOptions);
     this.heartbeat = new Heartbeat(heartbeatIntervalMs, timers.now());
   }
 
@@ -57,6 +64,15 @@ export class Session {
   resumableWith(keyId: string): boolean {
     return this.deviceId !== null && (this.keyId === keyId || this.enrollment?.enrollKeyId === keyId);
   }
+}
+
+/** An on-demand PING awaiting its PONG. */
+interface Probe {
+  /** High-resolution time it was sent. */
+  sentAt: number;
+  /** Clock time after which it is given up (checked on the gateway's tick: no timer per PING). */
+  deadlineMs: number;
+  settle(rttMs: number | null): void;
 }
 
 /** Session settings. */
@@ -79,9 +95,12 @@ export interface SessionOptions {
 export class SessionManager {
   readonly #options: SessionOptions;
   readonly #sessions = new Map<string, Session>();
+  /** One settings object for every session's channel. */
+  readonly #channelOptions: ChannelOptions;
 
   constructor(options: SessionOptions) {
     this.#options = options;
+    this.#channelOptions = { timers: options.timers, ackDelayMs: 0 };
   }
 
   /** The live session of a device, if any. */
@@ -99,8 +118,9 @@ export class SessionManager {
   /** CONNECT: checks the version and the key, then opens a session or resumes one. */
   handleConnect(connection: Connection, hello: PayloadOf<"CONNECT">): void {
     if (hello.protocolVersion < MIN_PROTOCOL_VERSION || hello.protocolVersion > PROTOCOL_VERSION) {
-      const detail =
-        `client speaks ${hello.protocolVersion}, server supports ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}`;
+      const upgrade = hello.protocolVersion > PROTOCOL_VERSION ? "server" : "client";
+      const detail = `client speaks ${hello.protocolVersion}, server supports ` +
+        `${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}; update the ${upgrade}`;
       return connection.fail(protocolError("version-unsupported", detail), CloseCodes.versionUnsupported);
     }
     const key = this.#options.keys.verify(hello.token);
@@ -117,7 +137,13 @@ export class SessionManager {
       return this.#resume(connection, resumable, hello.resume!.lastSeq, key.id);
     }
     const { timers, heartbeatIntervalMs } = this.#options;
-    const session = new Session(this.#options.newId(), key, timers, heartbeatIntervalMs);
+    const session = new Session(
+      this.#options.newId(),
+      key,
+      timers,
+      heartbeatIntervalMs,
+      this.#channelOptions,
+    );
     this.#sessions.set(session.id, session);
     session.connection = connection;
     connection.sessionId = session.id;
@@ -218,10 +244,10 @@ export class SessionManager {
     this.#options.registry.heard(deviceId);
     switch (message.type) {
       case "PONG": {
-        const probe = session.probes.get(message.payload.id);
+        const probe = session.probes?.get(message.payload.id);
         if (probe !== undefined) {
-          session.probes.delete(message.payload.id);
-          probe(this.#preciseNow());
+          session.probes!.delete(message.payload.id);
+          probe.settle(this.#preciseNow() - probe.sentAt);
           return null;
         }
         const rttMs = session.heartbeat.pong(message.payload.id, this.#options.timers.now());
@@ -259,6 +285,7 @@ export class SessionManager {
         if (nowMs - session.detachedAtMs > resumeGraceMs) this.end(session, "connection-lost");
         continue;
       }
+      if (session.probes !== null) expireProbes(session.probes, nowMs);
       const connection = session.connection;
       if (connection === null || connection.phase !== "ready") continue;
       const silentMs = nowMs - connection.lastHeardAtMs;
@@ -274,7 +301,7 @@ export class SessionManager {
 
   /**
    * Sends a PING now and resolves with the round-trip time in ms (high resolution), or null when the
-   * device is not connected or no PONG comes within `timeoutMs`.
+   * device is not connected or no PONG comes within `timeoutMs` (give or take a tick of the gateway's).
    */
   ping(deviceId: string, timeoutMs: number): Promise<number | null> {
     const session = this.ofDevice(deviceId);
@@ -283,17 +310,11 @@ export class SessionManager {
       return Promise.resolve(null);
     }
     const id = session.nextProbeId++;
-    const timers = this.#options.timers;
-    return new Promise((resolve) => {
-      const startedAt = this.#preciseNow();
-      const timer = timers.setTimeout(() => settle(null), timeoutMs);
-      const settle = (pongAt: number | null) => {
-        timers.clearTimeout(timer);
-        session.probes.delete(id);
-        resolve(pongAt === null ? null : pongAt - startedAt);
-      };
-      session.probes.set(id, settle);
-      connection.send("PING", { id, sentAtMs: timers.now() });
+    const nowMs = this.#options.timers.now();
+    const probes = session.probes ??= new Map();
+    return new Promise((settle) => {
+      probes.set(id, { sentAt: this.#preciseNow(), deadlineMs: nowMs + timeoutMs, settle });
+      connection.send("PING", { id, sentAtMs: nowMs });
     });
   }
 
@@ -311,7 +332,7 @@ export class SessionManager {
     if (this.#sessions.get(session.id) !== session) return;
     this.#sessions.delete(session.id);
     session.channel.close();
-    for (const probe of [...session.probes.values()]) probe(null);
+    settleProbes(session);
     const connection = session.connection;
     session.connection = null;
     if (connection !== null && closeCode !== undefined) connection.close(closeCode, reason);
@@ -324,7 +345,7 @@ export class SessionManager {
   dispose(): void {
     for (const session of this.#sessions.values()) {
       session.channel.close();
-      for (const probe of [...session.probes.values()]) probe(null);
+      settleProbes(session);
     }
     this.#sessions.clear();
   }
@@ -371,4 +392,21 @@ export class SessionManager {
     if (resumed && session.deviceId !== null) ack.deviceId = session.deviceId;
     return ack;
   }
+}
+
+/** Gives up the probes past their deadline. */
+function expireProbes(probes: Map<number, Probe>, nowMs: number): void {
+  for (const [id, probe] of probes) {
+    if (nowMs < probe.deadlineMs) continue;
+    probes.delete(id);
+    probe.settle(null);
+  }
+}
+
+/** Gives up every probe of a session that ends. */
+function settleProbes(session: Session): void {
+  const probes = session.probes;
+  if (probes === null) return;
+  session.probes = null;
+  for (const probe of probes.values()) probe.settle(null);
 }

@@ -44,8 +44,9 @@ function sizeOf(item: Outgoing): number {
 /** Reliable, acknowledged, optionally paced delivery over a series of transports. */
 export class ReliableChannel {
   readonly #options: ChannelOptions;
-  #outbox = new ReliableOutbox();
-  #inbox = new ReliableInbox();
+  // Made at the first reliable message each way: a server holds a channel per idle device.
+  #outboxOrNull: ReliableOutbox | null = null;
+  #inboxOrNull: ReliableInbox | null = null;
   #transport: Transport | null = null;
   #ackTimer: unknown;
   readonly #pacer: SendPacer<Outgoing> | null;
@@ -65,12 +66,20 @@ export class ReliableChannel {
 
   /** Highest reliable seq received (sent as SEQ_ACK, and in CONNECT/ACK on resume). */
   get lastSeq(): number {
-    return this.#inbox.lastSeq;
+    return this.#inboxOrNull?.lastSeq ?? 0;
   }
 
   /** Reliable messages sent and not yet acknowledged. */
   get pendingCount(): number {
-    return this.#outbox.pendingCount;
+    return this.#outboxOrNull?.pendingCount ?? 0;
+  }
+
+  get #outbox(): ReliableOutbox {
+    return this.#outboxOrNull ??= new ReliableOutbox();
+  }
+
+  get #inbox(): ReliableInbox {
+    return this.#inboxOrNull ??= new ReliableInbox();
   }
 
   /** Whether a transport is attached and open. */
@@ -123,8 +132,8 @@ export class ReliableChannel {
 
   /** A fresh session: forgets every kept message and the inbox position. */
   reset(): void {
-    this.#outbox = new ReliableOutbox();
-    this.#inbox = new ReliableInbox();
+    this.#outboxOrNull = null;
+    this.#inboxOrNull = null;
     this.#heldFrom = null;
   }
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decodeFrame, type DecodeLimits, DEFAULT_LIMITS, encodeMessage } from "./codec.ts";
+import { decodeFrame, decodeFrames, type DecodeLimits, DEFAULT_LIMITS, encodeMessage } from "./codec.ts";
 import { ERROR_CODE_NAMES } from "./errors.ts";
 import { HEADER_BYTES } from "./header.ts";
 import { maySend, type MessageType, MessageTypes, RELIABLE_TYPES, TYPE_BY_CODE } from "./messages.ts";
@@ -28,6 +28,8 @@ function errorOf(bytes: Uint8Array, decodeLimits: DecodeLimits = limits) {
 
 const codeOf = (bytes: Uint8Array, decodeLimits: DecodeLimits = limits) => errorOf(bytes, decodeLimits).code;
 const pong = () => encodeMessage("PONG", { id: 1 }, 5);
+/** A DataView of exactly `bytes` (an encoded frame is a view into a larger slab). */
+const view = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 Deno.test("DEFAULT_LIMITS are 16 MiB frames and 1 MiB JSON payloads", () => {
   assert.deepEqual(DEFAULT_LIMITS, { maxFrameBytes: 16 * 1024 * 1024, maxJsonBytes: 1024 * 1024 });
@@ -44,7 +46,7 @@ Deno.test("type codes are unique, one byte, and TYPE_BY_CODE maps each back to i
   assert.equal(TYPE_BY_CODE.size, TYPES.length);
 });
 
-Deno.test("binary types have no schema and JSON types have one", () => {
+Deno.test("binary types have no schema; JSON and packed types have one", () => {
   for (const type of TYPES) {
     const spec = MessageTypes[type];
     assert.equal(spec.schema === null, spec.payload === "binary", type);
@@ -52,6 +54,15 @@ Deno.test("binary types have no schema and JSON types have one", () => {
   assert.deepEqual(TYPES.filter((t) => MessageTypes[t].payload === "binary"), [
     "STREAM_FRAME",
     "ARTIFACT_CHUNK",
+  ]);
+  assert.deepEqual(TYPES.filter((t) => MessageTypes[t].payload === "packed"), [
+    "PING",
+    "PONG",
+    "SEQ_ACK",
+    "TASK_ACCEPTED",
+    "FINISH_TASK",
+    "ACTION_MOVE",
+    "ACTION_CLICK",
   ]);
 });
 
@@ -86,13 +97,13 @@ Deno.test("maySend() follows each type's direction", () => {
 });
 
 Deno.test("encodeMessage() writes the header then compact JSON", () => {
-  const frame = encodeMessage("PONG", { id: 7 }, 1700000000000);
+  const frame = encodeMessage("BYE", { reason: "stop" }, 1700000000000);
   assert.deepEqual([...frame.subarray(0, HEADER_BYTES)], [
-    0x06,
+    0x08,
     0,
     0,
     0,
-    8,
+    17,
     0,
     0,
     0x01,
@@ -102,14 +113,14 @@ Deno.test("encodeMessage() writes the header then compact JSON", () => {
     0x68,
     0x00,
   ]);
-  assert.equal(new TextDecoder().decode(frame.subarray(HEADER_BYTES)), '{"id":7}');
-  assert.equal(frame.byteLength, HEADER_BYTES + 8, "no slack after the payload");
+  assert.equal(new TextDecoder().decode(frame.subarray(HEADER_BYTES)), '{"reason":"stop"}');
+  assert.equal(frame.byteLength, HEADER_BYTES + 17, "no slack after the payload");
 });
 
 Deno.test("encodeMessage() counts the length in UTF-8 bytes, not characters", () => {
   const frame = encodeMessage("ACTION_TYPE", { seq: 1, actionId: "a", text: "é✓😀" }, 0);
   const json = '{"seq":1,"actionId":"a","text":"é✓😀"}';
-  assert.equal(new DataView(frame.buffer, frame.byteOffset).getUint32(1), utf8.encode(json).length);
+  assert.equal(view(frame).getUint32(1), utf8.encode(json).length);
   assert.deepEqual(frame.subarray(HEADER_BYTES), utf8.encode(json));
   const decoded = decodeFrame(frame);
   assert.ok(decoded.ok && decoded.value.type === "ACTION_TYPE");
@@ -144,17 +155,22 @@ Deno.test("a frame inside a larger buffer (non-zero byteOffset) decodes", () => 
 });
 
 Deno.test("receivers accept any key order and whitespace, and drop unknown keys", () => {
-  const text = ' \n{ "sentAtMs" : 9,\t"extra": {"a": [1, 2]}, "id": 3 }\r\n ';
-  const decoded = decodeFrame(handFrame(0x05, text, 11));
+  const text = ' \n{ "name" : "n",\t"extra": {"a": [1, 2]}, "deviceId": "d" }\r\n ';
+  const decoded = decodeFrame(handFrame(0x04, text, 11));
   assert.ok(decoded.ok);
-  assert.deepEqual(decoded.value, { type: "PING", payload: { id: 3, sentAtMs: 9 }, timestampMs: 11 });
+  assert.deepEqual(decoded.value, { type: "READY", payload: { deviceId: "d", name: "n" }, timestampMs: 11 });
+});
+
+Deno.test("receivers skip a byte-order mark before a JSON payload", () => {
+  const decoded = decodeFrame(handFrame(0x08, '\ufeff{"reason":"r"}'));
+  assert.ok(decoded.ok);
+  assert.deepEqual(decoded.value.payload, { reason: "r" });
 });
 
 Deno.test("schema defaults are filled in on decode", () => {
-  const decoded = decodeFrame(handFrame(0x21, '{"seq":1,"actionId":"a","x":1,"y":2}'));
-  assert.ok(decoded.ok && decoded.value.type === "ACTION_CLICK");
-  assert.equal(decoded.value.payload.button, "left");
-  assert.equal(decoded.value.payload.double, false);
+  const decoded = decodeFrame(handFrame(0x27, '{"seq":1,"actionId":"a"}'));
+  assert.ok(decoded.ok && decoded.value.type === "REQUEST_FRAME");
+  assert.deepEqual(decoded.value.payload, { seq: 1, actionId: "a", format: "jpeg", scale: 1, quality: 80 });
 });
 
 Deno.test("a short header is refused with bad-header", () => {
@@ -163,21 +179,21 @@ Deno.test("a short header is refused with bad-header", () => {
 
 Deno.test("a length field larger than the payload is refused with length-mismatch", () => {
   const frame = pong();
-  new DataView(frame.buffer).setUint32(1, frame.length - HEADER_BYTES + 1);
+  view(frame).setUint32(1, frame.length - HEADER_BYTES + 1);
   const error = errorOf(frame);
   assert.equal(error.code, "length-mismatch");
   assert.match(error.message, /declared 9 bytes, got 8/);
   const huge = pong();
-  new DataView(huge.buffer).setUint32(1, 0xffffffff);
+  view(huge).setUint32(1, 0xffffffff);
   assert.equal(codeOf(huge), "length-mismatch");
 });
 
 Deno.test("a length field smaller than the payload is refused with length-mismatch", () => {
   const frame = pong();
-  new DataView(frame.buffer).setUint32(1, frame.length - HEADER_BYTES - 1);
+  view(frame).setUint32(1, frame.length - HEADER_BYTES - 1);
   assert.equal(codeOf(frame), "length-mismatch");
   const zero = pong();
-  new DataView(zero.buffer).setUint32(1, 0);
+  view(zero).setUint32(1, 0);
   assert.equal(codeOf(zero), "length-mismatch");
 });
 
@@ -193,22 +209,26 @@ Deno.test("an unknown type code is refused with unknown-type naming it in hex", 
 
 Deno.test("a JSON payload that is not UTF-8 is refused with bad-json", () => {
   for (const body of [[0xff, 0xfe], [0x7b, 0xc3, 0x28, 0x7d], [0xed, 0xa0, 0x80]]) {
-    const error = errorOf(handFrame(0x06, new Uint8Array(body)));
+    const error = errorOf(handFrame(0x08, new Uint8Array(body)));
     assert.equal(error.code, "bad-json");
-    assert.equal(error.ref, "PONG");
+    assert.equal(error.ref, "BYE");
   }
 });
 
 Deno.test("a JSON payload that does not parse is refused with bad-json", () => {
   for (const text of ["", "{oops", '{"id":1', "{'id':1}", '{"id":1}}', "NaN"]) {
-    assert.equal(codeOf(handFrame(0x06, text)), "bad-json", JSON.stringify(text));
+    assert.equal(codeOf(handFrame(0x08, text)), "bad-json", JSON.stringify(text));
   }
 });
 
 Deno.test("a payload failing its schema is refused with schema-violation naming type and field", () => {
   const cases: Array<[number, string, RegExp]> = [
-    [0x21, '{"seq":1,"actionId":"a","x":1,"y":"two"}', /^.*: ACTION_CLICK y: /],
-    [0x21, '{"seq":1,"actionId":"a","x":1}', /ACTION_CLICK y: /],
+    [
+      0x22,
+      '{"seq":1,"actionId":"a","from":{"x":1,"y":"two"},"to":{"x":1,"y":2}}',
+      /^.*: ACTION_DRAG from.y: /,
+    ],
+    [0x22, '{"seq":1,"actionId":"a","from":{"x":1,"y":2}}', /ACTION_DRAG to: /],
     [0x01, '{"protocolVersion":1,"token":"","clientVersion":"c"}', /CONNECT token: /],
     [0x03, '{"name":"bad name","os":{"platform":"linux"}}', /REGISTER_CAPABILITIES name: /],
     [0x09, '{"code":"no-such-code","message":"m"}', /ERROR code: /],
@@ -225,7 +245,7 @@ Deno.test("a payload failing its schema is refused with schema-violation naming 
 
 Deno.test("JSON that is not an object is refused with schema-violation", () => {
   for (const text of ["null", "[]", "1", '"x"', "true"]) {
-    assert.equal(codeOf(handFrame(0x06, text)), "schema-violation", text);
+    assert.equal(codeOf(handFrame(0x08, text)), "schema-violation", text);
   }
 });
 
@@ -257,9 +277,10 @@ Deno.test("a JSON payload over maxJsonBytes is refused with frame-too-large; bin
 
 Deno.test("a timestamp above 2^53-1 is refused with bad-header", () => {
   const frame = pong();
-  new DataView(frame.buffer).setBigUint64(5, 2n ** 53n);
+  view(frame).setBigUint64(5, 2n ** 53n);
   assert.equal(codeOf(frame), "bad-header");
-  new DataView(frame.buffer).setBigUint64(5, 2n ** 53n - 1n);
+  assert.match(errorOf(frame).message, /timestamp 9007199254740992 is out of range/);
+  view(frame).setBigUint64(5, 2n ** 53n - 1n);
   assert.ok(decodeFrame(frame, limits).ok);
 });
 
@@ -354,4 +375,55 @@ Deno.test("decodeFrame() never throws on mutated valid frames", () => {
     if (assertRefusedOrValid(bytes, limits)) accepted++;
   }
   assert.ok(accepted < 4000, "mutations are mostly refused");
+});
+
+/** What decodeFrames reports for `bytes`: a type name per good frame, `!code` per refused one. */
+function framesOf(bytes: Uint8Array, decodeLimits: DecodeLimits = limits): string[] {
+  const out: string[] = [];
+  decodeFrames(bytes, decodeLimits, (_, decoded) => {
+    out.push(decoded.ok ? decoded.value.type : `!${decoded.error.code}`);
+  }, null);
+  return out;
+}
+
+const joined = (...parts: Uint8Array[]) => Uint8Array.from(parts.flatMap((part) => [...part]));
+
+Deno.test("decodeFrames() reads every frame of a message, in order", () => {
+  const bye = encodeMessage("BYE", { reason: "r" }, 1);
+  assert.deepEqual(framesOf(joined(pong(), bye, pong())), ["PONG", "BYE", "PONG"]);
+  assert.deepEqual(framesOf(pong()), ["PONG"], "a message of one frame");
+});
+
+Deno.test("decodeFrames() reports a frame that decodes badly and reads on", () => {
+  const unknown = handFrame(0x7f, "{}");
+  const badJson = handFrame(0x08, "{oops");
+  assert.deepEqual(framesOf(joined(pong(), unknown, badJson, pong())), [
+    "PONG",
+    "!unknown-type",
+    "!bad-json",
+    "PONG",
+  ]);
+});
+
+Deno.test("decodeFrames() ends a message at fewer than 13 bytes left or a Length running past its end", () => {
+  assert.deepEqual(framesOf(joined(pong(), new Uint8Array([6, 0, 0]))), ["PONG", "!bad-header"]);
+  // A Length one too long takes the next frame's first byte: that frame fails its layout, and what is left
+  // of the next one reads as a header whose Length runs past the end.
+  const overrun = pong();
+  view(overrun).setUint32(1, 9);
+  assert.deepEqual(framesOf(joined(pong(), overrun, pong())), [
+    "PONG",
+    "!schema-violation",
+    "!length-mismatch",
+  ]);
+  const runaway = pong();
+  view(runaway).setUint32(1, 500);
+  assert.deepEqual(framesOf(joined(pong(), runaway, pong())), ["PONG", "!length-mismatch"]);
+  assert.deepEqual(framesOf(new Uint8Array()), ["!bad-header"], "an empty message");
+});
+
+Deno.test("decodeFrames() refuses a whole message over the frame limit, whatever frames it holds", () => {
+  const many = joined(...Array.from({ length: 200 }, () => pong()));
+  assert.ok(many.byteLength > limits.maxFrameBytes);
+  assert.deepEqual(framesOf(many), ["!frame-too-large"]);
 });

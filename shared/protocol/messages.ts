@@ -22,10 +22,14 @@ import { ERROR_CODE_NAMES, FailureSchema } from "./errors.ts";
 /** Who may send a message type. */
 export type Direction = "device-to-server" | "server-to-device" | "both";
 
-/** The protocol version this code speaks. */
-export const PROTOCOL_VERSION = 1;
-/** The oldest protocol version this code still accepts. */
-export const MIN_PROTOCOL_VERSION = 1;
+/**
+ * The protocol version this code speaks. Version 2 packs the hot fixed-shape messages (`payload:
+ * "packed"`) and lets a WebSocket message carry several frames; CONNECT, ACK, BYE and ERROR keep their
+ * JSON layouts in every version, so a peer of any version can read a refusal.
+ */
+export const PROTOCOL_VERSION = 2;
+/** The oldest protocol version this code still accepts: a version 1 peer is refused (`version-unsupported`). */
+export const MIN_PROTOCOL_VERSION = 2;
 
 /** The most tasks a device may announce in REGISTER_CAPABILITIES.maxTasks. */
 export const MAX_TASKS_PER_DEVICE = 1024;
@@ -255,19 +259,19 @@ export const MessageTypes = {
     schema: CapabilitiesSchema,
   },
   READY: { code: 0x04, direction: "server-to-device", payload: "json", schema: ReadySchema },
-  PING: { code: 0x05, direction: "server-to-device", payload: "json", schema: PingSchema },
-  PONG: { code: 0x06, direction: "device-to-server", payload: "json", schema: PongSchema },
-  SEQ_ACK: { code: 0x07, direction: "both", payload: "json", schema: SeqAckSchema },
+  PING: { code: 0x05, direction: "server-to-device", payload: "packed", schema: PingSchema },
+  PONG: { code: 0x06, direction: "device-to-server", payload: "packed", schema: PongSchema },
+  SEQ_ACK: { code: 0x07, direction: "both", payload: "packed", schema: SeqAckSchema },
   BYE: { code: 0x08, direction: "both", payload: "json", schema: ByeSchema },
   ERROR: { code: 0x09, direction: "both", payload: "json", schema: ErrorSchema },
   EXECUTE_TASK: { code: 0x10, direction: "server-to-device", payload: "json", schema: ExecuteTaskSchema },
   CANCEL_TASK: { code: 0x11, direction: "server-to-device", payload: "json", schema: CancelTaskSchema },
   RESULT: { code: 0x12, direction: "device-to-server", payload: "json", schema: ResultSchema },
   PROGRESS: { code: 0x13, direction: "device-to-server", payload: "json", schema: ProgressSchema },
-  TASK_ACCEPTED: { code: 0x14, direction: "device-to-server", payload: "json", schema: TaskAcceptedSchema },
-  FINISH_TASK: { code: 0x15, direction: "server-to-device", payload: "json", schema: FinishTaskSchema },
-  ACTION_MOVE: { code: 0x20, direction: "server-to-device", payload: "json", schema: ActionMoveSchema },
-  ACTION_CLICK: { code: 0x21, direction: "server-to-device", payload: "json", schema: ActionClickSchema },
+  TASK_ACCEPTED: { code: 0x14, direction: "device-to-server", payload: "packed", schema: TaskAcceptedSchema },
+  FINISH_TASK: { code: 0x15, direction: "server-to-device", payload: "packed", schema: FinishTaskSchema },
+  ACTION_MOVE: { code: 0x20, direction: "server-to-device", payload: "packed", schema: ActionMoveSchema },
+  ACTION_CLICK: { code: 0x21, direction: "server-to-device", payload: "packed", schema: ActionClickSchema },
   ACTION_DRAG: { code: 0x22, direction: "server-to-device", payload: "json", schema: ActionDragSchema },
   ACTION_TYPE: { code: 0x23, direction: "server-to-device", payload: "json", schema: ActionTypeSchema },
   ACTION_KEY: { code: 0x24, direction: "server-to-device", payload: "json", schema: ActionKeySchema },
@@ -306,7 +310,13 @@ export const MessageTypes = {
 export type MessageType = keyof typeof MessageTypes;
 type Table = typeof MessageTypes;
 
-/** The payload of a message type: the schema's output for JSON types, bytes for binary ones. */
+/**
+ * How a type's payload travels: `json` (validated by its schema), `packed` (a fixed binary layout, see
+ * `packed.ts`, decoding to what the schema returns) or `binary` (bytes, with their own layout).
+ */
+export type PayloadKind = "json" | "packed" | "binary";
+
+/** The payload of a message type: the schema's output for JSON and packed types, bytes for binary ones. */
 export type PayloadOf<T extends MessageType> = Table[T]["schema"] extends z.ZodType
   ? z.output<Table[T]["schema"]>
   : Uint8Array;

@@ -10,3 +10,4 @@ export * from "./close_codes.ts";
 export * from "./send_pacer.ts";
 export * from "./channel.ts";
 export * from "./heartbeat.ts";
+export * from "./batching.ts";

@@ -9,10 +9,10 @@ const SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
 /** One valid payload per message type. */
 export const SAMPLE_PAYLOADS: { [T in MessageType]: PayloadInputOf<T> } = {
-  CONNECT: { protocolVersion: 1, token: "a3d_example", clientVersion: "alien3-client/0.1.0" },
+  CONNECT: { protocolVersion: 2, token: "a3d_example", clientVersion: "alien3-client/0.1.0" },
   ACK: {
     sessionId: "s1",
-    protocolVersion: 1,
+    protocolVersion: 2,
     heartbeatIntervalMs: 10000,
     heartbeatTimeoutMs: 30000,
     limits: { maxFrameBytes: 16777216, maxJsonBytes: 1048576, maxMessagesPerSecond: 200 },
@@ -50,7 +50,7 @@ export const SAMPLE_PAYLOADS: { [T in MessageType]: PayloadInputOf<T> } = {
   PROGRESS: { seq: 5, taskId: "d1.download.1", message: "halfway", fraction: 0.5 },
   TASK_ACCEPTED: { seq: 6, taskId: "d1.download.1" },
   FINISH_TASK: { seq: 7, taskId: "d1.download.1" },
-  ACTION_MOVE: { seq: 8, actionId: "a2", x: 10, y: 20 },
+  ACTION_MOVE: { seq: 8, actionId: "a2", taskId: "d1.download.1", x: 10, y: -20 },
   ACTION_CLICK: { seq: 9, actionId: "a3", x: 100, y: 200, button: "left", double: false },
   ACTION_DRAG: { seq: 10, actionId: "a4", from: { x: 1, y: 2 }, to: { x: 3, y: 4 }, button: "left" },
   ACTION_TYPE: { seq: 11, actionId: "a5", text: "héllo ✓" },
@@ -103,6 +103,10 @@ export const VECTOR_TYPES = [
   "READY",
   "PING",
   "PONG",
+  "SEQ_ACK",
+  "TASK_ACCEPTED",
+  "FINISH_TASK",
+  "ACTION_MOVE",
   "ACTION_CLICK",
   "RESULT",
   "ERROR",
@@ -118,12 +122,12 @@ export const VECTOR_TYPES = [
 export const GOLDEN_HEX: { readonly [T in (typeof VECTOR_TYPES)[number]]: readonly string[] } = {
   CONNECT: [
     "01000000510000018bcfe568007b2270726f746f636f6c56657273696f6e223a",
-    "312c22746f6b656e223a226133645f6578616d706c65222c22636c69656e7456",
+    "322c22746f6b656e223a226133645f6578616d706c65222c22636c69656e7456",
     "657273696f6e223a22616c69656e332d636c69656e742f302e312e30227d",
   ],
   ACK: [
     "02000000cf0000018bcfe568007b2273657373696f6e4964223a227331222c22",
-    "70726f746f636f6c56657273696f6e223a312c22686561727462656174496e74",
+    "70726f746f636f6c56657273696f6e223a322c22686561727462656174496e74",
     "657276616c4d73223a31303030302c2268656172746265617454696d656f7574",
     "4d73223a33303030302c226c696d697473223a7b226d61784672616d65427974",
     "6573223a31363737373231362c226d61784a736f6e4279746573223a31303438",
@@ -136,16 +140,29 @@ export const GOLDEN_HEX: { readonly [T in (typeof VECTOR_TYPES)[number]]: readon
     "6f702d61227d",
   ],
   PING: [
-    "05000000210000018bcfe568007b226964223a372c2273656e7441744d73223a",
-    "313730303030303030303030307d",
+    "05000000100000018bcfe5680000000000000000070000018bcfe56800",
   ],
   PONG: [
-    "06000000080000018bcfe568007b226964223a377d",
+    "06000000080000018bcfe568000000000000000007",
+  ],
+  SEQ_ACK: [
+    "07000000080000018bcfe568000000000000000003",
+  ],
+  TASK_ACCEPTED: [
+    "14000000170000018bcfe568000000000000000006000d64312e646f776e6c6f",
+    "61642e31",
+  ],
+  FINISH_TASK: [
+    "15000000170000018bcfe568000000000000000007000d64312e646f776e6c6f",
+    "61642e31",
+  ],
+  ACTION_MOVE: [
+    "20000000230000018bcfe5680000000000000000080000000affffffec000261",
+    "32000d64312e646f776e6c6f61642e31",
   ],
   ACTION_CLICK: [
-    "21000000480000018bcfe568007b22736571223a392c22616374696f6e496422",
-    "3a226133222c2278223a3130302c2279223a3230302c22627574746f6e223a22",
-    "6c656674222c22646f75626c65223a66616c73657d",
+    "21000000180000018bcfe56800000000000000000900000064000000c8000000",
+    "0261330000",
   ],
   RESULT: [
     "120000005e0000018bcfe568007b22736571223a342c22616374696f6e496422",

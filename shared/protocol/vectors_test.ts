@@ -3,7 +3,14 @@ import { parseConfig } from "../../server/config.ts";
 import { CloseCodes } from "./close_codes.ts";
 import { decodeFrame, encodeMessage } from "./codec.ts";
 import { ErrorCodes } from "./errors.ts";
-import { type MessageType, MessageTypes, RELIABLE_TYPES } from "./messages.ts";
+import {
+  type MessageType,
+  MessageTypes,
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  RELIABLE_TYPES,
+} from "./messages.ts";
+import { PACKED_LAYOUTS } from "./packed.ts";
 import { fromHex, GOLDEN_HEX, SAMPLE_PAYLOADS, toHex, VECTOR_TIMESTAMP_MS, VECTOR_TYPES } from "./vectors.ts";
 
 const protocolMd = await Deno.readTextFile(new URL("../../PROTOCOL.md", import.meta.url));
@@ -61,6 +68,9 @@ Deno.test("there are golden vectors for at least 8 types, including the handshak
     assert.ok((VECTOR_TYPES as readonly string[]).includes(type), type);
   }
   assert.ok(VECTOR_TYPES.includes("STREAM_FRAME") && VECTOR_TYPES.includes("ARTIFACT_CHUNK"));
+  for (const type of Object.keys(PACKED_LAYOUTS)) {
+    assert.ok((VECTOR_TYPES as readonly string[]).includes(type), `packed ${type} has a vector`);
+  }
   assert.deepEqual(Object.keys(GOLDEN_HEX), [...VECTOR_TYPES]);
 });
 
@@ -176,4 +186,34 @@ Deno.test("PROTOCOL.md's limits match the server's configuration defaults", () =
 Deno.test("PROTOCOL.md names the device endpoint as a full URL", () => {
   assert.match(protocolMd, /`ws:\/\/127\.0\.0\.1:8080\/v1\/device`/);
   assert.match(protocolMd, /`wss:\/\/127\.0\.0\.1:8080\/v1\/device`/);
+});
+
+Deno.test("PROTOCOL.md's packed layout tables list each packed type's fields, in wire order, with their encoding", () => {
+  const packed = section("### Packed payloads");
+  const packedTypes = TYPES.filter((type) => MessageTypes[type].payload === "packed");
+  assert.deepEqual(
+    Object.keys(PACKED_LAYOUTS).sort(),
+    [...packedTypes].sort(),
+    "a layout for each packed type",
+  );
+  const bytes = { u64: "8", i32: "4", u8: "1", str: "2 + n", "str?": "2 + n" };
+  for (const [type, fields] of Object.entries(PACKED_LAYOUTS)) {
+    const code = "0x" + MessageTypes[type as MessageType].code.toString(16).padStart(2, "0");
+    const start = packed.indexOf(`**${type}** (\`${code}\`)`);
+    assert.ok(start >= 0, `a table for ${type}`);
+    const table = rows(packed.slice(start).split("\n\n").slice(0, 2).join("\n"));
+    assert.deepEqual(
+      table.map((row) => row.slice(0, 3)),
+      fields.map((field) => ["`" + field.name + "`", field.kind, bytes[field.kind]]),
+      type,
+    );
+  }
+});
+
+Deno.test("PROTOCOL.md states the protocol version the code speaks and the range the server accepts", () => {
+  assert.match(protocolMd, new RegExp(`^# ALIEN3 control protocol, version ${PROTOCOL_VERSION}\n`));
+  assert.match(
+    section("### Version negotiation"),
+    new RegExp(`today ${MIN_PROTOCOL_VERSION}\\.\\.${PROTOCOL_VERSION}`),
+  );
 });

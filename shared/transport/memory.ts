@@ -2,7 +2,13 @@
  * Two transports joined back to back in memory, for tests: what one sends the other receives (copied,
  * in order, on a later microtask, as a socket would deliver it); closing either closes both.
  */
-import { type CloseInfo, IncomingQueue, type Transport } from "./transport.ts";
+import {
+  type CloseInfo,
+  type Incoming,
+  IncomingQueue,
+  type Transport,
+  type TransportSink,
+} from "./transport.ts";
 
 /** A pair of connected in-memory transports: `[a, b]`. */
 export function memoryPair(): [MemoryTransport, MemoryTransport] {
@@ -19,6 +25,8 @@ export class MemoryTransport implements Transport {
   /** Every frame this end sent, for assertions. */
   readonly sent: Uint8Array[] = [];
   readonly #incoming = new IncomingQueue();
+  #sink: TransportSink | null = null;
+  #closedInfo: CloseInfo | null = null;
   readonly #closed = Promise.withResolvers<CloseInfo>();
   #open = true;
 
@@ -39,7 +47,15 @@ export class MemoryTransport implements Transport {
 
   /** Delivers a frame as if the peer had sent it (text frames included). */
   deliver(frame: Uint8Array | string): void {
-    if (this.#open) this.#incoming.push(frame);
+    if (!this.#open) return;
+    if (this.#sink !== null) this.#sink.frame(frame);
+    else this.#incoming.push(frame);
+  }
+
+  listen(sink: TransportSink): void {
+    this.#sink = sink;
+    for (const frame of this.#incoming.drain()) sink.frame(frame);
+    if (this.#closedInfo !== null) sink.closed(this.#closedInfo);
   }
 
   close(code = 1000, reason = ""): void {
@@ -49,14 +65,16 @@ export class MemoryTransport implements Transport {
     if (peer !== null) queueMicrotask(() => peer.#shut({ code, reason }));
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<Uint8Array | string> {
+  [Symbol.asyncIterator](): AsyncIterator<Incoming> {
     return this.#incoming[Symbol.asyncIterator]();
   }
 
   #shut(info: CloseInfo): void {
     if (!this.#open) return;
     this.#open = false;
+    this.#closedInfo = info;
     this.#incoming.end();
     this.#closed.resolve(info);
+    this.#sink?.closed(info);
   }
 }

@@ -73,3 +73,62 @@ Deno.test("connectWebSocket rejects with the URL when nothing listens", async ()
   listener.close();
   await assert.rejects(connectWebSocket(`ws://127.0.0.1:${port}/`), new RegExp(`127.0.0.1:${port}`));
 });
+
+Deno.test("listen() hands a sink the frames that came before it, each later frame as it arrives, then the close", async (t) => {
+  await t.step("memoryPair", async () => {
+    const [a, b] = memoryPair();
+    a.send(new Uint8Array([1]));
+    await Promise.resolve();
+    const got: Incoming[] = [];
+    const closed = Promise.withResolvers<unknown>();
+    b.listen({ frame: (frame) => got.push(frame), closed: closed.resolve });
+    assert.deepEqual(got, [new Uint8Array([1])], "the early frame at once");
+    a.send(new Uint8Array([2]));
+    await Promise.resolve();
+    assert.deepEqual(got, [new Uint8Array([1]), new Uint8Array([2])]);
+    a.close(4001, "bye");
+    assert.deepEqual(await closed.promise, { code: 4001, reason: "bye" });
+  });
+  await t.step("a real socket", async () => {
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+      const { socket, response } = Deno.upgradeWebSocket(request);
+      const transport = webSocketTransport(socket);
+      transport.listen!({
+        frame: (frame) => typeof frame === "string" ? transport.close(4002, frame) : transport.send(frame),
+        closed: () => {},
+      });
+      return response;
+    });
+    try {
+      const client = await connectWebSocket(`ws://127.0.0.1:${server.addr.port}/`);
+      const got: Incoming[] = [];
+      const closed = Promise.withResolvers<unknown>();
+      let wake = () => {};
+      client.listen!({
+        frame: (frame) => {
+          got.push(frame);
+          wake();
+        },
+        closed: closed.resolve,
+      });
+      client.send(new Uint8Array([7, 8]));
+      await new Promise<void>((resolve) => (wake = resolve));
+      assert.deepEqual(got, [new Uint8Array([7, 8])], "the echo");
+      const raw = new WebSocket(`ws://127.0.0.1:${server.addr.port}/`);
+      await new Promise((resolve) => raw.addEventListener("open", resolve, { once: true }));
+      const rawTransport = webSocketTransport(raw);
+      const rawClosed = Promise.withResolvers<unknown>();
+      rawTransport.listen!({ frame: () => {}, closed: rawClosed.resolve });
+      raw.send("stop");
+      assert.deepEqual(await rawClosed.promise, { code: 4002, reason: "stop" }, "the server's close");
+      client.close(1000, "done");
+      assert.deepEqual(
+        await closed.promise,
+        { code: 1000, reason: "done" },
+        "our own close, after its handshake",
+      );
+    } finally {
+      await server.shutdown();
+    }
+  });
+});

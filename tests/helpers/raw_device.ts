@@ -4,13 +4,16 @@
  * any transport: a real WebSocket (`open`) or one end of an in-memory pair (`over`).
  */
 import {
-  decodeFrame,
+  BatchingTransport,
+  decodeFrames,
+  DEFAULT_LIMITS,
   encodeMessage,
   type Message,
   type MessageOf,
   type MessageType,
   type PayloadInputOf,
   PROTOCOL_VERSION,
+  RELIABLE_TYPES,
 } from "../../shared/protocol/mod.ts";
 import type { MemoryTransport } from "../../shared/transport/memory.ts";
 import type { Transport } from "../../shared/transport/transport.ts";
@@ -41,6 +44,8 @@ export class RawDevice {
   autoAck = true;
   /** Called after each decoded message is recorded in `received`. */
   onMessage: ((message: Message) => void) | null = null;
+  /** Called for each WebSocket message in or out, with the frames it holds (for wire counts). */
+  onWire: ((direction: "in" | "out", frames: number) => void) | null = null;
   #seq = 0;
   #ackSeq = 0;
   #ackPending = false;
@@ -56,8 +61,11 @@ export class RawDevice {
     void this.#read();
   }
 
-  /** Opens a real WebSocket to `url` and waits until it is open. */
-  static async open(url: string): Promise<RawDevice> {
+  /**
+   * Opens a real WebSocket to `url` and waits until it is open. With `batch`, what one turn sends leaves as
+   * one message, as the real peers send (protocol version 2); without, each frame is its own message.
+   */
+  static async open(url: string, options: { batch?: boolean } = {}): Promise<RawDevice> {
     const socket = new WebSocket(url);
     await new Promise<void>((resolve, reject) => {
       socket.addEventListener("open", () => resolve(), { once: true });
@@ -67,7 +75,12 @@ export class RawDevice {
         { once: true },
       );
     });
-    return new RawDevice(webSocketTransport(socket), (text) => socket.send(text));
+    const transport = webSocketTransport(socket);
+    if (!options.batch) return new RawDevice(transport, (text) => socket.send(text));
+    const batching = new BatchingTransport(transport);
+    const device = new RawDevice(batching, (text) => socket.send(text));
+    batching.onWrite = (frames) => device.onWire?.("out", frames);
+    return device;
   }
 
   /** A device on one end of an in-memory pair (text frames are delivered to the peer as text). */
@@ -76,20 +89,27 @@ export class RawDevice {
   }
 
   async #read(): Promise<void> {
-    for await (const frame of this.transport) {
-      if (typeof frame === "string") continue;
-      this.rawReceived.push(frame);
-      const decoded = decodeFrame(frame);
-      if (decoded.ok) {
-        const message = decoded.value;
-        this.received.push(message);
-        if (message.type === "PING" && this.autoPong) this.send("PONG", { id: message.payload.id });
-        const seq = (message.payload as { seq?: number }).seq;
-        if (this.autoAck && typeof seq === "number") this.#ackSoon(seq);
-        this.onMessage?.(message);
-      }
+    for await (const bytes of this.transport) {
+      if (typeof bytes === "string") continue;
+      this.rawReceived.push(bytes);
+      let frames = 0;
+      // A message holds one or more frames (protocol version 2).
+      decodeFrames(bytes, DEFAULT_LIMITS, (_, decoded) => {
+        frames++;
+        if (decoded.ok) this.#take(decoded.value);
+      }, null);
+      this.onWire?.("in", frames);
       this.#wake();
     }
+  }
+
+  #take(message: Message): void {
+    this.received.push(message);
+    if (message.type === "PING" && this.autoPong) this.send("PONG", { id: message.payload.id });
+    if (this.autoAck && RELIABLE_TYPES.has(message.type)) {
+      this.#ackSoon((message.payload as { seq: number }).seq);
+    }
+    this.onMessage?.(message);
   }
 
   /** Acknowledges cumulatively after this turn (a microtask later), as the real peers do. */
@@ -106,6 +126,7 @@ export class RawDevice {
   /** Encodes and sends a message now. */
   send<T extends MessageType>(type: T, payload: PayloadInputOf<T>): void {
     this.transport.send(encodeMessage(type, payload, Date.now()));
+    if (!(this.transport instanceof BatchingTransport)) this.onWire?.("out", 1);
   }
 
   /** Sends a reliable message with the next sequence number; returns that number. */
