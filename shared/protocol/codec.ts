@@ -34,6 +34,19 @@ export interface DecodeLimits {
 /** Defaults: 16 MiB frames, 1 MiB JSON payloads. */
 export const DEFAULT_LIMITS: DecodeLimits = { maxFrameBytes: 16 * 1024 * 1024, maxJsonBytes: 1024 * 1024 };
 
+/** What decoding needs of each type, indexed by its code (an array read, not a map and two lookups). */
+interface DecodeEntry {
+  type: MessageType;
+  payload: "json" | "binary" | "packed";
+  check: ((value: unknown) => object | null) | undefined;
+  schema: (typeof MessageTypes)[MessageType]["schema"];
+}
+const DECODE_BY_CODE: (DecodeEntry | undefined)[] = new Array(256).fill(undefined);
+for (const [code, type] of TYPE_BY_CODE) {
+  const spec = MessageTypes[type];
+  DECODE_BY_CODE[code] = { type, payload: spec.payload, check: JSON_CHECKS[type], schema: spec.schema };
+}
+
 const slab = new FrameSlab();
 const encoder = new TextEncoder();
 
@@ -144,16 +157,16 @@ export function decodeFrame(
     return err(protocolError("length-mismatch", `declared ${payloadBytes} bytes, got ${actualBytes}`));
   }
   const typeCode = bytes[0];
-  const type = TYPE_BY_CODE.get(typeCode);
-  if (type === undefined) {
+  const entry = DECODE_BY_CODE[typeCode];
+  if (entry === undefined) {
     return err(protocolError("unknown-type", `0x${typeCode.toString(16).padStart(2, "0")}`));
   }
-  const spec = MessageTypes[type];
-  if (spec.payload === "packed") {
+  const type = entry.type;
+  if (entry.payload === "packed") {
     const payload = readPacked(type as PackedType, bytes, HEADER_BYTES, bytes.byteLength);
     return payload.ok ? ok({ type, payload: payload.value, timestampMs } as Message) : payload;
   }
-  if (spec.payload === "binary") {
+  if (entry.payload === "binary") {
     return ok({ type, payload: bytes.subarray(HEADER_BYTES), timestampMs } as Message);
   }
   if (payloadBytes > limits.maxJsonBytes) {
@@ -174,9 +187,9 @@ export function decodeFrame(
   } catch (e) {
     return err(protocolError("bad-json", (e as Error).message, type));
   }
-  const checked = JSON_CHECKS[type]?.(json);
+  const checked = entry.check?.(json);
   if (checked) return ok({ type, payload: checked, timestampMs } as Message);
-  const parsed = spec.schema!.safeParse(json);
+  const parsed = entry.schema!.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";

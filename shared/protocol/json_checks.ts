@@ -1,6 +1,7 @@
 /**
  * Precompiled checks for the JSON payloads where zod is most of the decoding cost (RESULT with its two
- * cross-field rules, EXECUTE_TASK with its nested lists): the schema's rules written out as plain code.
+ * cross-field rules, EXECUTE_TASK with its nested lists, ERROR with its code enum, ACTION_TYPE on every
+ * typed string): the schema's rules written out as plain code.
  * A check answers only "this parsed JSON is valid and already in the schema's output form" (no unknown
  * keys to strip, no defaults to fill in), returning it as the payload; anything else, valid or not, goes
  * to the zod schema, which stays the source of truth and the source of every error message.
@@ -106,8 +107,37 @@ export function checkExecuteTask(value: unknown): PayloadOf<"EXECUTE_TASK"> | nu
   return value as PayloadOf<"EXECUTE_TASK">;
 }
 
+const ERROR_KEYS = new Set(["code", "message", "ref", "retryAfterMs"]);
+
+/** ERROR, as `ErrorSchema`. */
+export function checkError(value: unknown): PayloadOf<"ERROR"> | null {
+  if (!isObject(value) || countKeys(value, ERROR_KEYS) < 0) return null;
+  if (!ERROR_CODES.has(value.code as string)) return null;
+  if (typeof value.message !== "string" || value.message.length > 2000) return null;
+  const { ref, retryAfterMs } = value;
+  if (ref !== undefined && (typeof ref !== "string" || ref.length > 200)) return null;
+  if (retryAfterMs !== undefined && (!isCount(retryAfterMs) || (retryAfterMs as number) > 3_600_000)) {
+    return null;
+  }
+  return value as PayloadOf<"ERROR">;
+}
+
+const ACTION_TYPE_KEYS = new Set(["seq", "actionId", "taskId", "text"]);
+
+/** ACTION_TYPE, as `ActionTypeSchema`. */
+export function checkActionType(value: unknown): PayloadOf<"ACTION_TYPE"> | null {
+  if (!isObject(value) || countKeys(value, ACTION_TYPE_KEYS) < 0) return null;
+  if (!isSeq(value.seq) || !isId(value.actionId)) return null;
+  if (value.taskId !== undefined && !isId(value.taskId)) return null;
+  const { text } = value;
+  if (typeof text !== "string" || text.length < 1 || text.length > 10_000) return null;
+  return value as PayloadOf<"ACTION_TYPE">;
+}
+
 /** The precompiled check of each JSON type that has one. */
 export const JSON_CHECKS: Partial<Record<MessageType, (value: unknown) => object | null>> = {
   RESULT: checkResult,
   EXECUTE_TASK: checkExecuteTask,
+  ERROR: checkError,
+  ACTION_TYPE: checkActionType,
 };

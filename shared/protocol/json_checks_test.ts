@@ -35,6 +35,15 @@ const BASES: Record<string, Record<string, unknown>[]> = {
       deadlineMs: 0,
     },
   ],
+  ERROR: [
+    SAMPLE_PAYLOADS.ERROR as Record<string, unknown>,
+    { code: "rate-limited", message: "", ref: "12", retryAfterMs: 0 },
+    { code: "timeout", message: "m".repeat(2000), ref: "r".repeat(200), retryAfterMs: 3_600_000 },
+  ],
+  ACTION_TYPE: [
+    SAMPLE_PAYLOADS.ACTION_TYPE as Record<string, unknown>,
+    { seq: 1, actionId: "a", taskId: "t", text: "x".repeat(10_000) },
+  ],
 };
 
 /** Values that break some rule somewhere. */
@@ -58,6 +67,10 @@ const ODD_VALUES: unknown[] = [
   [{}],
   "internal",
   "not-a-code",
+  "x".repeat(200),
+  "x".repeat(201),
+  3_600_000,
+  3_600_001,
   "script",
   "AA".repeat(32),
   SHA,
@@ -73,7 +86,10 @@ const ODD_VALUES: unknown[] = [
 
 /** Every payload one change away from `base`: each key set to each odd value, removed, or an extra key. */
 function* mutations(base: Record<string, unknown>): Generator<Record<string, unknown>> {
-  const keys = [...Object.keys(base), "extra", "steps", "goal", "error", "timings", "artifacts", "output"];
+  const keys = [
+    ...Object.keys(base),
+    ...["extra", "steps", "goal", "error", "timings", "artifacts", "output", "ref", "retryAfterMs", "taskId"],
+  ];
   for (const key of keys) {
     const { [key]: _dropped, ...without } = base;
     yield without;
