@@ -66,7 +66,8 @@ export class StepExecutor {
     try {
       switch (step.type) {
         case "wait":
-          await sleep(this.deps.clock, step.ms, run.signal);
+          // A timer of 0 ms still costs the event loop's timer tick (1–2 ms in Deno): no wait, no timer.
+          if (step.ms > 0) await sleep(this.deps.clock, step.ms, run.signal);
           return this.#stopped(run) ?? { ok: true };
         case "waitFor":
           return await this.#waitFor(step, run);
