@@ -1,4 +1,14 @@
-/** The REST shapes the dashboard reads (README, REST API). */
+/** The REST shapes the dashboard reads (README, REST API); the DAG and step views are shared with the server. */
+
+export type {
+  Attempt,
+  DagMetrics,
+  DagSummary,
+  DagView,
+  NodeView,
+  StepEventData,
+  StepView,
+} from "../../shared/api_views.ts";
 
 /** A device as `GET /api/devices` lists it. */
 export interface Device {
@@ -26,68 +36,6 @@ export interface Device {
     peer: string | null;
     video: { packets: number; bytes: number; viewers: number } | null;
   };
-}
-
-/** One attempt of a node. */
-export interface Attempt {
-  attempt: number;
-  deviceId: string | null;
-  assignedAtMs: number;
-  startedAtMs: number | null;
-  endedAtMs: number | null;
-  outcome: string;
-  code?: string;
-  reason?: string;
-}
-
-/** A node as `GET /api/dags/:id` shows it. */
-export interface NodeView {
-  id: string;
-  kind: string;
-  after: string[];
-  state: string;
-  device: string | null;
-  attempts: Attempt[];
-  startedAt: number | null;
-  endedAt: number | null;
-  error: { code: string; message: string } | null;
-  reason: string | null;
-}
-
-/** A DAG as `GET /api/dags/:id` shows it. */
-export interface DagView {
-  id: string;
-  name: string;
-  state: string;
-  createdAt: number;
-  endedAt: number | null;
-  nodes: NodeView[];
-  metrics?: Record<string, unknown>;
-}
-
-/** A DAG as `GET /api/dags` lists it; running ones count their nodes by state in `progress`. */
-export interface DagSummary {
-  id: string;
-  name: string;
-  state: string;
-  createdAt: number;
-  endedAt: number | null;
-  nodes: number;
-  progress?: Record<string, number>;
-}
-
-/** A step as `GET /api/dags/:id/nodes/:nodeId/steps` shows it. */
-export interface StepView {
-  attempt: number;
-  index: number;
-  type: string;
-  args: unknown;
-  startedAt: number;
-  endedAt: number;
-  ok: boolean;
-  error: { code: string; message: string; retryable?: boolean } | null;
-  output: unknown;
-  frame: string | null;
 }
 
 /** An action held for an operator. */
