@@ -51,18 +51,6 @@ export function stepLine(type: string, args: unknown, maxChars = 80): string {
   return line.length > maxChars ? `${line.slice(0, maxChars - 1)}…` : line;
 }
 
-/** Node states, in the order a progress bar shows them. */
-export const NODE_STATES = [
-  "succeeded",
-  "running",
-  "assigned",
-  "waiting",
-  "pending",
-  "failed",
-  "skipped",
-  "cancelled",
-] as const;
-
 /** Whether a node or DAG state is final. */
 export function isFinal(state: string): boolean {
   return state === "succeeded" || state === "failed" || state === "skipped" || state === "cancelled";
