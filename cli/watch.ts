@@ -3,38 +3,12 @@
  * place (nodes by state, the node on each device, elapsed), with failures and retries kept above it; else one
  * plain line per change. The stream replays the DAG's history first, so nothing before the watch is missed.
  */
+import type { DagView } from "../shared/api_views.ts";
 import { ApiError } from "./api.ts";
 import type { CommandContext } from "./command.ts";
 import type { DeviceRow } from "./devices.ts";
 import { DagProgress } from "./progress.ts";
 import { readSse } from "./sse.ts";
-
-/** A DAG as `GET /api/dags/:id` shows it (the fields the CLI reads). */
-export interface DagView {
-  id: string;
-  name: string;
-  state: string;
-  createdAt: number;
-  endedAt: number | null;
-  nodes: Array<{
-    id: string;
-    kind: string;
-    state: string;
-    device: string | null;
-    attempts: Array<
-      { attempt: number; deviceId: string | null; outcome: string; code?: string; reason?: string }
-    >;
-    startedAt: number | null;
-    endedAt: number | null;
-    error: { code: string; message: string } | null;
-    reason: string | null;
-  }>;
-  metrics?: {
-    totalMs: number;
-    criticalPath: { nodes: string[]; ms: number };
-    parallelism: number;
-  };
-}
 
 /** The shortest time between two redraws of the progress block. */
 export const REDRAW_MS = 50;
