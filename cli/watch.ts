@@ -3,10 +3,9 @@
  * place (nodes by state, the node on each device, elapsed), with failures and retries kept above it; else one
  * plain line per change. The stream replays the DAG's history first, so nothing before the watch is missed.
  */
-import type { DagView } from "../shared/api_views.ts";
+import type { DagView, PublicDevice } from "../shared/api_views.ts";
 import { ApiError } from "./api.ts";
 import type { CommandContext } from "./command.ts";
-import type { DeviceRow } from "./devices.ts";
 import { DagProgress } from "./progress.ts";
 import { readSse } from "./sse.ts";
 
@@ -21,7 +20,7 @@ export class DeviceNames {
   /** Loads the list again (once per unknown id at most). */
   async learn(deviceId?: string | null): Promise<void> {
     if (deviceId !== undefined && (deviceId === null || this.#names.has(deviceId))) return;
-    const { devices } = await this.context.api.get<{ devices: DeviceRow[] }>("/api/devices");
+    const { devices } = await this.context.api.get<{ devices: PublicDevice[] }>("/api/devices");
     for (const device of devices) this.#names.set(device.id, device.name);
     if (typeof deviceId === "string" && !this.#names.has(deviceId)) {
       this.#names.set(deviceId, deviceId.slice(0, 8));

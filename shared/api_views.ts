@@ -1,10 +1,45 @@
 /**
- * The JSON of the REST API's DAG routes and of the `step` events on `GET /api/events` (README, REST API):
- * declared once, built by the server, read by the CLI, the dashboard and the end-to-end tests. Types, plus
- * the order progress displays count node states in.
+ * The JSON of the REST API (devices, keys, DAGs, steps) and of the `step` events on `GET /api/events`
+ * (README, REST API): declared once, built by the server, read by the CLI, the dashboard and the end-to-end
+ * tests. Types, plus the order progress displays count node states in.
  */
 import type { DagNode } from "./dag/schema.ts";
 import type { Failure } from "./protocol/errors.ts";
+import type { Capabilities } from "./protocol/messages.ts";
+
+/** A device as `GET /api/devices` lists it; `busy`: a GUI node holds its screen. */
+export interface PublicDevice {
+  id: string;
+  name: string;
+  /** `connecting`, `ready`, `busy` or `offline`. */
+  state: string;
+  /** Round-trip time of the last heartbeat, in ms; null before the first one. */
+  rttMs: number | null;
+  lastSeen: number | null;
+  capabilities: Capabilities | null;
+  /** How its frames reach the server (absent where the server does not report media). */
+  media?: {
+    path: "webrtc" | "wss" | null;
+    fps: number;
+    bytesPerSecond: number;
+    lastFrameAgeMs: number | null;
+    peer: string | null;
+    video: { packets: number; bytes: number; viewers: number } | null;
+  };
+}
+
+/** A key as `GET /api/keys` lists it (never its secret). */
+export interface KeyView {
+  id: string;
+  scope: "device" | "operator" | "enroll";
+  name: string;
+  createdAt: number;
+  revokedAt: number | null;
+  /** The device name a device key is bound to (null: a fleet key, or another scope). */
+  device: string | null;
+  /** The enrollment key that minted it; null for keys an operator created. */
+  enrolledBy: string | null;
+}
 
 /** One try of a node: as the scheduler keeps it, and as `GET /api/dags/:id` shows it. */
 export interface Attempt {
