@@ -44,7 +44,7 @@ export function stepLine(type: string, args: unknown, maxChars = 80): string {
   const parts = [type];
   if (args && typeof args === "object") {
     for (const [key, value] of Object.entries(args as Record<string, unknown>)) {
-      parts.push(`${key}=${typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value)}`);
+      parts.push(`${key}=${JSON.stringify(value)}`);
     }
   }
   const line = parts.join(" ");
