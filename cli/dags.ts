@@ -1,8 +1,9 @@
 /** DAG commands: `dag run FILE [--watch]`, `dag ls`, `dag show ID`, `dag cancel ID`, `dag logs ID`. */
+import type { DagSummary, DagView, StepView } from "../shared/api_views.ts";
 import { type Command, type CommandContext, EXIT, JSON_FLAG } from "./command.ts";
 import { UsageError } from "./config.ts";
 import { compactJson, duration, table, truncate } from "./format.ts";
-import { type DagView, DeviceNames, watchDag } from "./watch.ts";
+import { DeviceNames, watchDag } from "./watch.ts";
 
 const dagPath = (id: string) => `/api/dags/${encodeURIComponent(id)}`;
 
@@ -85,20 +86,7 @@ const ls: Command = {
   minArgs: 0,
   maxArgs: 0,
   async run({ api, io, values }) {
-    const body = await api.get<
-      {
-        dags: Array<
-          {
-            id: string;
-            name: string;
-            state: string;
-            createdAt: number;
-            endedAt: number | null;
-            nodes: number;
-          }
-        >;
-      }
-    >("/api/dags");
+    const body = await api.get<{ dags: DagSummary[] }>("/api/dags");
     if (values.json) {
       io.out(JSON.stringify(body, null, 2));
       return EXIT.ok;
@@ -168,13 +156,11 @@ const show: Command = {
         io.out(`  ${a.node}#${a.attempt} on ${where}: ${a.outcome}${why ? ` (${why})` : ""}`);
       }
     }
-    if (view.metrics !== undefined) {
-      const { criticalPath, parallelism } = view.metrics;
-      io.out(
-        `Critical path: ${criticalPath.nodes.join(" → ") || "-"} (${duration(criticalPath.ms)}); ` +
-          `parallelism ${parallelism}`,
-      );
-    }
+    const { criticalPath, parallelism } = view.metrics;
+    io.out(
+      `Critical path: ${criticalPath.nodes.join(" → ") || "-"} (${duration(criticalPath.ms)}); ` +
+        `parallelism ${parallelism}`,
+    );
     return EXIT.ok;
   },
 };
@@ -192,20 +178,6 @@ const cancel: Command = {
     return EXIT.ok;
   },
 };
-
-/** A step as `GET /api/dags/:id/nodes/:nodeId/steps` lists it. */
-interface StepRow {
-  attempt: number;
-  index: number;
-  type: string;
-  args: unknown;
-  startedAt: number;
-  endedAt: number;
-  ok: boolean;
-  error: { code: string; message: string } | null;
-  output: unknown;
-  frame: string | null;
-}
 
 const logs: Command = {
   words: ["dag", "logs"],
@@ -226,9 +198,9 @@ const logs: Command = {
   async run({ api, io, args, values }) {
     const view = await api.get<DagView>(dagPath(args[0]));
     const nodeIds = typeof values.node === "string" ? [values.node] : view.nodes.map((node) => node.id);
-    const all: Array<{ node: string; steps: StepRow[] }> = [];
+    const all: Array<{ node: string; steps: StepView[] }> = [];
     for (const nodeId of nodeIds) {
-      const { steps } = await api.get<{ steps: StepRow[] }>(
+      const { steps } = await api.get<{ steps: StepView[] }>(
         `${dagPath(view.id)}/nodes/${encodeURIComponent(nodeId)}/steps`,
       );
       all.push({ node: nodeId, steps });

@@ -2,20 +2,11 @@
  * Device commands: `devices` (a table), `act DEVICE ACTION …` (one action), `frame DEVICE -o FILE`,
  * `forget DEVICE` (an offline device leaves the list).
  */
+import type { PublicDevice } from "../shared/api_views.ts";
 import { ACT_FLAGS, ACTION_FORMS, actionUsage, buildAction } from "./act.ts";
 import { type Command, EXIT, JSON_FLAG } from "./command.ts";
 import { UsageError } from "./config.ts";
 import { ago, capabilitySummary, clockTime, compactJson, table } from "./format.ts";
-
-/** A device as `GET /api/devices` lists it. */
-export interface DeviceRow {
-  id: string;
-  name: string;
-  state: string;
-  rttMs: number | null;
-  lastSeen: number | null;
-  capabilities: unknown;
-}
 
 const path = (device: string) => `/api/devices/${encodeURIComponent(device)}`;
 
@@ -27,7 +18,7 @@ const devices: Command = {
   minArgs: 0,
   maxArgs: 0,
   async run({ api, io, values }) {
-    const body = await api.get<{ devices: DeviceRow[] }>("/api/devices");
+    const body = await api.get<{ devices: PublicDevice[] }>("/api/devices");
     if (values.json) {
       io.out(JSON.stringify(body, null, 2));
       return EXIT.ok;
@@ -145,7 +136,7 @@ const forget: Command = {
   minArgs: 1,
   maxArgs: 1,
   async run({ api, io, args, values }) {
-    const device = await api.json<DeviceRow>("DELETE", path(args[0]));
+    const device = await api.json<PublicDevice>("DELETE", path(args[0]));
     io.out(values.json ? JSON.stringify(device) : `Forgot device ${device.name} (${device.id}).`);
     return EXIT.ok;
   },

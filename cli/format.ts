@@ -1,4 +1,5 @@
 /** Text formatting for the CLI: aligned tables, durations, ages, short ids. */
+import type { Capabilities } from "../shared/protocol/mod.ts";
 
 /** Rows under a header, columns padded to the widest cell (the last column is not padded). */
 export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
@@ -54,17 +55,8 @@ export function compactJson(value: unknown, width = 120): string {
 }
 
 /** A device's capabilities in a few words: `linux 1280x800 mouse+keyboard 12 apps run tags:a,b`. */
-export function capabilitySummary(capabilities: unknown): string {
-  if (typeof capabilities !== "object" || capabilities === null) return "-";
-  const c = capabilities as {
-    os?: { platform?: string };
-    screens?: Array<{ width: number; height: number }>;
-    input?: { mouse?: boolean; keyboard?: boolean };
-    apps?: string[];
-    tags?: string[];
-    run?: boolean;
-    maxTasks?: number;
-  };
+export function capabilitySummary(c: Capabilities | null): string {
+  if (c === null) return "-";
   const input = [c.input?.mouse ? "mouse" : null, c.input?.keyboard ? "keyboard" : null].filter(Boolean);
   return [
     c.os?.platform,

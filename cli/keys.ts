@@ -2,23 +2,11 @@
  * Key commands over REST (`/api/keys`): `keys list`, `keys create --scope S --name N [--device D]`,
  * `keys revoke ID_OR_NAME`.
  */
+import type { KeyView } from "../shared/api_views.ts";
 import { ApiError } from "./api.ts";
 import { type Command, EXIT, JSON_FLAG } from "./command.ts";
 import { UsageError } from "./config.ts";
 import { table } from "./format.ts";
-
-/** A key as `GET /api/keys` lists it (never its secret). */
-interface KeyRow {
-  id: string;
-  scope: string;
-  name: string;
-  createdAt: number;
-  revokedAt: number | null;
-  /** The device name a device key is bound to (null: a fleet key, or another scope). */
-  device?: string | null;
-  /** The enrollment key that minted it. */
-  enrolledBy?: string | null;
-}
 
 const list: Command = {
   words: ["keys", "list"],
@@ -28,7 +16,7 @@ const list: Command = {
   minArgs: 0,
   maxArgs: 0,
   async run({ api, io, values }) {
-    const body = await api.get<{ keys: KeyRow[] }>("/api/keys");
+    const body = await api.get<{ keys: KeyView[] }>("/api/keys");
     if (values.json) {
       io.out(JSON.stringify(body, null, 2));
       return EXIT.ok;
@@ -80,7 +68,7 @@ const create: Command = {
     }
     if (typeof values.name !== "string") throw new UsageError("--name is required");
     const device = typeof values.device === "string" ? values.device : undefined;
-    const created = await api.json<KeyRow & { secret: string }>("POST", "/api/keys", {
+    const created = await api.json<KeyView & { secret: string }>("POST", "/api/keys", {
       scope: values.scope,
       name: values.name,
       ...(device === undefined ? {} : { device }),
@@ -106,7 +94,7 @@ const revoke: Command = {
   maxArgs: 1,
   async run({ api, io, args, values }) {
     const wanted = args[0];
-    const { keys } = await api.get<{ keys: KeyRow[] }>("/api/keys");
+    const { keys } = await api.get<{ keys: KeyView[] }>("/api/keys");
     let id = wanted;
     if (!keys.some((k) => k.id === wanted)) {
       const named = keys.filter((k) => k.name === wanted && k.revokedAt === null);
@@ -119,7 +107,7 @@ const revoke: Command = {
       }
       if (named.length === 1) id = named[0].id;
     }
-    const record = await api.json<KeyRow>("DELETE", `/api/keys/${encodeURIComponent(id)}`);
+    const record = await api.json<KeyView>("DELETE", `/api/keys/${encodeURIComponent(id)}`);
     io.out(
       values.json ? JSON.stringify(record) : `Revoked ${record.scope} key ${record.id} (${record.name}).`,
     );

@@ -3,19 +3,8 @@
  * change out (plain mode), and a compact block to redraw on a terminal (nodes by state, the node on each
  * device, elapsed time). Pure: times come in as arguments, device names through a lookup.
  */
+import { NODE_STATE_ORDER } from "../shared/api_views.ts";
 import { duration, truncate } from "./format.ts";
-
-/** Node states in the order the block counts them. */
-export const STATE_ORDER = [
-  "succeeded",
-  "running",
-  "assigned",
-  "waiting",
-  "pending",
-  "failed",
-  "skipped",
-  "cancelled",
-] as const;
 
 /** An event as the stream delivers it: its name and its parsed `data:`. */
 export interface ProgressEvent {
@@ -126,8 +115,8 @@ export class DagProgress {
   counts(): string {
     const counts = new Map<string, number>();
     for (const node of this.#nodes.values()) counts.set(node.state, (counts.get(node.state) ?? 0) + 1);
-    const known = new Set<string>(STATE_ORDER);
-    const parts = [...STATE_ORDER, ...[...counts.keys()].filter((s) => !known.has(s))]
+    const known = new Set<string>(NODE_STATE_ORDER);
+    const parts = [...NODE_STATE_ORDER, ...[...counts.keys()].filter((s) => !known.has(s))]
       .filter((state) => (counts.get(state) ?? 0) > 0)
       .map((state) => `${counts.get(state)} ${state}`);
     return `${parts.join(" · ")} (${this.#nodes.size} nodes)`;

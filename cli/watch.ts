@@ -3,38 +3,11 @@
  * place (nodes by state, the node on each device, elapsed), with failures and retries kept above it; else one
  * plain line per change. The stream replays the DAG's history first, so nothing before the watch is missed.
  */
+import type { DagView, PublicDevice } from "../shared/api_views.ts";
 import { ApiError } from "./api.ts";
 import type { CommandContext } from "./command.ts";
-import type { DeviceRow } from "./devices.ts";
 import { DagProgress } from "./progress.ts";
 import { readSse } from "./sse.ts";
-
-/** A DAG as `GET /api/dags/:id` shows it (the fields the CLI reads). */
-export interface DagView {
-  id: string;
-  name: string;
-  state: string;
-  createdAt: number;
-  endedAt: number | null;
-  nodes: Array<{
-    id: string;
-    kind: string;
-    state: string;
-    device: string | null;
-    attempts: Array<
-      { attempt: number; deviceId: string | null; outcome: string; code?: string; reason?: string }
-    >;
-    startedAt: number | null;
-    endedAt: number | null;
-    error: { code: string; message: string } | null;
-    reason: string | null;
-  }>;
-  metrics?: {
-    totalMs: number;
-    criticalPath: { nodes: string[]; ms: number };
-    parallelism: number;
-  };
-}
 
 /** The shortest time between two redraws of the progress block. */
 export const REDRAW_MS = 50;
@@ -47,7 +20,7 @@ export class DeviceNames {
   /** Loads the list again (once per unknown id at most). */
   async learn(deviceId?: string | null): Promise<void> {
     if (deviceId !== undefined && (deviceId === null || this.#names.has(deviceId))) return;
-    const { devices } = await this.context.api.get<{ devices: DeviceRow[] }>("/api/devices");
+    const { devices } = await this.context.api.get<{ devices: PublicDevice[] }>("/api/devices");
     for (const device of devices) this.#names.set(device.id, device.name);
     if (typeof deviceId === "string" && !this.#names.has(deviceId)) {
       this.#names.set(deviceId, deviceId.slice(0, 8));

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { Api } from "./api.ts";
 import type { Io } from "./command.ts";
-import { type DagView, watchDag } from "./watch.ts";
+import type { DagView } from "../shared/api_views.ts";
+import { watchDag } from "./watch.ts";
 
 const DAG: DagView = {
   id: "d1",
@@ -13,6 +14,7 @@ const DAG: DagView = {
     {
       id: "a",
       kind: "script",
+      after: [],
       state: "pending",
       device: null,
       attempts: [],
@@ -24,6 +26,7 @@ const DAG: DagView = {
     {
       id: "b",
       kind: "server",
+      after: [],
       state: "pending",
       device: null,
       attempts: [],
@@ -33,6 +36,7 @@ const DAG: DagView = {
       reason: null,
     },
   ],
+  metrics: { totalMs: 0, criticalPath: { nodes: [], ms: 0 }, parallelism: 0, queueWaitMs: {}, attempts: {} },
 };
 
 const EVENTS = [

@@ -9,9 +9,9 @@
  * health, which retries writes), a frame that cannot be encoded or written leaves the row without one.
  */
 import { dirname } from "node:path";
-import type { Failure } from "../../shared/protocol/mod.ts";
+import type { StepEventData, StepView } from "../../shared/api_views.ts";
 import type { Logger } from "../log.ts";
-import type { EventLog, LoggedEvent, StepEventData } from "../orion/event_log.ts";
+import type { EventLog, LoggedEvent } from "../orion/event_log.ts";
 import { cached, type Database, databasePath, type Migration, transaction } from "../store/db.ts";
 import { toStorageError } from "../store/errors.ts";
 import type { StoreHealth } from "../store/health.ts";
@@ -48,21 +48,6 @@ export const DEFAULT_MAX_STEP_FRAMES = 2000;
 export const MAX_STEP_JSON_BYTES = 64 * 1024;
 /** Largest `args` or `output` a `step` event carries (the REST route has the full one). */
 export const MAX_STEP_EVENT_JSON_BYTES = 4 * 1024;
-
-/** A step as `GET /api/dags/:id/nodes/:nodeId/steps` shows it. */
-export interface StepView {
-  attempt: number;
-  index: number;
-  type: string;
-  args: unknown;
-  startedAt: number;
-  endedAt: number;
-  ok: boolean;
-  error: Failure | null;
-  output: unknown;
-  /** The URL path of the frame the step used, or null (none, or deleted by retention). */
-  frame: string | null;
-}
 
 /** What the step log needs. */
 export interface StepLogDeps {

@@ -8,7 +8,7 @@
  * one row per input; they move to the history table, indexed by DAG, when a snapshot compacts the input
  * log. Queries read both, so where an event is kept does not show.
  */
-import type { Failure } from "../../shared/protocol/mod.ts";
+import type { StepEventData } from "../../shared/api_views.ts";
 import type { DeviceState } from "../gateway/types.ts";
 import { cached, type Database, type Migration } from "../store/db.ts";
 
@@ -64,22 +64,6 @@ export interface DeviceEventData {
 /** Whether a logged event is a device state change rather than a DAG or node transition. */
 export function isDeviceEvent(event: LoggedEvent): boolean {
   return event.dagId === NO_DAG && event.data.kind === "device";
-}
-
-/** A step of a node attempt as logged (the step log's view of it, `frame` a URL path or null). */
-export interface StepEventData {
-  kind: "step";
-  nodeId: string;
-  attempt: number;
-  index: number;
-  type: string;
-  args: unknown;
-  startedAt: number;
-  endedAt: number;
-  ok: boolean;
-  error: Failure | null;
-  output: unknown;
-  frame: string | null;
 }
 
 /** Whether a logged event is a step of a node attempt. */

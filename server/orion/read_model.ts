@@ -3,37 +3,15 @@
  * built from the scheduler's state (copies: nothing a reader does reaches the state). Also the checks an
  * operator's request on a DAG passes before it becomes a scheduler event.
  */
+import type { DagView } from "../../shared/api_views.ts";
 import type { DagNode } from "../../shared/dag/schema.ts";
 import { type DagEdit, type DagError, validateEdit } from "../../shared/dag/validate.ts";
 import { failure, FailureError } from "../../shared/protocol/mod.ts";
 import { err, ok, type Result } from "../../shared/result.ts";
 import { dagMetrics } from "../scheduler/metrics.ts";
-import type { Attempt, DagState } from "../scheduler/types.ts";
+import type { DagState } from "../scheduler/types.ts";
 
-/** A node as `GET /api/dags/:id` shows it. */
-export interface NodeView {
-  id: string;
-  kind: DagNode["kind"];
-  after: string[];
-  state: string;
-  device: string | null;
-  attempts: Attempt[];
-  startedAt: number | null;
-  endedAt: number | null;
-  error: { code: string; message: string } | null;
-  reason: string | null;
-}
-
-/** A DAG as `GET /api/dags/:id` shows it. */
-export interface DagView {
-  id: string;
-  name: string;
-  state: string;
-  createdAt: number;
-  endedAt: number | null;
-  nodes: NodeView[];
-  metrics: ReturnType<typeof dagMetrics>;
-}
+export type { DagView };
 
 /** The view of a DAG at `nowMs` (metrics of a running DAG count up to now). */
 export function dagView(dag: DagState, nowMs: number): DagView {

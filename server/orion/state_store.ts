@@ -8,6 +8,7 @@
  * events, with their ids): one insert per input. A snapshot moves the carried events of the inputs it
  * covers into the event history, in the transaction that deletes those inputs.
  */
+import type { DagSummary } from "../../shared/api_views.ts";
 import type { KnownDevices } from "../store/known_devices.ts";
 import type { DeviceView } from "../gateway/types.ts";
 import { emptyState, recover, step } from "../scheduler/scheduler.ts";
@@ -66,15 +67,7 @@ export const ORION_STORE_MIGRATIONS: readonly Migration[] = [{
 /** An input: a scheduler event, or the marker of a server restart. */
 export type Input = SchedulerEvent | { type: "server-restarted" };
 
-/** A DAG as `GET /api/dags` lists it. */
-export interface DagSummary {
-  id: string;
-  name: string;
-  state: string;
-  createdAt: number;
-  endedAt: number | null;
-  nodes: number;
-}
+export type { DagSummary };
 
 /** The state rebuilt from the store. */
 export interface LoadedState {

@@ -2,6 +2,7 @@
  * The scheduler's state, events and commands: plain JSON data, so the state can be stored, restored
  * and rebuilt by replaying the same events.
  */
+import type { Attempt } from "../../shared/api_views.ts";
 import type { DagNode, Target } from "../../shared/dag/schema.ts";
 import type { Capabilities, Failure } from "../../shared/protocol/mod.ts";
 import type { DagStatus, NodeStatus } from "./transitions.ts";
@@ -15,23 +16,7 @@ export {
   type NodeStatus,
 } from "./transitions.ts";
 
-export type { Failure };
-
-/** One try of a node. */
-export interface Attempt {
-  /** 1 for the first try. */
-  attempt: number;
-  /** Null for server nodes. */
-  deviceId: string | null;
-  assignedAtMs: number;
-  /** When the device accepted (server nodes: when the op began). */
-  startedAtMs: number | null;
-  endedAtMs: number | null;
-  outcome: "in-flight" | "succeeded" | "failed" | "cancelled";
-  /** The failure's code (`device-lost`, `timeout`, `server-restart`, ...). */
-  code?: string;
-  reason?: string;
-}
+export type { Attempt, Failure };
 
 /** A node and its progress. */
 export interface NodeState {

@@ -1,25 +1,9 @@
 /** Submitting DAGs through the REST API and waiting for them to end, for end-to-end tests. */
+import type { DagView } from "../../shared/api_views.ts";
 import { until } from "./gateway_harness.ts";
 import type { TestServer } from "./server.ts";
 
-/** One attempt of a node as `GET /api/dags/:id` shows it. */
-export interface AttemptView {
-  attempt: number;
-  deviceId: string | null;
-  assignedAtMs: number;
-  startedAtMs: number | null;
-  endedAtMs: number | null;
-  outcome: string;
-  code?: string;
-  reason?: string;
-}
-
-/** A DAG as `GET /api/dags/:id` shows it (the fields tests read). */
-export interface DagView {
-  id: string;
-  state: string;
-  nodes: Array<{ id: string; state: string; device: string | null; attempts: AttemptView[]; error: unknown }>;
-}
+export type { DagView };
 
 /** A DAG of `count` independent script nodes with the same steps and target. */
 export function independentNodes(count: number, target: unknown, steps: unknown[]) {

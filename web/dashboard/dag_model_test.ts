@@ -20,6 +20,7 @@ const view = (states: Record<string, string>, state = "running"): DagView => ({
     error: null,
     reason: null,
   })),
+  metrics: { totalMs: 0, criticalPath: { nodes: [], ms: 0 }, parallelism: 0, queueWaitMs: {}, attempts: {} },
 });
 
 const node = (nodeId: string, to: string, deviceId?: string) => ({

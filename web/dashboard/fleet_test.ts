@@ -101,6 +101,13 @@ Deno.test("Fleet learns running nodes and steps' devices from DAG views fetched 
       error: null,
       reason: null,
     }],
+    metrics: {
+      totalMs: 0,
+      criticalPath: { nodes: [], ms: 0 },
+      parallelism: 0,
+      queueWaitMs: {},
+      attempts: {},
+    },
   };
   fleet.learnDags([view]);
   assert.deepEqual(fleet.current.get("dev")?.map((n) => n.nodeId), ["n"]);

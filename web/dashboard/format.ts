@@ -44,24 +44,12 @@ export function stepLine(type: string, args: unknown, maxChars = 80): string {
   const parts = [type];
   if (args && typeof args === "object") {
     for (const [key, value] of Object.entries(args as Record<string, unknown>)) {
-      parts.push(`${key}=${typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value)}`);
+      parts.push(`${key}=${JSON.stringify(value)}`);
     }
   }
   const line = parts.join(" ");
   return line.length > maxChars ? `${line.slice(0, maxChars - 1)}…` : line;
 }
-
-/** Node states, in the order a progress bar shows them. */
-export const NODE_STATES = [
-  "succeeded",
-  "running",
-  "assigned",
-  "waiting",
-  "pending",
-  "failed",
-  "skipped",
-  "cancelled",
-] as const;
 
 /** Whether a node or DAG state is final. */
 export function isFinal(state: string): boolean {

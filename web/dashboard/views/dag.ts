@@ -120,17 +120,15 @@ export const dagView: View = (root, ctx, id) => {
         }, { id: "cancel-dag", class: "danger" })
         : null,
     );
-    const metrics = view.metrics as
-      | { criticalPath?: { nodes: string[]; ms: number }; parallelism?: number }
-      | undefined;
+    const { criticalPath, parallelism } = view.metrics;
     replace(
       metricsBox,
       `Created ${clock(view.createdAt)}`,
       view.endedAt ? ` · ended ${clock(view.endedAt)} · took ${duration(view.endedAt - view.createdAt)}` : "",
-      metrics?.criticalPath?.nodes.length
-        ? ` · critical path ${metrics.criticalPath.nodes.join(" → ")} (${duration(metrics.criticalPath.ms)})`
+      criticalPath.nodes.length
+        ? ` · critical path ${criticalPath.nodes.join(" → ")} (${duration(criticalPath.ms)})`
         : "",
-      metrics?.parallelism ? ` · parallelism ${metrics.parallelism}` : "",
+      parallelism ? ` · parallelism ${parallelism}` : "",
       ` · id ${view.id}`,
     );
   };

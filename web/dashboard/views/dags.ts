@@ -3,7 +3,8 @@
 import type { View } from "../context.ts";
 import { throttle } from "../context.ts";
 import { cell, empty, errorBox, h, loading, replace } from "../dom.ts";
-import { clock, duration, NODE_STATES } from "../format.ts";
+import { NODE_STATE_ORDER } from "../../../shared/api_views.ts";
+import { clock, duration } from "../format.ts";
 import type { DagSummary } from "../types.ts";
 import { stateBadge } from "./devices.ts";
 
@@ -14,7 +15,7 @@ export function progressBar(counts: Record<string, number>, total: number): HTML
   const bar = h(
     "div",
     { class: "progress", role: "img", "aria-label": `${done} of ${total} nodes done` },
-    NODE_STATES.filter((state) => (counts[state] ?? 0) > 0).map((state) => {
+    NODE_STATE_ORDER.filter((state) => (counts[state] ?? 0) > 0).map((state) => {
       const segment = h("span", {
         class: "segment",
         "data-state": state,
