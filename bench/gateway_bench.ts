@@ -17,6 +17,7 @@
 import { encodeMessage } from "../shared/protocol/mod.ts";
 import { startGatewayServer } from "../tests/helpers/gateway_harness.ts";
 import { openPingDevice, type PingDevice } from "./ping_device.ts";
+import { LineReader } from "./line_process.ts";
 
 const ROUND_TRIPS = Number(Deno.env.get("BENCH_PING_ROUND_TRIPS") ?? 5000);
 const ROUNDS = Number(Deno.env.get("BENCH_PING_ROUNDS") ?? 3);
@@ -55,17 +56,12 @@ async function device(url: string, key: string | undefined, inProcess: boolean):
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let said = "";
-  while (!said.includes("ready")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`ping device exited: ${said}`);
-    said += value;
-  }
+  const output = new LineReader(child.stdout);
+  await output.until("ready");
   return {
     async close() {
       await child.stdin.close();
-      await reader.cancel();
+      await output.cancel();
       await child.status;
     },
   };

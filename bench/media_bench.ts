@@ -9,6 +9,7 @@ import sharp from "sharp";
 import { parseConfig } from "../server/config.ts";
 import { startServer } from "../server/server.ts";
 import { startMediaDevice } from "../tests/helpers/media_device.ts";
+import { LineReader } from "./line_process.ts";
 
 const REQUESTS = 100;
 const SUSTAIN_MS = 5000;
@@ -75,15 +76,10 @@ async function spawnDevice(name: string, webrtc: boolean, chunkBytes: number): P
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("ready")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`device ${name} exited before it was ready`);
-    text += value;
-  }
-  reader.releaseLock();
-  void child.stdout.cancel().catch(() => {});
+  // The device prints nothing after `ready`.
+  const output = new LineReader(child.stdout);
+  await output.until("ready");
+  void output.cancel();
   return { name, child, writer: child.stdin.getWriter() };
 }
 
