@@ -18,6 +18,7 @@ import { encodeMessage } from "../shared/protocol/mod.ts";
 import { startGatewayServer } from "../tests/helpers/gateway_harness.ts";
 import { openPingDevice, type PingDevice } from "./ping_device.ts";
 import { LineReader } from "./line_process.ts";
+import { ascending, percentile } from "./stats.ts";
 
 const ROUND_TRIPS = Number(Deno.env.get("BENCH_PING_ROUND_TRIPS") ?? 5000);
 const ROUNDS = Number(Deno.env.get("BENCH_PING_ROUNDS") ?? 3);
@@ -30,9 +31,12 @@ interface Summary {
 }
 
 function summarise(samples: number[], totalMs: number): Summary {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-  return { perSecond: (samples.length / totalMs) * 1000, p50: at(50), p99: at(99) };
+  const sorted = ascending(samples);
+  return {
+    perSecond: (samples.length / totalMs) * 1000,
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+  };
 }
 
 async function measure(roundTrip: () => Promise<unknown>): Promise<Summary> {

@@ -10,6 +10,7 @@ import { parseConfig } from "../server/config.ts";
 import { startServer } from "../server/server.ts";
 import { startMediaDevice } from "../tests/helpers/media_device.ts";
 import { LineReader } from "./line_process.ts";
+import { percentile } from "./stats.ts";
 
 const REQUESTS = 100;
 const SUSTAIN_MS = 5000;
@@ -81,10 +82,6 @@ async function spawnDevice(name: string, webrtc: boolean, chunkBytes: number): P
   await output.until("ready");
   void output.cancel();
   return { name, child, writer: child.stdin.getWriter() };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
 async function latency(name: string): Promise<{ p50: number; p99: number; path: string }> {

@@ -20,6 +20,7 @@ import { startServerProcess } from "../tests/helpers/server_process.ts";
 import { cpuUs, kernelMs } from "./process_cpu.ts";
 import { LineProcess } from "./line_process.ts";
 import { shape } from "./dag_shapes.ts";
+import { ascending, percentile } from "./stats.ts";
 
 const SIZES = (Deno.env.get("BENCH_SCHED_SIZES") ?? "1000,3000,10000").split(",").map(Number);
 const SHAPES = (Deno.env.get("BENCH_SCHED_SHAPES") ?? "chain,wide,diamond").split(",");
@@ -90,13 +91,11 @@ try {
         latencies: number[];
         wire: { messagesIn: number; framesIn: number; messagesOut: number; framesOut: number };
       };
-      const latencies = report.latencies.sort((a, b) => a - b);
+      const latencies = ascending(report.latencies);
       const { wire } = report;
       const perNode = (n: number) => (n / count).toFixed(2);
       const pick = (p: number) =>
-        kind === "chain" && latencies.length > 0
-          ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2)
-          : "-";
+        kind === "chain" && latencies.length > 0 ? percentile(latencies, p).toFixed(2) : "-";
       console.log(
         `| ${kind}${state === "succeeded" ? "" : ` (${state})`} | ${count} | ${
           (wallMs / 1000).toFixed(2)
