@@ -5,7 +5,7 @@ export class LineReader {
   readonly #reader: ReadableStreamDefaultReader<string>;
   #buffered = "";
 
-  constructor(stream: ReadableStream<Uint8Array>) {
+  constructor(stream: ReadableStream<Uint8Array<ArrayBuffer>>) {
     this.#reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   }
 
