@@ -7,10 +7,10 @@ import { startClient } from "../tests/helpers/client_process.ts";
 import { until } from "../tests/helpers/gateway_harness.ts";
 import { startTestServer } from "../tests/helpers/server.ts";
 import { startXServer } from "../tests/helpers/xvnc.ts";
+import { ascending, percentile } from "./stats.ts";
 
 const N = 300;
-const pct = (values: number[], p: number) =>
-  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(p * values.length))];
+const pct = (values: number[], p: number) => percentile(ascending(values), p);
 
 async function time(n: number, run: (i: number) => Promise<unknown>): Promise<number[]> {
   for (let i = 0; i < 20; i++) await run(i);

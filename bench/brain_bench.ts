@@ -9,6 +9,7 @@ import { startAutoDevice } from "../tests/helpers/auto_device.ts";
 import { startChatServer } from "../tests/helpers/chat_server.ts";
 import { submitDag, waitForDag } from "../tests/helpers/dags.ts";
 import { startTestServer } from "../tests/helpers/server.ts";
+import { ascending, percentile } from "./stats.ts";
 
 const STEPS = Number(Deno.env.get("BENCH_BRAIN_STEPS") ?? 60);
 
@@ -54,8 +55,7 @@ try {
     };
   }>;
   const moves = steps.filter((s) => s.type === "move" && s.output.decision !== undefined);
-  const pick = (f: (s: (typeof moves)[number]) => number) => moves.map(f).sort((a, b) => a - b);
-  const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+  const pick = (f: (s: (typeof moves)[number]) => number) => ascending(moves.map(f));
   const rows: Array<[string, number[]]> = [
     ["frame: REQUEST_FRAME → image at the Brain", pick((s) => s.output.decision!.ms.capture)],
     ["frame: scale and JPEG for the model", pick((s) => s.output.decision!.ms.encode)],
@@ -72,15 +72,17 @@ try {
   ];
   console.log(`\n## Brain overhead per agent step, model answering at once (${moves.length} steps, one run)`);
   console.log("| part | p50 ms | p99 ms |\n| --- | --- | --- |");
-  for (const [name, xs] of rows) console.log(`| ${name} | ${pct(xs, 0.5)} | ${pct(xs, 0.99)} |`);
+  for (const [name, xs] of rows) {
+    console.log(`| ${name} | ${percentile(xs, 0.5)} | ${percentile(xs, 0.99)} |`);
+  }
   console.log(`Whole node: ${(totalMs / moves.length).toFixed(1)} ms per step from submission to the end.`);
   console.log(`Frames the device sent: ${device.frames}; model calls: ${chat.requests.length}.`);
-  const fresh = moves.filter((s) => !s.output.decision!.ocrCached).map((s) => s.output.decision!.ms.ocr).sort(
-    (a, b) => a - b,
+  const fresh = ascending(
+    moves.filter((s) => !s.output.decision!.ocrCached).map((s) => s.output.decision!.ms.ocr),
   );
   console.log(
     `OCR: ${fresh.length} of ${moves.length} steps read a new frame (p50 ${
-      pct(fresh, 0.5)
+      percentile(fresh, 0.5)
     } ms); the rest reused ` +
       "the text of an identical earlier frame (the bench's screen does not change).",
   );

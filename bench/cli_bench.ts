@@ -10,14 +10,12 @@
  */
 import { DagProgress } from "../cli/progress.ts";
 import { startTestServer } from "../tests/helpers/server.ts";
+import { ascending, percentile } from "./stats.ts";
 
 const RUNS = Number(Deno.env.get("BENCH_CLI_RUNS") ?? 10);
 const root = new URL("..", import.meta.url).pathname;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
+const median = (values: number[]) => percentile(ascending(values), 0.5);
 
 async function timeProcess(program: string, args: string[], env: Record<string, string>): Promise<number> {
   const started = performance.now();

@@ -8,6 +8,7 @@ import { gzipSync } from "node:zlib";
 import { buildBundle } from "../server/http/web_bundle.ts";
 import { launchChromium } from "../tests/helpers/chromium.ts";
 import { startTestServer } from "../tests/helpers/server.ts";
+import { LineReader } from "./line_process.ts";
 
 const DEVICES = 100;
 const RUNS = 7;
@@ -47,8 +48,7 @@ const sim = new Deno.Command(Deno.execPath(), {
   stdout: "piped",
   stderr: "inherit",
 }).spawn();
-const lines = sim.stdout.pipeThrough(new TextDecoderStream()).getReader();
-for (let text = ""; !text.includes("ready");) text += (await lines.read()).value ?? "";
+await new LineReader(sim.stdout).until("ready");
 const chromium = await launchChromium();
 try {
   const listed = (await (await server.api("/api/devices")).json()).devices.length;

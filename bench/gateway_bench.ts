@@ -17,6 +17,8 @@
 import { encodeMessage } from "../shared/protocol/mod.ts";
 import { startGatewayServer } from "../tests/helpers/gateway_harness.ts";
 import { openPingDevice, type PingDevice } from "./ping_device.ts";
+import { LineReader } from "./line_process.ts";
+import { ascending, percentile } from "./stats.ts";
 
 const ROUND_TRIPS = Number(Deno.env.get("BENCH_PING_ROUND_TRIPS") ?? 5000);
 const ROUNDS = Number(Deno.env.get("BENCH_PING_ROUNDS") ?? 3);
@@ -29,9 +31,12 @@ interface Summary {
 }
 
 function summarise(samples: number[], totalMs: number): Summary {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-  return { perSecond: (samples.length / totalMs) * 1000, p50: at(50), p99: at(99) };
+  const sorted = ascending(samples);
+  return {
+    perSecond: (samples.length / totalMs) * 1000,
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+  };
 }
 
 async function measure(roundTrip: () => Promise<unknown>): Promise<Summary> {
@@ -55,17 +60,12 @@ async function device(url: string, key: string | undefined, inProcess: boolean):
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let said = "";
-  while (!said.includes("ready")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`ping device exited: ${said}`);
-    said += value;
-  }
+  const output = new LineReader(child.stdout);
+  await output.until("ready");
   return {
     async close() {
       await child.stdin.close();
-      await reader.cancel();
+      await output.cancel();
       await child.status;
     },
   };

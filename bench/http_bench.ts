@@ -130,6 +130,30 @@ async function healthMs(url: string): Promise<number> {
   return performance.now() - started;
 }
 
+/** What the slowloris and descriptor runs connect through: the server itself, then nginx in front of it. */
+const FRONTS = ["none (Deno.serve directly)", "nginx, shipped config"] as const;
+
+/**
+ * Where to connect for `front`: the server's port, or nginx's once started in front of it; null (after a
+ * table row saying why, with `emptyCells` cells left blank) when nginx would not start.
+ */
+async function openFront(
+  front: (typeof FRONTS)[number],
+  server: { port: number; url: string },
+  emptyCells: number,
+): Promise<{ port: number; url: string; nginx: Nginx | null } | null> {
+  if (!front.startsWith("nginx")) return { port: server.port, url: server.url, nginx: null };
+  try {
+    const nginx = await startNginx(server.port);
+    return { port: nginx.port, url: nginx.url, nginx };
+  } catch (error) {
+    console.log(
+      `| ${front} | not measured: ${(error as Error).message.split("\n")[0]} |${" |".repeat(emptyCells)}`,
+    );
+    return null;
+  }
+}
+
 async function slowloris(): Promise<void> {
   console.log(
     `\n## Slowloris: ${TRICKLERS} connections trickling a header line every 2 s, ${SILENT} silent\n`,
@@ -142,19 +166,11 @@ async function slowloris(): Promise<void> {
   const server = await startServerProcess();
   let nginx: Nginx | null = null;
   try {
-    for (const front of ["none (Deno.serve directly)", "nginx, shipped config"]) {
-      let port = server.port;
-      let url = server.url;
-      if (front.startsWith("nginx")) {
-        try {
-          nginx = await startNginx(server.port);
-        } catch (error) {
-          console.log(`| ${front} | not measured: ${(error as Error).message.split("\n")[0]} | | | |`);
-          continue;
-        }
-        port = nginx.port;
-        url = nginx.url;
-      }
+    for (const front of FRONTS) {
+      const opened = await openFront(front, server, 3);
+      if (opened === null) continue;
+      const { port, url } = opened;
+      nginx = opened.nginx;
       await sleep(500);
       const before = await server.rssBytes();
       const nginxBefore = nginx ? await rssOf(nginx.pid) : 0;
@@ -190,23 +206,15 @@ async function descriptorExhaustion(): Promise<void> {
   console.log(`\n## ${CONNECTIONS} trickling connections against a server limited to ${LIMIT} open files\n`);
   console.log("| front | server process after 3 s | /healthz |");
   console.log("| --- | --- | --- |");
-  for (const front of ["none (Deno.serve directly)", "nginx, shipped config"]) {
+  for (const front of FRONTS) {
     const server = await startServerProcess([], { fileDescriptorLimit: LIMIT });
     let nginx: Nginx | null = null;
     let held: Held[] = [];
     try {
-      let port = server.port;
-      let url = server.url;
-      if (front.startsWith("nginx")) {
-        try {
-          nginx = await startNginx(server.port);
-        } catch (error) {
-          console.log(`| ${front} | not measured: ${(error as Error).message.split("\n")[0]} | |`);
-          continue;
-        }
-        port = nginx.port;
-        url = nginx.url;
-      }
+      const opened = await openFront(front, server, 1);
+      if (opened === null) continue;
+      const { port, url } = opened;
+      nginx = opened.nginx;
       held = await holdConnections(port, CONNECTIONS, true).catch((error) => {
         console.log(`(opening connections stopped: ${(error as Error).message})`);
         return [];

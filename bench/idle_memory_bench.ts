@@ -9,6 +9,7 @@
  */
 import { serverArgs } from "../tests/helpers/server_process.ts";
 import { freePort } from "../tests/helpers/ports.ts";
+import { LineReader } from "./line_process.ts";
 
 const DEVICES = Number(Deno.env.get("BENCH_IDLE_DEVICES") ?? 10_000);
 const SETTLE_MS = Number(Deno.env.get("BENCH_IDLE_SETTLE_MS") ?? 3000);
@@ -37,23 +38,6 @@ function statusKiB(pid: number, field: string): number {
   return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
 }
 
-/** Lines of a child's stdout, one at a time. */
-function lines(child: Deno.ChildProcess): () => Promise<string> {
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "";
-  return async () => {
-    while (!buffered.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`process exited; it said: ${buffered}`);
-      buffered += value;
-    }
-    const index = buffered.indexOf("\n");
-    const line = buffered.slice(0, index);
-    buffered = buffered.slice(index + 1);
-    return line;
-  };
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Measured {
@@ -69,8 +53,7 @@ async function measure(pid: number, url: string, key: string, mode: "device" | "
   const beforeBytes = rssBytes(pid);
   const started = performance.now();
   const swarm = withFds(["run", "-A", here("swarm.ts"), url, key, String(DEVICES), mode], "piped");
-  const next = lines(swarm);
-  const said = await next();
+  const said = await new LineReader(swarm.stdout).line();
   if (said !== `ready ${DEVICES}`) throw new Error(`swarm said ${said}`);
   const openSeconds = (performance.now() - started) / 1000;
   await sleep(SETTLE_MS);
@@ -88,7 +71,7 @@ async function measure(pid: number, url: string, key: string, mode: "device" | "
 async function bare(): Promise<Measured> {
   const child = withFds(["run", "-A", here("bare_ws_server.ts")]);
   try {
-    const port = Number((await lines(child)()).split(" ")[1]);
+    const port = Number((await new LineReader(child.stdout).line()).split(" ")[1]);
     return await measure(child.pid, `ws://127.0.0.1:${port}/v1/device`, "-", "bare");
   } finally {
     child.kill("SIGTERM");
@@ -99,7 +82,7 @@ async function bare(): Promise<Measured> {
 async function gatewayOnly(): Promise<Measured> {
   const child = withFds(["run", "-A", here("gateway_server.ts")]);
   try {
-    const [, port, key] = (await lines(child)()).split(" ");
+    const [, port, key] = (await new LineReader(child.stdout).line()).split(" ");
     return await measure(child.pid, `ws://127.0.0.1:${port}/v1/device`, key, "device");
   } finally {
     child.kill("SIGTERM");
@@ -114,14 +97,13 @@ async function server(): Promise<Measured> {
     serverArgs(port, dataDir, ["--log", "silent", "--max-messages-per-second", "1000000"]),
   );
   try {
-    const next = lines(child);
-    let output = "";
-    while (!output.includes("listening on")) output += (await next()) + "\n";
+    const lines = new LineReader(child.stdout);
+    const output = await lines.until("listening on");
     const key = /device key:\s+(a3d_\S+)/.exec(output)?.[1];
     if (!key) throw new Error(`no device key in the first start's output:\n${output}`);
     // The server keeps logging; read it so its pipe never fills.
     void (async () => {
-      while (true) await next();
+      while (true) await lines.line();
     })().catch(() => {});
     return await measure(child.pid, `ws://127.0.0.1:${port}/v1/device`, key, "device");
   } finally {

@@ -9,6 +9,8 @@ import sharp from "sharp";
 import { parseConfig } from "../server/config.ts";
 import { startServer } from "../server/server.ts";
 import { startMediaDevice } from "../tests/helpers/media_device.ts";
+import { LineReader } from "./line_process.ts";
+import { percentile } from "./stats.ts";
 
 const REQUESTS = 100;
 const SUSTAIN_MS = 5000;
@@ -75,20 +77,11 @@ async function spawnDevice(name: string, webrtc: boolean, chunkBytes: number): P
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("ready")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`device ${name} exited before it was ready`);
-    text += value;
-  }
-  reader.releaseLock();
-  void child.stdout.cancel().catch(() => {});
+  // The device prints nothing after `ready`.
+  const output = new LineReader(child.stdout);
+  await output.until("ready");
+  void output.cancel();
   return { name, child, writer: child.stdin.getWriter() };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
 async function latency(name: string): Promise<{ p50: number; p99: number; path: string }> {

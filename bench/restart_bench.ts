@@ -14,6 +14,7 @@ import { PROTOCOL_VERSION } from "../shared/protocol/mod.ts";
 import { serverArgs } from "../tests/helpers/server_process.ts";
 import { RawDevice, testCapabilities } from "../tests/helpers/raw_device.ts";
 import { freePort } from "../tests/helpers/ports.ts";
+import { LineReader } from "./line_process.ts";
 
 const env = (name: string, fallback: number) => Number(Deno.env.get(name) ?? fallback);
 const DAG_EVENTS = env("BENCH_RESTART_DAG_EVENTS", 100_000);
@@ -68,15 +69,10 @@ async function stop(running: Running, signal: Deno.Signal): Promise<void> {
 
 async function firstStart(dataDir: string): Promise<{ operator: string; device: string }> {
   const child = spawn(dataDir, 0, "piped");
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let output = "";
-  while (!output.includes("listening on")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    output += value;
-  }
+  const lines = new LineReader(child.stdout);
+  const output = await lines.until("listening on");
   child.kill("SIGTERM");
-  await reader.cancel();
+  await lines.cancel();
   await child.status;
   const operator = /operator token:\s+(a3o_\S+)/.exec(output)?.[1];
   const device = /device key:\s+(a3d_\S+)/.exec(output)?.[1];

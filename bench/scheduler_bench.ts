@@ -19,27 +19,12 @@
 import { startServerProcess } from "../tests/helpers/server_process.ts";
 import { cpuUs, kernelMs } from "./process_cpu.ts";
 import { LineProcess } from "./line_process.ts";
+import { shape } from "./dag_shapes.ts";
+import { ascending, percentile } from "./stats.ts";
 
 const SIZES = (Deno.env.get("BENCH_SCHED_SIZES") ?? "1000,3000,10000").split(",").map(Number);
 const SHAPES = (Deno.env.get("BENCH_SCHED_SHAPES") ?? "chain,wide,diamond").split(",");
 const DEVICES = 100;
-
-function shape(kind: string, count: number): unknown[] {
-  const node = (id: string, after: string[] = []) => ({
-    id,
-    kind: "script",
-    target: { tags: ["sim"] },
-    steps: [],
-    after,
-  });
-  if (kind === "chain") return Array.from({ length: count }, (_, i) => node(`n${i}`, i ? [`n${i - 1}`] : []));
-  if (kind === "wide") return Array.from({ length: count }, (_, i) => node(`n${i}`));
-  return [
-    node("top"),
-    ...Array.from({ length: count - 2 }, (_, i) => node(`m${i}`, ["top"])),
-    node("bottom", Array.from({ length: Math.min(1000, count - 2) }, (_, i) => `m${i}`)),
-  ];
-}
 
 const server = await startServerProcess([
   "--max-messages-per-second",
@@ -106,13 +91,11 @@ try {
         latencies: number[];
         wire: { messagesIn: number; framesIn: number; messagesOut: number; framesOut: number };
       };
-      const latencies = report.latencies.sort((a, b) => a - b);
+      const latencies = ascending(report.latencies);
       const { wire } = report;
       const perNode = (n: number) => (n / count).toFixed(2);
       const pick = (p: number) =>
-        kind === "chain" && latencies.length > 0
-          ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2)
-          : "-";
+        kind === "chain" && latencies.length > 0 ? percentile(latencies, p).toFixed(2) : "-";
       console.log(
         `| ${kind}${state === "succeeded" ? "" : ` (${state})`} | ${count} | ${
           (wallMs / 1000).toFixed(2)

@@ -16,8 +16,8 @@ import { silentLogger } from "../server/log.ts";
 import { DurableScheduler, SNAPSHOT_INPUTS_PER_LIVE_NODE } from "../server/orion/durable_scheduler.ts";
 import { EVENT_LOG_MIGRATIONS, EventLog } from "../server/orion/event_log.ts";
 import { ORION_STORE_MIGRATIONS, OrionStore } from "../server/orion/state_store.ts";
-import { nodes as validated } from "../server/scheduler/testing.ts";
-import { caps } from "../server/scheduler/testing.ts";
+import { caps, nodes as validated } from "../server/scheduler/testing.ts";
+import { shape } from "./dag_shapes.ts";
 import type { SchedulerCommand } from "../server/scheduler/types.ts";
 import { openStore } from "../server/store/db.ts";
 import { STORE_HEALTH_MIGRATIONS, StoreHealth } from "../server/store/health.ts";
@@ -26,23 +26,6 @@ import { KNOWN_DEVICES_MIGRATIONS, KnownDevices } from "../server/store/known_de
 const SIZES = (Deno.env.get("BENCH_SCHED_SIZES") ?? "1000,3000,10000").split(",").map(Number);
 const PER_TURN = Number(Deno.env.get("BENCH_CORE_PER_TURN") ?? 32);
 const DEVICES = 100;
-
-function shape(kind: string, count: number): unknown[] {
-  const node = (id: string, after: string[] = []) => ({
-    id,
-    kind: "script",
-    target: { tags: ["sim"] },
-    steps: [],
-    after,
-  });
-  if (kind === "chain") return Array.from({ length: count }, (_, i) => node(`n${i}`, i ? [`n${i - 1}`] : []));
-  if (kind === "wide") return Array.from({ length: count }, (_, i) => node(`n${i}`));
-  return [
-    node("top"),
-    ...Array.from({ length: count - 2 }, (_, i) => node(`m${i}`, ["top"])),
-    node("bottom", Array.from({ length: Math.min(1000, count - 2) }, (_, i) => `m${i}`)),
-  ];
-}
 
 type RunAttempt = Extract<SchedulerCommand, { type: "run-attempt" }>;
 

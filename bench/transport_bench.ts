@@ -15,6 +15,7 @@ import { startMediaDevice } from "../tests/helpers/media_device.ts";
 import { startTestServer, type TestServer } from "../tests/helpers/server.ts";
 import { parseTlsNames } from "../server/tls/names.ts";
 import { selfSignedTls } from "../server/tls/self_signed.ts";
+import { ascending, percentile } from "./stats.ts";
 
 // Deno's built-in WebSocket trusts a CA only through DENO_CERT, read at start: issue the server's
 // certificate first, then run this file again with DENO_CERT naming its CA.
@@ -35,9 +36,6 @@ if (Deno.args[0] === undefined) {
 const dataDir = Deno.args[0];
 
 const REQUESTS = 200;
-
-const percentile = (values: number[], p: number) =>
-  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(p * values.length))];
 
 async function jpeg(width: number, height: number): Promise<Uint8Array> {
   return new Uint8Array(
@@ -142,7 +140,7 @@ console.log(
 console.log("| --- | --- | --- | ---: | ---: | ---: | ---: |");
 for (const row of rows) {
   const cells = [row.frame, row.ping].flatMap((t) =>
-    [percentile(t, 0.5), percentile(t, 0.99)].map((v) => v.toFixed(2))
+    [percentile(ascending(t), 0.5), percentile(ascending(t), 0.99)].map((v) => v.toFixed(2))
   );
   console.log(`| ${row.scheme} | ${row.transport} | ${row.image} | ${cells.join(" | ")} |`);
 }

@@ -26,6 +26,7 @@ interface Pending {
 }
 
 const DEFAULT_DIR = new URL("./helper/", import.meta.url).pathname;
+const utf8 = new TextEncoder();
 
 /** The helper process and its request channel. */
 export class HelperProcess {
@@ -64,7 +65,7 @@ export class HelperProcess {
     }
     await this.#start();
     const id = this.#nextId++;
-    const line = new TextEncoder().encode(JSON.stringify({ id, op, args }) + "\n");
+    const line = utf8.encode(JSON.stringify({ id, op, args }) + "\n");
     return await new Promise<T>((resolve, reject) => {
       const limit = timeoutMs ?? this.#options.timeoutMs ?? 15_000;
       const timer = this.#clock.setTimeout(() => {
@@ -170,15 +171,16 @@ export class HelperProcess {
           } catch {
             continue;
           }
+          // The helper's own refusals (a bad request, no display): retrying the same cannot help.
+          const refusal = () =>
+            new FailureError({
+              code: message.error!.code,
+              message: message.error!.message,
+              retryable: false,
+            });
           if (message.id === 0) {
             if (message.ok) started.resolve();
-            else {started.reject(
-                new FailureError({
-                  code: message.error!.code,
-                  message: message.error!.message,
-                  retryable: false,
-                }),
-              );}
+            else started.reject(refusal());
             continue;
           }
           const pending = this.#pending.get(message.id);
@@ -186,13 +188,7 @@ export class HelperProcess {
           this.#pending.delete(message.id);
           this.#clock.clearTimeout(pending.timer);
           if (message.ok) pending.resolve(message.result);
-          else {pending.reject(
-              new FailureError({
-                code: message.error!.code,
-                message: message.error!.message,
-                retryable: false,
-              }),
-            );}
+          else pending.reject(refusal());
         }
       }
     } catch {

@@ -4,6 +4,7 @@
  * file there. Everything else goes to the body. A running program is killed at its timeout or on cancel.
  */
 import type { DeviceAction } from "../shared/actions.ts";
+import { concatBytes } from "../shared/bytes.ts";
 import { systemClock, type Timers } from "../shared/clock.ts";
 import { failure } from "../shared/protocol/mod.ts";
 import { resolveInFilesDir } from "./files.ts";
@@ -149,13 +150,7 @@ async function capped(stream: ReadableStream<Uint8Array>): Promise<{ text: strin
     kept.push(part);
     size += part.byteLength;
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const part of kept) {
-    bytes.set(part, offset);
-    offset += part.byteLength;
-  }
-  return { text: new TextDecoder().decode(bytes), truncated };
+  return { text: new TextDecoder().decode(concatBytes(kept, size)), truncated };
 }
 
 function json(value: unknown): string {

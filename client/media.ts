@@ -7,12 +7,7 @@
  */
 import { Buffer } from "node:buffer";
 import { type RTCDataChannel, RTCPeerConnection } from "werift";
-import {
-  type ChunkChannel,
-  chunkFrame,
-  DEFAULT_CHUNK_MESSAGE_BYTES,
-  sendChunks,
-} from "../shared/media/frame_chunks.ts";
+import { type ChunkChannel, FrameSender } from "../shared/media/frame_chunks.ts";
 import type { FrameMeta, Message, MessageType, PayloadInputOf } from "../shared/protocol/mod.ts";
 import type { FrameChannel } from "./runtime.ts";
 
@@ -35,12 +30,12 @@ export class ClientMedia implements FrameChannel {
   readonly #options: ClientMediaOptions;
   #pc: RTCPeerConnection | null = null;
   #channel: RTCDataChannel | null = null;
-  #nextFrameId = 1;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #frames: FrameSender;
   #closed = false;
 
   constructor(options: ClientMediaOptions) {
     this.#options = options;
+    this.#frames = new FrameSender(options.chunkMessageBytes, options.highWaterBytes);
   }
 
   /** Whether frames travel on the data channel now. */
@@ -71,16 +66,7 @@ export class ClientMedia implements FrameChannel {
   sendFrame(meta: FrameMeta, image: Uint8Array): boolean {
     const channel = this.#channel;
     if (channel === null || channel.readyState !== "open") return false;
-    const chunks = chunkFrame(
-      this.#nextFrameId++ >>> 0,
-      meta,
-      image,
-      this.#options.chunkMessageBytes ?? DEFAULT_CHUNK_MESSAGE_BYTES,
-    );
-    const sink = this.#sink(channel);
-    this.#queue = this.#queue.then(() => sendChunks(sink, chunks, this.#options.highWaterBytes)).catch(
-      () => {},
-    );
+    this.#frames.send(this.#sink(channel), meta, image);
     return true;
   }
 

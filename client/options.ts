@@ -42,10 +42,14 @@ const OptionsSchema = z.object({
 /** The client's options. */
 export type ClientOptions = Readonly<z.infer<typeof OptionsSchema>>;
 
-/** The usage text. */
-export const USAGE = `Usage: deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]
-                        [--files-dir DIR] [--data-dir DIR] [--log text|json] [--max-tasks N] [--allow-run]
-                        [--webrtc] [--ca-file PEM | --insecure-fingerprint SHA256]`;
+const USAGE_LINES = [
+  "deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]",
+  "  [--files-dir DIR] [--data-dir DIR] [--log text|json] [--max-tasks N] [--allow-run] [--webrtc]",
+  "  [--ca-file PEM | --insecure-fingerprint SHA256]",
+];
+
+/** The usage text (the first lines of `--help`), shown after a flag error. */
+export const USAGE = formatHelp({ usage: USAGE_LINES }).trimEnd();
 
 /** Where the defaults that depend on the machine come from. */
 export interface ClientDefaults {
@@ -160,11 +164,7 @@ export function clientFlags(env: (name: string) => string | undefined, defaults:
 /** `deno task client --help`, with this machine's defaults. */
 export function clientHelp(env: (name: string) => string | undefined, defaults: ClientDefaults): string {
   return formatHelp({
-    usage: [
-      "deno task client --connect ws(s)://host:8080 --key KEY [--name N] [--tags a,b]",
-      "  [--files-dir DIR] [--data-dir DIR] [--log text|json] [--max-tasks N] [--allow-run] [--webrtc]",
-      "  [--ca-file PEM | --insecure-fingerprint SHA256]",
-    ],
+    usage: USAGE_LINES,
     summary: "A device: joins the server, reports its capabilities and executes actions and DAG nodes. " +
       "Flags win over environment variables.",
     flags: [{ title: "Flags", flags: [...clientFlags(env, defaults), HELP_FLAG] }],
@@ -200,40 +200,41 @@ export function parseClientOptions(
   env: (name: string) => string | undefined,
   defaults: ClientDefaults,
 ): { ok: true; options: ClientOptions } | { ok: false; message: string } {
+  const flags = clientFlags(env, defaults);
   let values: Record<string, string | boolean | undefined>;
   try {
-    values = parseArgs({ args, options: parseArgsOptions(clientFlags(env, defaults)), strict: true })
+    values = parseArgs({ args, options: parseArgsOptions(flags), strict: true })
       .values as Record<string, string | boolean | undefined>;
   } catch (error) {
     return { ok: false, message: `${(error as Error).message}\n${USAGE}` };
   }
-  const dataDir = (values["data-dir"] as string | undefined) ?? env("ALIEN3_CLIENT_DATA_DIR");
+  // A flag wins over its environment variable, the one the flag table names (and --help shows).
+  const fromEnv = (name: string) => {
+    const variable = flags.find((flag) => flag.name === name)?.env;
+    return variable === undefined ? undefined : env(variable);
+  };
+  const given = (name: string) => (values[name] as string | undefined) ?? fromEnv(name);
+  const enabled = (name: string) =>
+    values[name] === true || ["1", "true", "yes"].includes(fromEnv(name) ?? "");
+  const dataDir = given("data-dir");
   const parsed = OptionsSchema.safeParse({
-    connect: values.connect ?? env("ALIEN3_CONNECT") ?? "",
-    key: values.key ?? env("ALIEN3_KEY") ?? "",
-    name: values.name ?? env("ALIEN3_NAME") ?? nameOf(defaults.hostname),
-    tags: String(values.tags ?? env("ALIEN3_TAGS") ?? "").split(",").map((t) => t.trim()).filter((t) =>
-      t !== ""
-    ),
-    filesDir: values["files-dir"] ?? env("ALIEN3_FILES_DIR") ?? defaultFilesDir(env, defaults.os, dataDir),
+    connect: given("connect") ?? "",
+    key: given("key") ?? "",
+    name: given("name") ?? nameOf(defaults.hostname),
+    tags: (given("tags") ?? "").split(",").map((t) => t.trim()).filter((t) => t !== ""),
+    filesDir: given("files-dir") ?? defaultFilesDir(env, defaults.os, dataDir),
     dataDir: dataDir ?? defaultDataDir(env, defaults.os),
-    log: values.log ?? "text",
-    maxTasks: values["max-tasks"] ?? env("ALIEN3_MAX_TASKS") ?? DEFAULT_MAX_TASKS,
-    allowRun: values["allow-run"] === true || ["1", "true", "yes"].includes(env("ALIEN3_ALLOW_RUN") ?? ""),
-    webrtc: values.webrtc === true || ["1", "true", "yes"].includes(env("ALIEN3_WEBRTC") ?? ""),
-    caFile: values["ca-file"] ?? env("ALIEN3_CA_FILE"),
-    insecureFingerprint: values["insecure-fingerprint"] ?? env("ALIEN3_INSECURE_FINGERPRINT"),
+    log: given("log") ?? "text",
+    maxTasks: given("max-tasks") ?? DEFAULT_MAX_TASKS,
+    allowRun: enabled("allow-run"),
+    webrtc: enabled("webrtc"),
+    caFile: given("ca-file"),
+    insecureFingerprint: given("insecure-fingerprint"),
   });
   if (!parsed.success) {
+    // The options' keys are the flags' names in camelCase: `filesDir` is --files-dir.
     const issue = parsed.error.issues[0];
-    const flags: Record<string, string> = {
-      filesDir: "--files-dir",
-      dataDir: "--data-dir",
-      maxTasks: "--max-tasks",
-      caFile: "--ca-file",
-      insecureFingerprint: "--insecure-fingerprint",
-    };
-    const flag = flags[String(issue.path[0])] ?? `--${String(issue.path[0])}`;
+    const flag = `--${String(issue.path[0]).replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
     return { ok: false, message: `Invalid ${flag}: ${issue.message}\n${USAGE}` };
   }
   const { caFile, insecureFingerprint, connect } = parsed.data;

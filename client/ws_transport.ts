@@ -13,6 +13,8 @@ import * as tls from "node:tls";
 import WebSocket from "ws";
 import { type CloseInfo, IncomingQueue, TlsError, type Transport } from "../shared/transport/transport.ts";
 
+const utf8 = new TextDecoder();
+
 /** How to trust the server (`wss://` only). */
 export interface TrustOptions {
   /** PEM certificates of the authorities to trust instead of the system's (`--ca-file`). */
@@ -48,13 +50,13 @@ export function nodeWebSocketTransport(socket: WebSocket): Transport {
   let closing: CloseInfo | null = null;
   socket.on("message", (data: Uint8Array, isBinary: boolean) => {
     if (isBinary) incoming.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    else incoming.push(new TextDecoder().decode(data));
+    else incoming.push(utf8.decode(data));
   });
   socket.on("close", (code: number, reason: Uint8Array) => {
     if (done) return;
     done = true;
     incoming.end();
-    closed.resolve(closing ?? { code, reason: new TextDecoder().decode(reason) });
+    closed.resolve(closing ?? { code, reason: utf8.decode(reason) });
   });
   socket.on("error", () => {}); // a close follows
   return {

@@ -4,12 +4,7 @@
  * with the shared screen as the video track, takes the `frames` data channel the server opens, and sends
  * still frames on it, chunked like the Deno client's (`shared/media/frame_chunks.ts`).
  */
-import {
-  type ChunkChannel,
-  chunkFrame,
-  DEFAULT_CHUNK_MESSAGE_BYTES,
-  sendChunks,
-} from "../shared/media/frame_chunks.ts";
+import { type ChunkChannel, FrameSender } from "../shared/media/frame_chunks.ts";
 import type { FrameMeta, Message, MessageType, PayloadInputOf } from "../shared/protocol/mod.ts";
 import type { FrameChannel } from "../client/runtime.ts";
 
@@ -28,8 +23,7 @@ export class BrowserMedia implements FrameChannel {
   readonly #options: BrowserMediaOptions;
   #pc: RTCPeerConnection | null = null;
   #channel: RTCDataChannel | null = null;
-  #nextFrameId = 1;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #frames = new FrameSender();
 
   constructor(options: BrowserMediaOptions) {
     this.#options = options;
@@ -63,9 +57,7 @@ export class BrowserMedia implements FrameChannel {
   sendFrame(meta: FrameMeta, image: Uint8Array): boolean {
     const channel = this.#channel;
     if (channel === null || channel.readyState !== "open") return false;
-    const chunks = chunkFrame(this.#nextFrameId++ >>> 0, meta, image, DEFAULT_CHUNK_MESSAGE_BYTES);
-    const sink = sinkOf(channel);
-    this.#queue = this.#queue.then(() => sendChunks(sink, chunks)).catch(() => {});
+    this.#frames.send(sinkOf(channel), meta, image);
     return true;
   }
 

@@ -10,7 +10,7 @@ import type { ActionExecutor, ExecutionOutcome } from "../client/runtime.ts";
 
 /** Captures frames from a playing `<video>` of the shared screen. */
 export class CanvasCapture implements ActionExecutor {
-  readonly #canvas: HTMLCanvasElement | OffscreenCanvas;
+  readonly #canvas: HTMLCanvasElement;
 
   constructor(readonly video: HTMLVideoElement, readonly now: () => number = () => Date.now()) {
     this.#canvas = document.createElement("canvas");
@@ -40,7 +40,7 @@ export class CanvasCapture implements ActionExecutor {
     }
     const width = Math.max(1, Math.round(originalWidth * scale));
     const height = Math.max(1, Math.round(originalHeight * scale));
-    const canvas = this.#canvas as HTMLCanvasElement;
+    const canvas = this.#canvas;
     canvas.width = width;
     canvas.height = height;
     const context = canvas.getContext("2d");

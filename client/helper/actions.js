@@ -14,7 +14,7 @@ function int(value, name) {
 
 export function actions({ robot, sharp, keysyms }) {
   // robotjs opens ":0.0" first and reads DISPLAY only if that fails: name the display, or a machine
-  // that also has a display :0 gets the input there.
+  // that also has a display :0 gets the input there (and dies with it).
   if (process.platform === "linux" && process.env.DISPLAY) robot.setXDisplayName(process.env.DISPLAY);
   robot.setMouseDelay(0);
   robot.setKeyboardDelay(0);

@@ -8,10 +8,8 @@ import { actions } from "./actions.js";
 import { KeysymPool } from "./keymap.js";
 
 const require = createRequire(import.meta.url);
+// `actions()` points robotjs at $DISPLAY before its first call (robotjs would try ":0.0" first).
 const robot = require("robotjs");
-// robotjs opens ":0.0" first and falls back to $DISPLAY only if that fails: with another X server at :0 it
-// would drive (and die with) that one. The display the client was given is the one to use.
-if (process.platform === "linux" && process.env.DISPLAY) robot.setXDisplayName(process.env.DISPLAY);
 const sharp = (await import("sharp")).default;
 const capacity = poolCapacity(process.env.ALIEN3_KEYSYM_POOL);
 const keysyms = new KeysymPool({ capacity });

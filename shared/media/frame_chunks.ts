@@ -199,3 +199,24 @@ export async function sendChunks(
   }
   return true;
 }
+
+/**
+ * A peer's outgoing frames: each is numbered, chunked and queued behind the frames before it, so that two
+ * never interleave on the ordered channel. The Deno client's peer and the browser's both send through one.
+ */
+export class FrameSender {
+  #nextFrameId = 1;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  /** `messageBytes` and `highWaterBytes` as `chunkFrame` and `sendChunks` take them. */
+  constructor(
+    readonly messageBytes: number = DEFAULT_CHUNK_MESSAGE_BYTES,
+    readonly highWaterBytes?: number,
+  ) {}
+
+  /** Queues a frame for `channel`; one the channel closes on midway is lost (the runtime chose the channel). */
+  send(channel: ChunkChannel, meta: FrameMeta, image: Uint8Array): void {
+    const chunks = chunkFrame(this.#nextFrameId++ >>> 0, meta, image, this.messageBytes);
+    this.#queue = this.#queue.then(() => sendChunks(channel, chunks, this.highWaterBytes)).catch(() => {});
+  }
+}

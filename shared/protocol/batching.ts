@@ -10,6 +10,7 @@
  * adjacent in memory and go out as one view, without a copy. A message never exceeds `maxBatchBytes` (the
  * peer's frame limit applies to the whole message); a frame that large goes alone.
  */
+import { concatBytes } from "../bytes.ts";
 import type { CloseInfo, Incoming, Transport, TransportSink } from "../transport/transport.ts";
 
 /** Largest message a batch makes by default. */
@@ -97,12 +98,7 @@ function join(frames: Uint8Array[], byteLength: number): Uint8Array {
     adjacent = frames[i].buffer === first.buffer &&
       frames[i].byteOffset === previous.byteOffset + previous.byteLength;
   }
-  if (adjacent) return new Uint8Array(first.buffer, first.byteOffset, byteLength);
-  const message = new Uint8Array(byteLength);
-  let offset = 0;
-  for (const frame of frames) {
-    message.set(frame, offset);
-    offset += frame.byteLength;
-  }
-  return message;
+  return adjacent
+    ? new Uint8Array(first.buffer, first.byteOffset, byteLength)
+    : concatBytes(frames, byteLength);
 }

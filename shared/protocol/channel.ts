@@ -53,7 +53,7 @@ export class ReliableChannel {
   #pumpTimer: unknown;
   /** A SEQ_ACK still waiting in the pacer: a newer one updates it instead of queuing another. */
   #queuedAck: Outgoing | null = null;
-  /** Highest reliable seq written on the current transport. */
+  /** Highest reliable seq the pacer let out on the current transport (only `refused` reads it). */
   #writtenThrough = 0;
   /** While held, new reliable messages are only kept; the first seq kept that way. */
   #held = false;
@@ -270,9 +270,6 @@ export class ReliableChannel {
   }
 
   #writeNow<T extends MessageType>(transport: Transport, type: T, payload: PayloadInputOf<T>): void {
-    if (RELIABLE_TYPES.has(type) && this.#pacer === null) {
-      this.#writtenThrough = Math.max(this.#writtenThrough, (payload as { seq: number }).seq);
-    }
     transport.send(encodeMessage(type, payload, this.#options.timers.now()));
   }
 

@@ -9,7 +9,7 @@
  * (`json_checks.ts`) before zod is asked.
  */
 import { err, ok, type Result } from "../result.ts";
-import { type ProtocolError, protocolError } from "./errors.ts";
+import { type ProtocolError, protocolError, schemaViolation } from "./errors.ts";
 import { FrameSlab } from "./frame_slab.ts";
 import { HEADER_BYTES, readU32, readU64, timestampOutOfRange, writeHeaderAt } from "./header.ts";
 import { JSON_CHECKS } from "./json_checks.ts";
@@ -190,10 +190,6 @@ export function decodeFrame(
   const checked = entry.check?.(json);
   if (checked) return ok({ type, payload: checked, timestampMs } as Message);
   const parsed = entry.schema!.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
-    return err(protocolError("schema-violation", `${type} ${where}${issue.message}`, type));
-  }
+  if (!parsed.success) return err(schemaViolation(type, parsed.error));
   return ok({ type, payload: parsed.data, timestampMs } as Message);
 }

@@ -502,6 +502,22 @@ export function protocolError(code: ErrorCode, detail?: string, ref?: string): P
   return error;
 }
 
+/** A schema's refusal as zod reports it: its issues, each with the field's path. */
+export interface SchemaIssues {
+  issues: readonly { path: readonly PropertyKey[]; message: string }[];
+}
+
+/** The first issue of a schema's refusal as text: `steps.0.x: Too big…`, or the bare message at the root. */
+export function firstIssue(error: SchemaIssues): string {
+  const issue = error.issues[0];
+  return issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message;
+}
+
+/** The `schema-violation` a payload of `type` that its schema refused gets, on either payload form. */
+export function schemaViolation(type: string, error: SchemaIssues): ProtocolError {
+  return protocolError("schema-violation", `${type} ${firstIssue(error)}`, type);
+}
+
 /** A failure as data: what went wrong and whether trying again may help; the retry policy reads it. */
 export const FailureSchema = z.object({
   code: z.enum(ERROR_CODE_NAMES),

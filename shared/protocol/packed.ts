@@ -11,7 +11,7 @@
  */
 import type { z } from "zod";
 import { err, ok, type Result } from "../result.ts";
-import { type ProtocolError, protocolError } from "./errors.ts";
+import { type ProtocolError, protocolError, schemaViolation } from "./errors.ts";
 import { readU32, readU64, writeU64 } from "./header.ts";
 import type { FrameSlab } from "./frame_slab.ts";
 import { MessageTypes, type PayloadInputOf, type PayloadOf } from "./messages.ts";
@@ -197,10 +197,9 @@ function structure(type: PackedType, detail: string): { ok: false; error: Protoc
 function refused(type: PackedType, raw: Record<string, unknown>): { ok: false; error: ProtocolError } {
   const schema = MessageTypes[type].schema as z.ZodType;
   const parsed = schema.safeParse(raw);
-  if (parsed.success) return structure(type, "a field is out of range");
-  const issue = parsed.error.issues[0];
-  const where = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
-  return err(protocolError("schema-violation", `${type} ${where}${issue.message}`, type));
+  return parsed.success
+    ? structure(type, "a field is out of range")
+    : err(schemaViolation(type, parsed.error));
 }
 
 /** Reads a u64 for the error path: the value as a (possibly inexact) number even beyond 2^53 − 1. */

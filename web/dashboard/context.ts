@@ -45,3 +45,27 @@ export function throttle(fn: () => void, ms: number): { (): void; cancel(): void
   };
   return call;
 }
+
+/**
+ * Keeps a view's data current: calls `load` now, then again (at most once per `ms`) after each feed event
+ * `wanted` accepts and after the feed returns from a drop. Returns what stops it.
+ */
+export function reloadOn(
+  ctx: Context,
+  wanted: (event: FeedEvent) => boolean,
+  ms: number,
+  load: () => void,
+): () => void {
+  const refresh = throttle(load, ms);
+  const stops = [
+    ctx.onEvent((event) => {
+      if (wanted(event)) refresh();
+    }),
+    ctx.onReconnect(refresh),
+  ];
+  load();
+  return () => {
+    refresh.cancel();
+    stops.forEach((stop) => stop());
+  };
+}

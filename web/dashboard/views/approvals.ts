@@ -1,7 +1,6 @@
 /// <reference lib="dom" />
 /** Actions held at a confirmation gate, live: approve or reject each. */
-import type { View } from "../context.ts";
-import { throttle } from "../context.ts";
+import { reloadOn, type View } from "../context.ts";
 import { empty, errorBox, h, loading, replace } from "../dom.ts";
 import { approvalCard } from "../node_panel.ts";
 import type { Approval } from "../types.ts";
@@ -39,17 +38,9 @@ export const approvalsView: View = (root, ctx) => {
       if (!stopped) replace(body, errorBox(error));
     }
   };
-  const refresh = throttle(() => void load(), 300);
-  const stops = [
-    ctx.onEvent((event) => {
-      if (event.event === "approval") refresh();
-    }),
-    ctx.onReconnect(refresh),
-  ];
-  void load();
+  const stop = reloadOn(ctx, (event) => event.event === "approval", 300, () => void load());
   return () => {
     stopped = true;
-    refresh.cancel();
-    stops.forEach((stop) => stop());
+    stop();
   };
 };

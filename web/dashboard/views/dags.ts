@@ -1,7 +1,6 @@
 /// <reference lib="dom" />
 /** The DAG list: state and progress of each, newest first, kept current by the feed. */
-import type { View } from "../context.ts";
-import { throttle } from "../context.ts";
+import { reloadOn, type View } from "../context.ts";
 import { cell, empty, errorBox, h, loading, replace } from "../dom.ts";
 import { NODE_STATE_ORDER } from "../../../shared/api_views.ts";
 import { clock, duration } from "../format.ts";
@@ -88,17 +87,9 @@ export const dagsView: View = (root, ctx) => {
       if (!stopped) replace(body, errorBox(error, "dags-error"));
     }
   };
-  const refresh = throttle(() => void load(), 500);
-  const stops = [
-    ctx.onEvent((event) => {
-      if (event.event === "transition") refresh();
-    }),
-    ctx.onReconnect(refresh),
-  ];
-  void load();
+  const stop = reloadOn(ctx, (event) => event.event === "transition", 500, () => void load());
   return () => {
     stopped = true;
-    refresh.cancel();
-    stops.forEach((stop) => stop());
+    stop();
   };
 };

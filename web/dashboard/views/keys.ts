@@ -20,7 +20,8 @@ export function clientCommand(origin: string, secret: string, name: string): str
   return `deno task client --connect ${scheme}://${url.host} --key ${secret} --name ${name} --files-dir ${DEFAULT_FILES_DIR}`;
 }
 
-function copyButton(text: string): HTMLButtonElement {
+/** `text` shown in a `<code>` (`id`, class `kind`) beside a button that copies it. */
+function copyRow(id: string, kind: "secret" | "command", text: string): HTMLElement {
   const button = h("button", { type: "button", class: "copy" }, "Copy");
   button.addEventListener("click", async () => {
     try {
@@ -30,30 +31,20 @@ function copyButton(text: string): HTMLButtonElement {
       button.textContent = "Select and copy it";
     }
   });
-  return button;
+  return h("div", { class: "secret-row" }, h("code", { id, class: kind }, text), button);
 }
 
 function created(key: Key & { secret: string }, deviceName: string): HTMLElement {
   const parts: Array<HTMLElement | null> = [
     h("h3", null, `New ${key.scope} key “${key.name}”: shown only now`),
-    h(
-      "div",
-      { class: "secret-row" },
-      h("code", { id: "new-secret", class: "secret" }, key.secret),
-      copyButton(key.secret),
-    ),
+    copyRow("new-secret", "secret", key.secret),
   ];
   if (key.scope === "device" || key.scope === "enroll") {
     const name = key.device ?? deviceName;
     const command = clientCommand(location.origin, key.secret, name);
     parts.push(
       h("p", null, "Join a device with it (run in a checkout of this project on the device):"),
-      h(
-        "div",
-        { class: "secret-row" },
-        h("code", { id: "client-command", class: "command" }, command),
-        copyButton(command),
-      ),
+      copyRow("client-command", "command", command),
     );
     if (key.scope === "device") {
       const link = `${location.origin}/device#key=${encodeURIComponent(key.secret)}&name=${
@@ -61,12 +52,7 @@ function created(key: Key & { secret: string }, deviceName: string): HTMLElement
       }`;
       parts.push(
         h("p", null, "Or share a screen from a browser (screen only, no input): open"),
-        h(
-          "div",
-          { class: "secret-row" },
-          h("code", { id: "browser-link", class: "command" }, link),
-          copyButton(link),
-        ),
+        copyRow("browser-link", "command", link),
       );
     }
     if (key.scope === "device" && !key.device) {
