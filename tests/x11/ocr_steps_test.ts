@@ -58,7 +58,7 @@ Deno.test(
         assert.ok(steps[1].output.clicked, "the click's point is logged");
       });
 
-      await t.step("a text that is not there fails with condition-timeout in about its timeout", async () => {
+      await t.step("a text that is not there fails with condition-timeout after its timeout", async () => {
         const id = await submitDag(server, {
           name: "absent",
           nodes: [{
@@ -73,8 +73,9 @@ Deno.test(
         const error = view.nodes[0].error as { message: string };
         assert.match(error.message, /not met in time: text "Invoice overdue" not on screen after 2000 ms/);
         const attempt = view.nodes[0].attempts[0];
+        // Its own timeout, not the default, decides when it gives up: server/brain/steps_test.ts on a fake clock.
         const tookMs = attempt.endedAtMs! - attempt.startedAtMs!;
-        assert.ok(tookMs >= 2000 && tookMs < 8000, `gave up after ${tookMs} ms, asked 2000`);
+        assert.ok(tookMs >= 2000, `gave up after ${tookMs} ms, before the 2000 ms asked`);
       });
     } finally {
       try {
