@@ -25,11 +25,19 @@ Deno.test(
       });
 
       await t.step("POST /api/devices/:name/ping returns the PONG's round trip", async () => {
-        const response = await server.api("/api/devices/desk-7/ping", { method: "POST" });
+        // The device holds its PONG for a while: the round trip the route answers must include that wait.
+        const heldMs = 150;
+        device.autoPong = false;
+        const pending = server.api("/api/devices/desk-7/ping", { method: "POST" });
+        const ping = await device.next("PING");
+        await new Promise((resolve) => setTimeout(resolve, heldMs));
+        device.send("PONG", { id: ping.payload.id });
+        device.autoPong = true;
+        const response = await pending;
         assert.equal(response.status, 200);
         const body = await response.json();
         assert.equal(body.id, deviceId);
-        assert.ok(body.rttMs >= 0 && body.rttMs < 1000, `rtt ${body.rttMs}`);
+        assert.ok(body.rttMs >= heldMs, `rtt ${body.rttMs} ms, the PONG was held ${heldMs} ms`);
       });
 
       await t.step(
