@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import { startClient } from "../helpers/client_process.ts";
 import { submitDag, waitForDag } from "../helpers/dags.ts";
 import { until } from "../helpers/gateway_harness.ts";
-import { startTestServer } from "../helpers/server.ts";
-import { startXServer } from "../helpers/xvnc.ts";
+import { startX11Desk } from "../helpers/x11_desk.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };
 
@@ -11,15 +9,10 @@ Deno.test(
   "waitFor window: a node waits until a window whose title the test sets appears, and times out naming the condition",
   live,
   async (t) => {
-    const x = await startXServer();
-    const server = await startTestServer();
-    const client = await startClient(server.wsUrl, server.deviceKey, "x11-windows", {
-      env: { DISPLAY: x.display },
-    });
+    const desk = await startX11Desk("x11-windows");
+    const { x, server } = desk;
     let window: Deno.ChildProcess | null = null;
     try {
-      await until(() => server.gateway.device("x11-windows")?.state === "ready", "the X client", 20_000);
-
       await t.step("the windows action lists what is on screen", async () => {
         const response = await server.api("/api/devices/x11-windows/actions", {
           method: "POST",
@@ -86,9 +79,7 @@ Deno.test(
         // Gone.
       }
       await (window as Deno.ChildProcess | null)?.status;
-      await client.stop();
-      await server.close();
-      await x.stop();
+      await desk.stop();
     }
   },
 );
