@@ -240,6 +240,7 @@ test("the viewer endpoint needs the operator token and answers coded errors", as
       token: null,
     });
     assert.equal(noToken.status, 401);
+    assert.equal((await noToken.json()).error.code, "unauthorized");
     const unknown = await server.api(`/api/devices/nobody/viewer`, {
       method: "POST",
       headers: { "content-type": "application/json" },
