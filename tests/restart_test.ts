@@ -1,11 +1,9 @@
 /** The server is SIGKILLed mid-DAG and started again on the same data dir: the DAG resumes and ends well. */
 import assert from "node:assert/strict";
-import { KEY_MIGRATIONS, KeyStore } from "../server/auth/key_store.ts";
-import { openDatabase } from "../server/store/db.ts";
 import { startClient } from "./helpers/client_process.ts";
 import { until } from "./helpers/gateway_harness.ts";
 import { freePort } from "./helpers/ports.ts";
-import { runServer, type ServerRun, stopServer } from "./helpers/server_process.ts";
+import { runServer, seedKeys, type ServerRun, stopServer } from "./helpers/server_process.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };
 /** The server on `port` and `dataDir`, up: how the test starts it, and starts it again after the crash. */
@@ -20,11 +18,7 @@ Deno.test(
   live,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "alien3-restart-" });
-    const db = openDatabase(dataDir, KEY_MIGRATIONS);
-    const keys = new KeyStore(db);
-    const operator = keys.create("operator", "op").secret;
-    const deviceKey = keys.create("device", "dev").secret;
-    db.close();
+    const { operator, device: deviceKey } = seedKeys(dataDir);
     const port = freePort();
     const api = (path: string, init: RequestInit = {}) =>
       fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers: { authorization: `Bearer ${operator}` } });

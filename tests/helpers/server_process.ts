@@ -2,6 +2,8 @@
  * Runs `server/main.ts` as a real process: on a given data dir until /healthz answers (restart, damage and
  * growth tests), or on a fresh one reading the first start's operator token (memory and limit checks).
  */
+import { KEY_MIGRATIONS, KeyStore } from "../../server/auth/key_store.ts";
+import { openDatabase } from "../../server/store/db.ts";
 import { freePort } from "./ports.ts";
 
 const serverMain = new URL("../../server/main.ts", import.meta.url).pathname;
@@ -127,6 +129,17 @@ export async function startOnce(
     await child.stderr.cancel();
   }
   return { output, code: (await child.status).code };
+}
+
+/** Writes an operator token and a device key into the store of `dataDir` (made if need be), without a server. */
+export function seedKeys(dataDir: string): { operator: string; device: string } {
+  const db = openDatabase(dataDir, KEY_MIGRATIONS);
+  try {
+    const keys = new KeyStore(db);
+    return { operator: keys.create("operator", "op").secret, device: keys.create("device", "dev").secret };
+  } finally {
+    db.close();
+  }
 }
 
 /** Reads the first-start operator token and device key the server printed on stdout. */
