@@ -1,5 +1,6 @@
 /** Frames built by hand, byte by byte, with no help from the codec; the server's replies are read the same way. */
 import assert from "node:assert/strict";
+import { until } from "./helpers/gateway_harness.ts";
 import { startTestServer } from "./helpers/server.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };
@@ -174,10 +175,9 @@ Deno.test(
       socket.send(frame(0x06, pongPayload(ping.id), Date.now()));
       const id = ready.json.deviceId as string;
       let rttMs: number | null = null;
-      for (let i = 0; i < 100 && rttMs === null; i++) {
+      await until(() => rttMs !== null, "the PONG to be understood and timed", 3000, async () => {
         rttMs = (await (await server.api(`/api/devices/${id}`)).json()).rttMs;
-        if (rttMs === null) await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      });
       assert.equal(typeof rttMs, "number", "the PONG was understood and timed");
     } finally {
       socket.close();
