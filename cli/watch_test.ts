@@ -4,74 +4,49 @@ import type { Io } from "./command.ts";
 import type { DagView } from "../shared/api_views.ts";
 import { watchDag } from "./watch.ts";
 
+/** A node that has not started. */
+const pendingNode = (id: string, kind: DagView["nodes"][number]["kind"]): DagView["nodes"][number] => ({
+  id,
+  kind,
+  after: [],
+  state: "pending",
+  device: null,
+  attempts: [],
+  startedAt: null,
+  endedAt: null,
+  error: null,
+  reason: null,
+});
+
 const DAG: DagView = {
   id: "d1",
   name: "demo",
   state: "running",
   createdAt: 1000,
   endedAt: null,
-  nodes: [
-    {
-      id: "a",
-      kind: "script",
-      after: [],
-      state: "pending",
-      device: null,
-      attempts: [],
-      startedAt: null,
-      endedAt: null,
-      error: null,
-      reason: null,
-    },
-    {
-      id: "b",
-      kind: "server",
-      after: [],
-      state: "pending",
-      device: null,
-      attempts: [],
-      startedAt: null,
-      endedAt: null,
-      error: null,
-      reason: null,
-    },
-  ],
+  nodes: [pendingNode("a", "script"), pendingNode("b", "server")],
   metrics: { totalMs: 0, criticalPath: { nodes: [], ms: 0 }, parallelism: 0, queueWaitMs: {}, attempts: {} },
 };
 
+/** Node a's transition on dev_1 in its first attempt. */
+const onDevice = (from: string, to: string, atMs: number, extra: Record<string, unknown> = {}) =>
+  ["transition", {
+    dagId: "d1",
+    kind: "node",
+    nodeId: "a",
+    from,
+    to,
+    atMs,
+    attempt: 1,
+    deviceId: "dev_1",
+    ...extra,
+  }] as const;
+
 const EVENTS = [
   ["transition", { dagId: "d1", kind: "dag", from: null, to: "running", atMs: 1000 }],
-  ["transition", {
-    dagId: "d1",
-    kind: "node",
-    nodeId: "a",
-    from: "pending",
-    to: "assigned",
-    atMs: 1001,
-    attempt: 1,
-    deviceId: "dev_1",
-  }],
-  ["transition", {
-    dagId: "d1",
-    kind: "node",
-    nodeId: "a",
-    from: "assigned",
-    to: "running",
-    atMs: 1002,
-    attempt: 1,
-    deviceId: "dev_1",
-  }],
-  ["transition", {
-    dagId: "d1",
-    kind: "node",
-    nodeId: "a",
-    from: "running",
-    to: "failed",
-    atMs: 1003,
-    attempt: 1,
-    deviceId: "dev_1",
-    reason: "boom",
-  }],
+  onDevice("pending", "assigned", 1001),
+  onDevice("assigned", "running", 1002),
+  onDevice("running", "failed", 1003, { reason: "boom" }),
   ["transition", { dagId: "d1", kind: "node", nodeId: "b", from: "pending", to: "skipped", atMs: 1003 }],
   ["transition", { dagId: "d1", kind: "dag", from: "running", to: "failed", atMs: 1004 }],
 ] as const;

@@ -29,12 +29,18 @@ function fromServer(transports: MemoryTransport[]): Message[] {
   return decodeAll(transports.flatMap((t) => t.peer!.sent));
 }
 
-/** A real DeviceConnection to a gateway harness over in-memory transports; records the transports it got. */
-function deviceFor(h: Harness, received: Message[] = []) {
+/**
+ * A real DeviceConnection named `name` presenting `key` to a gateway harness over in-memory transports;
+ * records the transports it got, the messages it received, its statuses and the credentials handed over.
+ */
+function deviceFor(h: Harness, key = h.deviceKey.secret, name = "paced") {
   const transports: MemoryTransport[] = [];
+  const received: Message[] = [];
+  const statuses: string[] = [];
+  const credentials: string[] = [];
   const connection = new DeviceConnection({
     url: "memory:",
-    key: h.deviceKey.secret,
+    key,
     clientVersion: "test/1",
     clock: h.clock,
     random: () => 0.5,
@@ -43,11 +49,20 @@ function deviceFor(h: Harness, received: Message[] = []) {
       transports.push(transport);
       return Promise.resolve(transport);
     },
-    capabilities: () => Promise.resolve(testCapabilities("paced")),
+    capabilities: () => Promise.resolve(testCapabilities(name)),
     onMessage: (message) => received.push(message),
+    onStatus: (status, detail) => statuses.push(`${status}: ${detail ?? ""}`),
+    onCredential: (credential) => credentials.push(credential.secret),
   });
   connection.start();
-  return { connection, transports };
+  return { connection, transports, received, statuses, credentials };
+}
+
+/** Stops a connection, lets its BYE and close run on the fake clock, and waits until it has stopped. */
+async function stop(connection: DeviceConnection, clock: FakeClock): Promise<void> {
+  connection.stop();
+  await clock.tickAsync(1000);
+  await connection.stopped;
 }
 
 Deno.test("DeviceConnection paces itself to the announced rate: 150 reliable messages at 50/s all arrive in order and none is refused", async () => {
@@ -77,29 +92,31 @@ Deno.test("DeviceConnection paces itself to the announced rate: 150 reliable mes
       "no refusal",
     );
   } finally {
-    connection.stop();
-    await h.clock.tickAsync(1000);
-    await connection.stopped;
+    await stop(connection, h.clock);
     await h.close();
   }
 });
 
-/** A hand-played server on the other end of an in-memory pair. */
+/**
+ * A hand-played server on the other end of an in-memory pair; `read` settles once every connection's
+ * messages have all been read (the device closed it).
+ */
 function fakeServer(clock: FakeClock, onMessage: (message: Message, send: Send) => void) {
   const served: MemoryTransport[] = [];
+  const reads: Promise<void>[] = [];
   const connect = (): Promise<Transport> => {
     const [device, server] = memoryPair();
     served.push(server);
     const send: Send = (type, payload) => server.send(encodeMessage(type, payload as never, clock.now()));
-    void (async () => {
+    reads.push((async () => {
       for await (const bytes of server) {
         if (typeof bytes === "string") continue;
         for (const message of decodeAll([bytes])) onMessage(message, send);
       }
-    })();
+    })());
     return Promise.resolve(device);
   };
-  return { connect, served };
+  return { connect, served, read: () => Promise.all(reads).then(() => {}) };
 }
 type Send = <T extends MessageType>(type: T, payload: PayloadInputOf<T>) => void;
 
@@ -174,16 +191,13 @@ Deno.test("DeviceConnection refused with rate-limited waits retryAfterMs, then r
     await tickUntil(clock, () => arrivals.length === 6, "a new message after the resend");
     assert.equal(arrivals[5].seq, 6);
   } finally {
-    connection.stop();
-    await clock.tickAsync(1000);
-    await connection.stopped;
+    await stop(connection, clock);
   }
 });
 
 Deno.test("DeviceConnection reconnects after a drop with backoff, resumes its session, and loses or doubles nothing", async () => {
   const h = startGateway();
-  const received: Message[] = [];
-  const { connection, transports } = deviceFor(h, received);
+  const { connection, transports, received } = deviceFor(h);
   try {
     await connection.ready;
     const deviceId = connection.deviceId!;
@@ -215,9 +229,7 @@ Deno.test("DeviceConnection reconnects after a drop with backoff, resumes its se
     );
     assert.deepEqual(h.offline, [], "the device never went offline");
   } finally {
-    connection.stop();
-    await h.clock.tickAsync(1000);
-    await connection.stopped;
+    await stop(connection, h.clock);
     await h.close();
   }
 });
@@ -240,9 +252,7 @@ Deno.test("DeviceConnection's watchdog drops a silent server after the heartbeat
     const closed = await server.served[0].closed;
     assert.equal(closed.code, 4004);
   } finally {
-    connection.stop();
-    await clock.tickAsync(1000);
-    await connection.stopped;
+    await stop(connection, clock);
   }
 });
 
@@ -317,38 +327,11 @@ Deno.test("DeviceConnection stops at once on a TLS refusal before its first READ
         );
         assert.equal(refusals, 2);
       } finally {
-        connection.stop();
-        await clock.tickAsync(1000);
-        await connection.stopped;
+        await stop(connection, clock);
       }
     },
   );
 });
-
-/** A DeviceConnection named `name` presenting `key` to a gateway harness; records statuses and credentials. */
-function namedDevice(h: Harness, key: string, name: string) {
-  const transports: MemoryTransport[] = [];
-  const statuses: string[] = [];
-  const credentials: string[] = [];
-  const connection = new DeviceConnection({
-    url: "memory:",
-    key,
-    clientVersion: "test/1",
-    clock: h.clock,
-    random: () => 0.5,
-    connect: () => {
-      const transport = h.transport();
-      transports.push(transport);
-      return Promise.resolve(transport);
-    },
-    capabilities: () => Promise.resolve(testCapabilities(name)),
-    onMessage: () => {},
-    onStatus: (status, detail) => statuses.push(`${status}: ${detail ?? ""}`),
-    onCredential: (credential) => credentials.push(credential.secret),
-  });
-  connection.start();
-  return { connection, transports, statuses, credentials };
-}
 
 /** The CONNECT tokens a device sent, in order. */
 function tokensSent(transports: MemoryTransport[]): string[] {
@@ -360,7 +343,7 @@ function tokensSent(transports: MemoryTransport[]): string[] {
 Deno.test("DeviceConnection enrolling hands over the minted key once and presents it on every later CONNECT", async () => {
   const h = startGateway();
   const enrollment = h.keys.add("enroll", "lab");
-  const { connection, transports, credentials } = namedDevice(h, enrollment.secret, "lab-7");
+  const { connection, transports, credentials } = deviceFor(h, enrollment.secret, "lab-7");
   try {
     await connection.ready;
     assert.equal(credentials.length, 1);
@@ -371,9 +354,7 @@ Deno.test("DeviceConnection enrolling hands over the minted key once and present
     assert.equal(credentials.length, 1, "a resume mints nothing");
     assert.deepEqual(h.offline, []);
   } finally {
-    connection.stop();
-    await h.clock.tickAsync(1000);
-    await connection.stopped;
+    await stop(connection, h.clock);
     await h.close();
   }
 });
@@ -382,7 +363,7 @@ Deno.test("DeviceConnection refused as a second client keeps trying past the unr
   const h = startGateway();
   const first = h.device();
   const deviceId = (await first.handshake(h.deviceKey.secret, "twin")).ready.payload.deviceId;
-  const { connection, transports, statuses } = namedDevice(h, h.deviceKey.secret, "twin");
+  const { connection, transports, statuses } = deviceFor(h, h.deviceKey.secret, "twin");
   try {
     await tickUntil(h.clock, () => transports.length >= 5, "five refused attempts", { stepMs: 100 });
     assert.equal(connection.isReady, false);
@@ -396,9 +377,7 @@ Deno.test("DeviceConnection refused as a second client keeps trying past the unr
     assert.equal(connection.deviceId, deviceId, "the same device");
     assert.equal(h.gateway.device(deviceId)?.state, "ready");
   } finally {
-    connection.stop();
-    await h.clock.tickAsync(1000);
-    await connection.stopped;
+    await stop(connection, h.clock);
     await h.close();
   }
 });
@@ -443,7 +422,8 @@ Deno.test("DeviceConnection stops for good with version-unsupported when the ser
           }, this client speaks ${PROTOCOL_VERSION}; update the server$`,
         ),
       );
-      await clock.tickAsync(100);
+      await server.read();
+      // Everything the client sent before it closed the connection has been read.
       assert.ok(!seen.includes("REGISTER_CAPABILITIES"), `the client sent ${seen}`);
     },
   );

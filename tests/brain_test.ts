@@ -281,7 +281,6 @@ Deno.test(
           }],
         };
       }
-      assert.match(text, /runner \(ready\): linux/, "the model is told about the devices");
       return {
         toolCalls: [{
           name: "submit_plan",
@@ -311,6 +310,11 @@ Deno.test(
           assert.equal(response.status, 200);
           const body = await response.json();
           assert.equal(body.dag.nodes[0].id, "note");
+          assert.match(
+            JSON.stringify(chat.requests.at(-1)!.body.messages),
+            /runner \(ready\): linux/,
+            "the model is told about the devices",
+          );
           assert.equal((await (await server.api("/api/dags")).json()).dags.length, before);
         });
         await t.step("the plan runs on the device that can", async () => {
@@ -327,6 +331,7 @@ Deno.test(
           assert.ok(runner.actions.some((a) => a.type === "ACTION_RUN"));
           assert.equal(other.actions.length, 0);
           assert.equal(chat.requests.at(-1)!.body.tools![0].function.name, "submit_plan");
+          assert.match(JSON.stringify(chat.requests.at(-1)!.body.messages), /runner \(ready\): linux/);
         });
         await t.step("an impossible plan is re-asked once, then refused with the errors", async () => {
           const asked = chat.requests.length;
@@ -365,6 +370,7 @@ Deno.test(
       assert.equal((await task.json()).error.code, "no-llm-configured");
       const agent = await server.api("/api/dags", { method: "POST", body: JSON.stringify(agentDag("x")) });
       assert.equal(agent.status, 503);
+      assert.equal((await agent.json()).error.code, "no-llm-configured");
       const id = await submitDag(server, {
         name: "script",
         nodes: [{

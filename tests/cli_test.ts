@@ -230,12 +230,14 @@ Deno.test("operator CLI: every command against a real server and a real device c
       assert.equal(created.code, 0, created.stderr);
       const secret = created.stdout.trimEnd().split("\n").at(-1)!;
       assert.match(secret, /^a3d_/);
+      assert.equal(server.keys.verify(secret)?.name, "lab-pcs", "the server takes the created key");
       const listed = await runA3(["keys", "list"], env);
       assert.match(listed.stdout, /^key_\S+\s+device\s+lab-pcs\s+\S+\s+-\s+-$/m);
       assert.ok(!listed.stdout.includes(secret));
       const revoked = await runA3(["keys", "revoke", "lab-pcs"], env);
       assert.equal(revoked.code, 0, revoked.stderr);
       assert.match(revoked.stdout, /^Revoked device key key_\S+ \(lab-pcs\)\.$/m);
+      assert.equal(server.keys.verify(secret), null, "the server no longer takes the revoked key");
     });
 
     await t.step("a wrong token is refused with the server's code, a hint and exit 1", async () => {

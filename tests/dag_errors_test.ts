@@ -193,6 +193,12 @@ Deno.test(
         misspelt.error.details.map((d) => [d.path, d.suggestion, d.node]),
         [["add.0.dependsOn", "after", "w"]],
       );
+      const view = await (await server.api(`/api/dags/${id}`)).json();
+      assert.deepEqual(
+        view.nodes.map((n: { id: string }) => n.id),
+        ["first"],
+        "no refused edit added a node",
+      );
     } finally {
       await server.close();
     }

@@ -61,6 +61,8 @@ Deno.test("an edit adding a node with an artifact name the store refuses is refu
       "artifact-names",
       "late",
     ]]);
+    const view = await (await server.api(`/api/dags/${id}`)).json();
+    assert.deepEqual(view.nodes.map((n: { id: string }) => n.id), ["w"], "the refused edit added nothing");
     await (await server.api(`/api/dags/${id}/cancel`, { method: "POST" })).body?.cancel();
   } finally {
     await server.close();

@@ -18,6 +18,7 @@ import {
   waitFor,
 } from "./helpers/dashboard.ts";
 import { submitDag } from "./helpers/dags.ts";
+import { until } from "./helpers/gateway_harness.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { TesseractOcr } from "../server/brain/ocr.ts";
 import { screenContains } from "../server/brain/text_match.ts";
@@ -252,13 +253,11 @@ Deno.test(
           await session.send("Browser.setDownloadBehavior", { behavior: "allow", downloadPath: downloads });
           await page.click('#node-panel button[data-artifact="report"]');
           const file = `${downloads}/report`;
-          const deadline = Date.now() + 15_000;
-          while (true) {
-            const text = await Deno.readTextFile(file).catch(() => null);
-            if (text === "quarterly report\n") break;
-            if (Date.now() > deadline) throw new Error(`the artifact was not downloaded: ${text}`);
-            await new Promise((resolve) => setTimeout(resolve, 50));
-          }
+          await until(
+            async () => await Deno.readTextFile(file).catch(() => null) === "quarterly report\n",
+            "the artifact to be downloaded",
+            15_000,
+          );
           await session.detach();
         },
       );

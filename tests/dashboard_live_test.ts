@@ -11,6 +11,7 @@ import { type ClientProcess, startClient } from "./helpers/client_process.ts";
 import { startChatServer } from "./helpers/chat_server.ts";
 import { openDashboard, signIn, waitFor } from "./helpers/dashboard.ts";
 import { submitDag } from "./helpers/dags.ts";
+import { until } from "./helpers/gateway_harness.ts";
 import { freePort } from "./helpers/ports.ts";
 import { startTestServer } from "./helpers/server.ts";
 
@@ -76,13 +77,11 @@ Deno.test(
       assert.equal((await (await server.api("/api/devices/web-live")).json()).media.video.viewers, 1);
 
       await page.click('a[data-nav="dags"]');
-      const deadline = Date.now() + 10_000;
-      while ((await (await server.api("/api/devices/web-live")).json()).media.video.viewers !== 0) {
-        if (Date.now() > deadline) {
-          throw new Error("the viewer was not closed when the page was left");
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await until(
+        async () => (await (await server.api("/api/devices/web-live")).json()).media.video.viewers === 0,
+        "the viewer to be closed when the page was left",
+        10_000,
+      );
       assert.deepEqual(errors, []);
     } finally {
       await chromium.close();

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { submitDag } from "./helpers/dags.ts";
+import { until } from "./helpers/gateway_harness.ts";
 import { startTestServer } from "./helpers/server.ts";
 
 Deno.test("/ serves the dashboard page, script and style sheet without a token, under a same-origin CSP", async () => {
@@ -50,12 +51,10 @@ Deno.test("GET /api/dags counts a running DAG's nodes by state; GET /api/dags/:i
         { id: "then", kind: "server", after: ["nap"], op: { sleepMs: 1 } },
       ],
     });
-    const deadline = Date.now() + 10_000;
     let listed: { id: string; state: string; nodes: number; progress?: Record<string, number> } | undefined;
-    while (listed?.progress?.running !== 1) {
-      if (Date.now() > deadline) throw new Error(`no progress: ${JSON.stringify(listed)}`);
+    await until(() => listed?.progress?.running === 1, "the nap to run", 10_000, async () => {
       listed = (await (await server.api("/api/dags")).json()).dags.find((d: { id: string }) => d.id === id);
-    }
+    });
     assert.deepEqual(listed, { ...listed, state: "running", nodes: 2, progress: { running: 1, pending: 1 } });
 
     const none = await server.api(`/api/dags/${id}/artifacts`);

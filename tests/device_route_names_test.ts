@@ -178,6 +178,7 @@ Deno.test(
           assert.equal((await action.json()).error.code, "device-offline");
           const kept = await server.api(frameUrl);
           assert.equal(kept.status, 200, "a kept frame outlives the connection");
+          assert.deepEqual(new Uint8Array(await kept.arrayBuffer()), jsonImage);
         },
       );
     } finally {

@@ -1,10 +1,20 @@
 import assert from "node:assert/strict";
-import { encodeStreamFrame } from "../shared/protocol/mod.ts";
+import { encodeStreamFrame, type MessageOf } from "../shared/protocol/mod.ts";
 import { waitForDag } from "./helpers/dags.ts";
 import { RawDevice } from "./helpers/raw_device.ts";
 import { startTestServer } from "./helpers/server.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };
+
+/** Plays the device's side of a one-move node it was sent: accept, answer the move, finish. */
+async function runMoveNode(device: RawDevice, execute: MessageOf<"EXECUTE_TASK">): Promise<void> {
+  const taskId = execute.payload.taskId;
+  device.sendReliable("TASK_ACCEPTED", { taskId });
+  const move = await device.next("ACTION_MOVE");
+  device.sendReliable("RESULT", { actionId: move.payload.actionId, taskId, ok: true });
+  await device.next("FINISH_TASK");
+  device.sendReliable("RESULT", { taskId, ok: true });
+}
 
 Deno.test(
   "device routes take names, ping measures a round trip, and a GUI node's device refuses actions but still serves frames",
@@ -25,11 +35,19 @@ Deno.test(
       });
 
       await t.step("POST /api/devices/:name/ping returns the PONG's round trip", async () => {
-        const response = await server.api("/api/devices/desk-7/ping", { method: "POST" });
+        // The device holds its PONG for a while: the round trip the route answers must include that wait.
+        const heldMs = 150;
+        device.autoPong = false;
+        const pending = server.api("/api/devices/desk-7/ping", { method: "POST" });
+        const ping = await device.next("PING");
+        await new Promise((resolve) => setTimeout(resolve, heldMs));
+        device.send("PONG", { id: ping.payload.id });
+        device.autoPong = true;
+        const response = await pending;
         assert.equal(response.status, 200);
         const body = await response.json();
         assert.equal(body.id, deviceId);
-        assert.ok(body.rttMs >= 0 && body.rttMs < 1000, `rtt ${body.rttMs}`);
+        assert.ok(body.rttMs >= heldMs, `rtt ${body.rttMs} ms, the PONG was held ${heldMs} ms`);
       });
 
       await t.step(
@@ -76,16 +94,7 @@ Deno.test(
           const frame = await framePending;
           assert.equal(frame.status, 200);
           assert.deepEqual(new Uint8Array(await frame.arrayBuffer()), image);
-          // Let the node finish: accept, answer its one step, then the task.
-          device.sendReliable("TASK_ACCEPTED", { taskId: execute.payload.taskId });
-          const move = await device.next("ACTION_MOVE");
-          device.sendReliable("RESULT", {
-            actionId: move.payload.actionId,
-            taskId: execute.payload.taskId,
-            ok: true,
-          });
-          await device.next("FINISH_TASK");
-          device.sendReliable("RESULT", { taskId: execute.payload.taskId, ok: true });
+          await runMoveNode(device, execute);
           assert.equal((await waitForDag(server, dagId, 5000)).state, "succeeded");
           const after = await (await server.api("/api/devices/desk-7")).json();
           assert.equal(after.state, "ready", "ready again once the node ended");
@@ -117,16 +126,7 @@ Deno.test(
           const dagId = (await submitted.json()).id;
           const waiting = await (await server.api(`/api/dags/${dagId}`)).json();
           assert.equal(waiting.nodes[0].state, "waiting", "placement keeps off a device an operator drives");
-          const execute = await device.next("EXECUTE_TASK");
-          device.sendReliable("TASK_ACCEPTED", { taskId: execute.payload.taskId });
-          const step = await device.next("ACTION_MOVE");
-          device.sendReliable("RESULT", {
-            actionId: step.payload.actionId,
-            taskId: execute.payload.taskId,
-            ok: true,
-          });
-          await device.next("FINISH_TASK");
-          device.sendReliable("RESULT", { taskId: execute.payload.taskId, ok: true });
+          await runMoveNode(device, await device.next("EXECUTE_TASK"));
           assert.equal((await waitForDag(server, dagId, 5000)).state, "succeeded");
         },
       );

@@ -86,52 +86,38 @@ Deno.test(
   },
 );
 
-Deno.test(
-  "a stream opened with a Last-Event-ID beyond the newest event receives later live events",
-  live,
-  async () => {
+/** Ways to resume a stream past the newest event: each must receive only what comes later, live. */
+const RESUME_PAST_NEWEST: Array<[string, (newest: number) => [string, RequestInit]]> = [
+  [
+    "a stream opened with a Last-Event-ID beyond the newest event receives later live events",
+    (newest) => ["/api/events", { headers: { "last-event-id": String(newest + 1000) } }],
+  ],
+  [
+    "a malformed Last-Event-ID resumes from the newest event instead of replaying history",
+    () => ["/api/events?lastEventId=abc", {}],
+  ],
+];
+
+for (const [name, resume] of RESUME_PAST_NEWEST) {
+  Deno.test(name, live, async () => {
     const server = await startTestServer();
     try {
       const first = await events(server);
       const earlier = await submit(server, quickDag("earlier"));
       const newest = (await first.next(dagEnded(earlier))).id!;
       await first.close();
-      const future = await events(server, "/api/events", {
-        headers: { "last-event-id": String(newest + 1000) },
-      });
-      const later = await submit(server, quickDag("later"));
-      const event = await future.next();
-      assert.equal(event.data.dagId, later, "the first event is a live one of the later DAG");
-      assert.ok(event.id! > newest);
-      await future.close();
-    } finally {
-      await closeAll();
-      await server.close();
-    }
-  },
-);
-
-Deno.test(
-  "a malformed Last-Event-ID resumes from the newest event instead of replaying history",
-  live,
-  async () => {
-    const server = await startTestServer();
-    try {
-      const first = await events(server);
-      const earlier = await submit(server, quickDag("earlier"));
-      await first.next(dagEnded(earlier));
-      await first.close();
-      const resumed = await events(server, "/api/events?lastEventId=abc");
+      const resumed = await events(server, ...resume(newest));
       const later = await submit(server, quickDag("later"));
       const event = await resumed.next();
-      assert.equal(event.data.dagId, later, "nothing of the earlier DAG is replayed");
+      assert.equal(event.data.dagId, later, "the first event is a live one of the later DAG: no history");
+      assert.ok(event.id! > newest);
       await resumed.close();
     } finally {
       await closeAll();
       await server.close();
     }
-  },
-);
+  });
+}
 
 Deno.test(
   "device connections and disconnections are events in the same id sequence, replayable, and left out of ?dag= streams",

@@ -74,9 +74,9 @@ Deno.test(
           const parts = ["part-1", "part-2", "part-3"].map((n) => nodeOf(view, n).attempts[0]);
           const devices = new Set(parts.map((attempt) => attempt.deviceId));
           assert.equal(devices.size, 2, "the requirements target lets the parts spread over both devices");
-          const lastStart = Math.max(...parts.map((p) => p.startedAtMs!));
+          const lastAssigned = Math.max(...parts.map((p) => p.assignedAtMs));
           const firstEnd = Math.min(...parts.map((p) => p.endedAtMs!));
-          assert.ok(lastStart <= firstEnd + 1000, "the parts were placed together, not one after another");
+          assert.ok(lastAssigned <= firstEnd, "the parts were placed together, not one after another");
           const join = nodeOf(view, "join").attempts[0];
           assert.ok(join.startedAtMs! >= Math.max(...parts.map((p) => p.endedAtMs!)), "join waits for all");
         },
@@ -92,11 +92,10 @@ Deno.test(
 
           const step = nodeOf(view, "step-timeout").attempts;
           assert.deepEqual(step.map((a) => a.code ?? a.outcome), ["timeout", "succeeded"]);
+          // Not before its 2000 ms (a program left to hang would keep the DAG from ending at all).
           const stepRanMs = step[0].endedAtMs! - step[0].startedAtMs!;
-          assert.ok(
-            stepRanMs >= 2000 && stepRanMs < 10_000,
-            `the program was killed after ${stepRanMs} ms; 2000`,
-          );
+          assert.ok(stepRanMs >= 2000, `the program was killed after ${stepRanMs} ms; 2000`);
+          assert.match(String(step[0].reason), /sh ran past 2000 ms/, "the step's own timeout ended it");
           const pauseMs = step[1].assignedAtMs - step[0].endedAtMs!;
           assert.ok(pauseMs >= 1000, `retried ${pauseMs} ms after the failure; backoffMs is 1000`);
 
@@ -104,10 +103,7 @@ Deno.test(
           assert.deepEqual(node.map((a) => a.code ?? a.outcome), ["timeout", "succeeded"]);
           assert.match(String(node[0].reason), /passed its 3000 ms timeout/, "the node's deadline ended it");
           const ranMs = node[0].endedAtMs! - node[0].assignedAtMs;
-          assert.ok(
-            ranMs >= 3000 && ranMs < 10_000,
-            `the hung attempt ended after ${ranMs} ms; timeoutMs 3000`,
-          );
+          assert.ok(ranMs >= 3000, `the hung attempt ended after ${ranMs} ms; timeoutMs 3000`);
           const steps = (await (await server.api(`/api/dags/${id}/nodes/node-timeout/steps`)).json()).steps;
           const last = steps.at(-1);
           assert.deepEqual([last.attempt, last.ok, last.output.stdout], [2, true, "done at once\n"]);

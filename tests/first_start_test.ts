@@ -1,35 +1,10 @@
 import assert from "node:assert/strict";
-
-const root = new URL("..", import.meta.url).pathname;
-
-/** Runs the real server entry point until it says where it listens, then stops it with SIGTERM. */
-async function startOnce(dataDir: string): Promise<{ output: string; code: number }> {
-  const child = new Deno.Command("deno", {
-    args: ["task", "-q", "server", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir],
-    cwd: root,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let output = "";
-  try {
-    while (!output.includes("listening on")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      output += value;
-    }
-  } finally {
-    child.kill("SIGTERM");
-    await reader.cancel();
-    await child.stderr.cancel();
-  }
-  return { output, code: (await child.status).code };
-}
+import { startOnce } from "./helpers/server_process.ts";
 
 Deno.test("first start on an empty data dir prints one operator token, one device key and the client command, once", async () => {
   const dataDir = await Deno.makeTempDir();
   try {
-    const first = await startOnce(dataDir);
+    const first = await startOnce(dataDir, { viaTask: true });
     assert.match(first.output, /operator token: a3o_[A-Za-z0-9_-]{43}/);
     const deviceKey = /device key:\s+(a3d_[A-Za-z0-9_-]{43})/.exec(first.output)?.[1];
     assert.ok(deviceKey, first.output);
@@ -42,7 +17,7 @@ Deno.test("first start on an empty data dir prints one operator token, one devic
     );
     assert.match(first.output, /~\/\.local\/share\/alien3\/files is the default on Linux/);
     assert.equal(first.code, 0, "SIGTERM stops the server cleanly");
-    const second = await startOnce(dataDir);
+    const second = await startOnce(dataDir, { viaTask: true });
     assert.doesNotMatch(second.output, /a3o_|a3d_/, "keys are printed only on the first start");
     assert.match(second.output, /listening on/);
   } finally {

@@ -5,10 +5,8 @@
  * agrees with it: nothing was published before the commit that covers it.
  */
 import assert from "node:assert/strict";
-import { KEY_MIGRATIONS, KeyStore } from "../server/auth/key_store.ts";
-import { openDatabase } from "../server/store/db.ts";
 import { RawDevice, testCapabilities } from "./helpers/raw_device.ts";
-import { runServer, stopServer } from "./helpers/server_process.ts";
+import { runServer, seedKeys, stopServer } from "./helpers/server_process.ts";
 import { type SseEvent, SseStream } from "./helpers/sse.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };
@@ -20,11 +18,7 @@ Deno.test(
   live,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "alien3-group-kill-" });
-    const db = openDatabase(dataDir, KEY_MIGRATIONS);
-    const keys = new KeyStore(db);
-    const operator = keys.create("operator", "op").secret;
-    const deviceKey = keys.create("device", "dev").secret;
-    db.close();
+    const { operator, device: deviceKey } = seedKeys(dataDir);
     let server = await runServer(dataDir, {
       extraArgs: ["--log", "silent", "--max-messages-per-second", "1000000"],
     });

@@ -6,23 +6,12 @@ import { SERVER_FLAGS } from "../server/config.ts";
 import { KEYS_FLAGS } from "../server/keys_cli.ts";
 import { STORE_FLAGS } from "../server/store_cli.ts";
 import { type FlagSpec, HELP_FLAG } from "../shared/flags.ts";
-
-const root = new URL("..", import.meta.url).pathname;
+import { runTask } from "./helpers/task.ts";
 
 async function help(task: string, ...args: string[]): Promise<string> {
-  const output = await new Deno.Command("deno", {
-    args: ["task", "-q", task, ...args],
-    cwd: root,
-    stdin: "null",
-  })
-    .output();
-  const stdout = new TextDecoder().decode(output.stdout);
-  assert.equal(
-    output.code,
-    0,
-    `${task} ${args.join(" ")} exits 0: ${new TextDecoder().decode(output.stderr)}`,
-  );
-  return stdout;
+  const output = await runTask(task, ...args);
+  assert.equal(output.code, 0, `${task} ${args.join(" ")} exits 0: ${output.stderr}`);
+  return output.stdout;
 }
 
 /** Every flag of the table is on a line of its own, with its default and environment variable where it has them. */

@@ -12,8 +12,9 @@ const live = { sanitizeResources: false, sanitizeOps: false };
 const MiB = 1024 * 1024;
 const SMALL_DAG = JSON.stringify({ name: "d", nodes: [{ id: "a", kind: "server", op: { sleepMs: 1 } }] });
 
-function head(server: TestServer, path: string, extra: string): string {
-  return `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${server.operatorToken}\r\n` +
+/** A POST of a DAG's head with `extra` header lines; the body is the test's to send. */
+function head(operatorToken: string, extra: string): string {
+  return `POST /api/dags HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${operatorToken}\r\n` +
     `content-type: application/json\r\n${extra}\r\n`;
 }
 
@@ -29,44 +30,44 @@ function assertTooLarge(response: { status: number; body: string }): void {
   assert.equal(JSON.parse(response.body).error.code, "body-too-large");
 }
 
+/**
+ * On a fresh server and one raw connection, `send` writes a request the server must refuse with 413
+ * body-too-large before `send` has written all of it; afterwards the server still serves.
+ */
+async function refusedEarly(send: (raw: RawHttp, server: TestServer) => Promise<void>): Promise<void> {
+  const server = await startTestServer();
+  const raw = await RawHttp.open(server.port);
+  try {
+    await send(raw, server);
+    assertTooLarge(await raw.readResponse());
+    raw.close();
+    await assertStillServing(server);
+  } finally {
+    raw.close();
+    await server.close();
+  }
+}
+
 Deno.test(
   "a POST declaring 100 MB is refused with 413 body-too-large before any of its body is sent",
   live,
-  async () => {
-    const server = await startTestServer();
-    const raw = await RawHttp.open(server.port);
-    try {
-      await raw.write(head(server, "/api/dags", `content-length: ${100 * MiB}\r\n`));
+  () =>
+    refusedEarly(async (raw, server) => {
       // Not one body byte goes out: an answer can only come from the declared length.
-      assertTooLarge(await raw.readResponse());
-      raw.close();
-      await assertStillServing(server);
-    } finally {
-      raw.close();
-      await server.close();
-    }
-  },
+      await raw.write(head(server.operatorToken, `content-length: ${100 * MiB}\r\n`));
+    }),
 );
 
 Deno.test(
   "a chunked POST is refused with 413 once it passes 16 MiB, while the rest of its 100 MB is still unsent",
   live,
-  async () => {
-    const server = await startTestServer();
-    const raw = await RawHttp.open(server.port);
-    try {
-      await raw.write(head(server, "/api/dags", "transfer-encoding: chunked\r\n"));
+  () =>
+    refusedEarly(async (raw, server) => {
+      await raw.write(head(server.operatorToken, "transfer-encoding: chunked\r\n"));
       const chunk = new Uint8Array(MiB).fill(0x20);
-      for (let sent = 0; sent <= 16 * MiB; sent += MiB) await raw.writeChunk(chunk);
       // 17 of 100 MiB sent; the answer must come now, not after the other 83.
-      assertTooLarge(await raw.readResponse());
-      raw.close();
-      await assertStillServing(server);
-    } finally {
-      raw.close();
-      await server.close();
-    }
-  },
+      for (let sent = 0; sent <= 16 * MiB; sent += MiB) await raw.writeChunk(chunk);
+    }),
 );
 
 Deno.test(
@@ -77,10 +78,7 @@ Deno.test(
     const raw = await RawHttp.open(server.port);
     try {
       const before = await server.rssBytes();
-      await raw.write(
-        `POST /api/dags HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${server.operatorToken}\r\n` +
-          "transfer-encoding: chunked\r\n\r\n",
-      );
+      await raw.write(head(server.operatorToken, "transfer-encoding: chunked\r\n"));
       const answer = raw.readResponse(60_000);
       const chunk = new Uint8Array(MiB).fill(0x20);
       try {

@@ -2,16 +2,10 @@
 import assert from "node:assert/strict";
 import { RawDevice } from "./helpers/raw_device.ts";
 import { startTestServer } from "./helpers/server.ts";
+import { runTask } from "./helpers/task.ts";
 
-const root = new URL("..", import.meta.url).pathname;
 const live = { sanitizeResources: false, sanitizeOps: false };
-
-async function keys(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command("deno", { args: ["task", "-q", "keys", ...args], cwd: root })
-    .output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-}
+const keys = (...args: string[]) => runTask("keys", ...args);
 
 const lastLine = (text: string) => text.trimEnd().split("\n").at(-1)!;
 

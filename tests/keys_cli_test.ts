@@ -1,16 +1,12 @@
 import assert from "node:assert/strict";
+import { until } from "./helpers/gateway_harness.ts";
 import { RawDevice } from "./helpers/raw_device.ts";
 import { startTestServer } from "./helpers/server.ts";
+import { runTask } from "./helpers/task.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const live = { sanitizeResources: false, sanitizeOps: false };
-
-async function keys(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command("deno", { args: ["task", "-q", "keys", ...args], cwd: root })
-    .output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-}
+const keys = (...args: string[]) => runTask("keys", ...args);
 
 Deno.test(
   "keys CLI: create prints the secret alone on its last line, list hides it, revoke takes effect on a running server",
@@ -43,12 +39,11 @@ Deno.test(
 
       const revoked = await keys("revoke", "cli-op", "--data-dir", server.dataDir);
       assert.equal(revoked.code, 0, revoked.stderr);
-      let status = 200;
-      for (let i = 0; i < 50 && status === 200; i++) {
-        status = (await server.api("/api/devices", { token: secret })).status;
-        if (status === 200) await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      assert.equal(status, 401, "the revoked token is refused");
+      let refused: Response | null = null;
+      await until(() => refused?.status === 401, "the revoked token to be refused", 5000, async () => {
+        refused = await server.api("/api/devices", { token: secret });
+      });
+      assert.equal((await refused!.json()).error.code, "unauthorized");
     } finally {
       await server.close();
     }

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import sharp from "sharp";
 import { startClient } from "./helpers/client_process.ts";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
+import { startTestServer, type TestServer, untilDevice } from "./helpers/server.ts";
 import { ROOT_COLOUR, startXServer } from "./helpers/xvnc.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };
@@ -17,17 +17,6 @@ interface MediaJson {
   state: string;
   capabilities: { media: { capture: boolean; webrtc: boolean } };
   media: { path: string | null; peer: string | null; fps: number; bytesPerSecond: number };
-}
-
-async function until(server: TestServer, name: string, done: (d: MediaJson) => boolean): Promise<MediaJson> {
-  const deadline = Date.now() + 30_000;
-  while (true) {
-    const response = await server.api(`/api/devices/${name}`);
-    const device = response.status === 200 ? await response.json() as MediaJson : null;
-    if (device !== null && done(device)) return device;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting on ${name}: ${JSON.stringify(device)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** Requests a 1280x800 JPEG and checks it against the SHA-256 the device computed and the X root colour. */
@@ -68,11 +57,16 @@ Deno.test(
       extraArgs: ["--webrtc"],
     });
     try {
-      const device = await until(server, "rtc-box", (d) => d.media.path === "webrtc");
+      const device = await untilDevice<MediaJson>(
+        server,
+        "rtc-box",
+        (d) => d.media.path === "webrtc",
+        30_000,
+      );
       assert.deepEqual(device.capabilities.media, { capture: true, webrtc: true });
       assert.equal(device.media.peer, "connected");
       for (let i = 0; i < 5; i++) await checkedFrame(server, device.id, "webrtc");
-      const after = await until(server, "rtc-box", (d) => d.media.fps > 0);
+      const after = await untilDevice<MediaJson>(server, "rtc-box", (d) => d.media.fps > 0, 30_000);
       assert.equal(after.media.path, "webrtc");
       assert.ok(after.media.bytesPerSecond > 0);
     } finally {
@@ -101,11 +95,16 @@ Deno.test(
       extraArgs: ["--webrtc"],
     });
     try {
-      const device = await until(server, "no-rtc-box", (d) => d.media.peer === "failed");
+      const device = await untilDevice<MediaJson>(
+        server,
+        "no-rtc-box",
+        (d) => d.media.peer === "failed",
+        30_000,
+      );
       assert.equal(device.capabilities.media.webrtc, true);
       assert.equal(device.media.path, "wss");
       for (let i = 0; i < 3; i++) await checkedFrame(server, device.id, "wss");
-      const after = await until(server, "no-rtc-box", (d) => d.media.fps > 0);
+      const after = await untilDevice<MediaJson>(server, "no-rtc-box", (d) => d.media.fps > 0, 30_000);
       assert.equal(after.media.path, "wss");
     } finally {
       await client.stop();

@@ -5,22 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { startMediaDevice } from "./helpers/media_device.ts";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
+import { startTestServer, untilDevice } from "./helpers/server.ts";
 
 interface MediaJson {
   id: string;
   state: string;
   media: { path: string | null; peer: string | null };
-}
-
-async function until(server: TestServer, name: string, done: (d: MediaJson) => boolean): Promise<MediaJson> {
-  const deadline = Date.now() + 20_000;
-  while (true) {
-    const device = await (await server.api(`/api/devices/${name}`)).json() as MediaJson;
-    if (done(device)) return device;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting on ${name}: ${JSON.stringify(device)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 Deno.test("after a network blip the server restarts ICE and frames move to the data channel", async () => {
@@ -40,7 +30,7 @@ Deno.test("after a network blip the server restarts ICE and frames move to the d
   const offline: string[] = [];
   const unsubscribe = server.gateway.events.on("device-offline", (d) => offline.push(d.name));
   try {
-    const failed = await until(server, "blip", (d) => d.media.peer === "failed");
+    const failed = await untilDevice<MediaJson>(server, "blip", (d) => d.media.peer === "failed");
     assert.equal(failed.media.path, "wss");
     const before = await server.dispatcher.execute(failed.id, {
       type: "frame",
@@ -53,7 +43,7 @@ Deno.test("after a network blip the server restarts ICE and frames move to the d
     // The network comes back; the device's socket drops and it resumes its session.
     allow = true;
     device.dropSocket();
-    const connected = await until(
+    const connected = await untilDevice<MediaJson>(
       server,
       "blip",
       (d) => d.media.peer === "connected" && d.media.path === "webrtc",

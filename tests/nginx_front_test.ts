@@ -7,10 +7,10 @@
 import assert from "node:assert/strict";
 import { startClient } from "./helpers/client_process.ts";
 import { until } from "./helpers/gateway_harness.ts";
-import { startNginx } from "./helpers/nginx.ts";
+import { type Nginx, type NginxTls, startNginx } from "./helpers/nginx.ts";
 import { RawDevice } from "./helpers/raw_device.ts";
 import { RawHttp } from "./helpers/raw_http.ts";
-import { startTestServer } from "./helpers/server.ts";
+import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { SseStream } from "./helpers/sse.ts";
 import { selfSignedCertificate } from "./helpers/tls.ts";
 
@@ -22,15 +22,25 @@ const FAST = {
   "limit_conn alien3_per_ip": "3",
 };
 
+/** What a test behind the front gets: the server, nginx, an operator fetch through nginx, raw connections. */
+interface Front {
+  server: TestServer;
+  nginx: Nginx;
+  api: (path: string, init?: RequestInit) => Promise<Response>;
+  /** A raw HTTP connection to nginx, closed when the test ends. */
+  openRaw(): Promise<RawHttp>;
+}
+
+/**
+ * Runs `run` against a test server behind nginx with the shipped config (the FAST timeouts unless `overrides`
+ * says otherwise; TLS when given `tls`); a failure carries nginx's error log.
+ */
 async function withFront(
-  run: (ctx: {
-    server: Awaited<ReturnType<typeof startTestServer>>;
-    nginx: Awaited<ReturnType<typeof startNginx>>;
-    api: (path: string, init?: RequestInit) => Promise<Response>;
-  }) => Promise<void>,
+  run: (front: Front) => Promise<void>,
+  options: { overrides?: Record<string, string>; tls?: NginxTls } = {},
 ): Promise<void> {
   const server = await startTestServer();
-  const nginx = await startNginx(server.port, FAST).catch(async (error) => {
+  const nginx = await startNginx(server.port, options.overrides ?? FAST, options.tls).catch(async (error) => {
     await server.close();
     throw error;
   });
@@ -39,13 +49,20 @@ async function withFront(
     headers.set("authorization", `Bearer ${server.operatorToken}`);
     return fetch(`${nginx.url}${path}`, { ...init, headers });
   };
+  const opened: RawHttp[] = [];
+  const openRaw = async () => {
+    const connection = await RawHttp.open(nginx.port);
+    opened.push(connection);
+    return connection;
+  };
   try {
-    await run({ server, nginx, api });
+    await run({ server, nginx, api, openRaw });
   } catch (error) {
     throw new Error(`${(error as Error).message}\nnginx error log:\n${await nginx.errorLog()}`, {
       cause: error,
     });
   } finally {
+    for (const connection of opened) connection.close();
     await nginx.stop();
     await server.close();
   }
@@ -55,20 +72,16 @@ Deno.test(
   "behind the shipped nginx config, a connection trickling its request head is closed after client_header_timeout",
   live,
   async () => {
-    await withFront(async ({ nginx, api }) => {
-      const raw = await RawHttp.open(nginx.port);
+    await withFront(async ({ api, openRaw }) => {
+      const raw = await openRaw();
+      await raw.write("GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n");
+      const trickle = setInterval(() => raw.write(`x-trickle-${Date.now()}: 1\r\n`).catch(() => {}), 200);
       try {
-        await raw.write("GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n");
-        const trickle = setInterval(() => raw.write(`x-trickle-${Date.now()}: 1\r\n`).catch(() => {}), 200);
-        try {
-          assert.equal(await raw.closedWithin(5_000), true, "nginx closed the trickling connection");
-        } finally {
-          clearInterval(trickle);
-        }
-        assert.equal((await (await api("/healthz")).json()).status, "ok", "others are still served");
+        assert.equal(await raw.closedWithin(5_000), true, "nginx closed the trickling connection");
       } finally {
-        raw.close();
+        clearInterval(trickle);
       }
+      assert.equal((await (await api("/healthz")).json()).status, "ok", "others are still served");
     });
   },
 );
@@ -77,19 +90,15 @@ Deno.test(
   "behind the shipped nginx config, a request whose body stalls is closed after client_body_timeout",
   live,
   async () => {
-    await withFront(async ({ server, nginx }) => {
-      const raw = await RawHttp.open(nginx.port);
-      try {
-        await raw.write(
-          `POST /api/dags HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${server.operatorToken}\r\n` +
-            'content-type: application/json\r\ncontent-length: 1000\r\n\r\n{"name":',
-        );
-        assert.equal(await raw.closedWithin(5_000), true, "nginx closed the stalled upload");
-        const dags = await server.api("/api/dags");
-        assert.deepEqual((await dags.json()).dags, [], "the half body never reached the server");
-      } finally {
-        raw.close();
-      }
+    await withFront(async ({ server, openRaw }) => {
+      const raw = await openRaw();
+      await raw.write(
+        `POST /api/dags HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${server.operatorToken}\r\n` +
+          'content-type: application/json\r\ncontent-length: 1000\r\n\r\n{"name":',
+      );
+      assert.equal(await raw.closedWithin(5_000), true, "nginx closed the stalled upload");
+      const dags = await server.api("/api/dags");
+      assert.deepEqual((await dags.json()).dags, [], "the half body never reached the server");
     });
   },
 );
@@ -98,19 +107,15 @@ Deno.test(
   "behind the shipped nginx config, bodies over 16 MiB are refused with 413 body-too-large before reaching the server",
   live,
   async () => {
-    await withFront(async ({ server, nginx }) => {
-      const raw = await RawHttp.open(nginx.port);
-      try {
-        await raw.write(
-          `POST /api/dags HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${server.operatorToken}\r\n` +
-            `content-length: ${100 * MiB}\r\n\r\n`,
-        );
-        const response = await raw.readResponse();
-        assert.equal(response.status, 413);
-        assert.equal(JSON.parse(response.body).error.code, "body-too-large");
-      } finally {
-        raw.close();
-      }
+    await withFront(async ({ server, openRaw }) => {
+      const raw = await openRaw();
+      await raw.write(
+        `POST /api/dags HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${server.operatorToken}\r\n` +
+          `content-length: ${100 * MiB}\r\n\r\n`,
+      );
+      const response = await raw.readResponse();
+      assert.equal(response.status, 413);
+      assert.equal(JSON.parse(response.body).error.code, "body-too-large");
     });
   },
 );
@@ -174,36 +179,27 @@ Deno.test(
   live,
   async () => {
     const cert = await selfSignedCertificate("localhost,127.0.0.1");
-    const server = await startTestServer();
-    const nginx = await startNginx(server.port, {}, { certFile: cert.certFile, keyFile: cert.keyFile }).catch(
-      async (error) => {
-        await server.close();
-        await cert.remove();
-        throw error;
-      },
-    );
-    const client = await startClient(nginx.wsUrl, server.deviceKey, "behind-tls-proxy", {
-      extraArgs: ["--ca-file", cert.caFile],
-    });
-    const https = Deno.createHttpClient({ caCerts: [cert.ca] });
     try {
-      assert.match(nginx.wsUrl, /^wss:/);
-      await until(
-        () => server.gateway.devices().some((d) => d.name === "behind-tls-proxy" && d.state === "ready"),
-        "the device joined through nginx",
-        20_000,
-      );
-      const health = await fetch(`${nginx.url}/healthz`, { client: https });
-      assert.deepEqual(await health.json(), { status: "ok" }, "HTTPS through nginx reaches the server");
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\nnginx error log:\n${await nginx.errorLog()}`, {
-        cause: error,
-      });
+      await withFront(async ({ server, nginx }) => {
+        const client = await startClient(nginx.wsUrl, server.deviceKey, "behind-tls-proxy", {
+          extraArgs: ["--ca-file", cert.caFile],
+        });
+        const https = Deno.createHttpClient({ caCerts: [cert.ca] });
+        try {
+          assert.match(nginx.wsUrl, /^wss:/);
+          await until(
+            () => server.gateway.devices().some((d) => d.name === "behind-tls-proxy" && d.state === "ready"),
+            "the device joined through nginx",
+            20_000,
+          );
+          const health = await fetch(`${nginx.url}/healthz`, { client: https });
+          assert.deepEqual(await health.json(), { status: "ok" }, "HTTPS through nginx reaches the server");
+        } finally {
+          https.close();
+          await client.stop();
+        }
+      }, { overrides: {}, tls: { certFile: cert.certFile, keyFile: cert.keyFile } });
     } finally {
-      https.close();
-      await client.stop();
-      await nginx.stop();
-      await server.close();
       await cert.remove();
     }
   },

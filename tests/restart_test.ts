@@ -1,42 +1,16 @@
 /** The server is SIGKILLed mid-DAG and started again on the same data dir: the DAG resumes and ends well. */
 import assert from "node:assert/strict";
-import { KEY_MIGRATIONS, KeyStore } from "../server/auth/key_store.ts";
-import { openDatabase } from "../server/store/db.ts";
 import { startClient } from "./helpers/client_process.ts";
 import { until } from "./helpers/gateway_harness.ts";
-
 import { freePort } from "./helpers/ports.ts";
+import { runServer, seedKeys, type ServerRun, stopServer } from "./helpers/server_process.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };
-const serverMain = new URL("../server/main.ts", import.meta.url).pathname;
-
-async function startServerProcess(port: number, dataDir: string): Promise<Deno.ChildProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      serverMain,
-      "--port",
-      String(port),
-      "--host",
-      "127.0.0.1",
-      "--data-dir",
-      dataDir,
-      "--log",
-      "silent",
-      "--resume-grace-ms",
-      "1000",
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
-    if (ok) return child;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error("the server did not come up");
+/** The server on `port` and `dataDir`, up: how the test starts it, and starts it again after the crash. */
+async function startServer(port: number, dataDir: string): Promise<ServerRun & { up: true }> {
+  const run = await runServer(dataDir, { port, extraArgs: ["--log", "silent", "--resume-grace-ms", "1000"] });
+  if (!run.up) throw new Error(`the server exited with ${run.code}:\n${run.stderr}`);
+  return run;
 }
 
 Deno.test(
@@ -44,15 +18,11 @@ Deno.test(
   live,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "alien3-restart-" });
-    const db = openDatabase(dataDir, KEY_MIGRATIONS);
-    const keys = new KeyStore(db);
-    const operator = keys.create("operator", "op").secret;
-    const deviceKey = keys.create("device", "dev").secret;
-    db.close();
+    const { operator, device: deviceKey } = seedKeys(dataDir);
     const port = freePort();
     const api = (path: string, init: RequestInit = {}) =>
       fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers: { authorization: `Bearer ${operator}` } });
-    let server = await startServerProcess(port, dataDir);
+    let server = await startServer(port, dataDir);
     const client = await startClient(`ws://127.0.0.1:${port}`, deviceKey, "worker");
     try {
       let devices: Array<{ state: string }> = [];
@@ -89,10 +59,9 @@ Deno.test(
         view = await (await api(`/api/dags/${id}`)).json();
       });
       const eventsBefore = await readEvents(api, 0);
-      server.kill("SIGKILL");
-      await server.status;
+      await stopServer(server, "SIGKILL");
 
-      server = await startServerProcess(port, dataDir);
+      server = await startServer(port, dataDir);
       await until(
         () => view?.state === "succeeded" || view?.state === "failed",
         "the DAG to end",
@@ -125,8 +94,7 @@ Deno.test(
       );
     } finally {
       await client.stop();
-      server.kill("SIGTERM");
-      await server.status;
+      await stopServer(server);
       await Deno.remove(dataDir, { recursive: true });
     }
   },

@@ -4,16 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { firstStartKeys, runServer, stopServer } from "./helpers/server_process.ts";
+import { runTask } from "./helpers/task.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };
-const root = new URL("..", import.meta.url).pathname;
-
-async function storeCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command("deno", { args: ["task", "-q", "store", ...args], cwd: root })
-    .output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-}
+const storeCli = (...args: string[]) => runTask("store", ...args);
 
 Deno.test(
   "store backup taken while the server runs restores a destroyed store; restore refuses while the server runs",

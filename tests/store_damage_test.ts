@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { firstStartKeys, runServer, type ServerRun, stopServer } from "./helpers/server_process.ts";
+import { runTask } from "./helpers/task.ts";
 import { mountTmpfs, tmpfsUnavailable } from "./helpers/tmpfs.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };
@@ -130,11 +131,8 @@ Deno.test("a truncated JSON row in the input log stops start-up naming the row",
     assert.ok(output.includes(`row ${row.seq}`), output);
     const fix = /deno task store (truncate-log --from \d+ --data-dir \S+);/.exec(output)?.[1];
     assert.ok(fix, `offers a way out: ${output}`);
-    const truncated = await new Deno.Command("deno", {
-      args: ["task", "-q", "store", ...fix.split(" ")],
-      cwd: new URL("..", import.meta.url).pathname,
-    }).output();
-    assert.equal(truncated.code, 0, new TextDecoder().decode(truncated.stderr));
+    const truncated = await runTask("store", ...fix.split(" "));
+    assert.equal(truncated.code, 0, truncated.stderr);
     const again = await runServer(dataDir, { extraArgs: ["--log", "silent"] });
     assert.ok(again.up, "the server starts once the damaged tail is dropped");
     await stopServer(again);

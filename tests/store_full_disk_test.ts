@@ -7,12 +7,12 @@ import assert from "node:assert/strict";
 import { parseConfig } from "../server/config.ts";
 import { type RunningServer, startServer } from "../server/server.ts";
 import { until } from "./helpers/gateway_harness.ts";
-import { mountTmpfs, tmpfsUnavailable } from "./helpers/tmpfs.ts";
+import { mountTmpfs, type Tmpfs, tmpfsUnavailable } from "./helpers/tmpfs.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };
 const ignore = tmpfsUnavailable !== null;
 
-/** A server on `dataDir` and a fetch with the given operator token. */
+/** A server on `dataDir` and a fetch with the given operator token (made in the store when not given). */
 async function boot(dataDir: string, token?: string) {
   const config = parseConfig(
     ["--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, "--log", "silent"],
@@ -28,8 +28,44 @@ async function boot(dataDir: string, token?: string) {
   return { server, api, operatorToken };
 }
 
-/** Stands in for a server already closed, so `finally` does not close it twice. */
-const closed = { close: () => Promise.resolve() } as RunningServer;
+/** A server on a 24 MiB tmpfs; `restart` stops it, runs `whileDown` (fill or free the disk), and boots it again. */
+interface Rig {
+  disk: Tmpfs;
+  server: RunningServer;
+  api: (path: string, init?: RequestInit) => Promise<Response>;
+  restart(whileDown: () => Promise<void>): Promise<void>;
+}
+
+/** Runs `body` on a fresh rig; the server is closed and the tmpfs unmounted however it ends. */
+async function onTmpfs(body: (rig: Rig) => Promise<void>): Promise<void> {
+  const disk = await mountTmpfs(24 * 1024 * 1024);
+  let running: Awaited<ReturnType<typeof boot>> | null = null;
+  try {
+    running = await boot(disk.dir);
+    const { operatorToken } = running;
+    const rig: Rig = {
+      disk,
+      server: running.server,
+      api: running.api,
+      async restart(whileDown) {
+        const stopping = running!;
+        running = null;
+        await stopping.server.close();
+        await whileDown();
+        running = await boot(disk.dir, operatorToken);
+        rig.server = running.server;
+        rig.api = running.api;
+      },
+    };
+    await body(rig);
+  } finally {
+    try {
+      await running?.server.close();
+    } finally {
+      await disk.unmount();
+    }
+  }
+}
 
 async function health(url: string): Promise<{ httpStatus: number; body: Record<string, unknown> }> {
   const response = await fetch(`${url}/healthz`);
@@ -48,12 +84,10 @@ Deno.test({
   name: "a DAG refused on a full disk gets 507 storage-full, is not listed, and is not back after a restart",
   ignore,
   ...live,
-  fn: async () => {
-    const disk = await mountTmpfs(24 * 1024 * 1024);
-    let { server, api, operatorToken } = await boot(disk.dir);
-    try {
-      await disk.fill();
-      const response = await api("/api/dags", {
+  fn: () =>
+    onTmpfs(async (rig) => {
+      await rig.disk.fill();
+      const response = await rig.api("/api/dags", {
         method: "POST",
         body: JSON.stringify(sleeper("refused", 1)),
       });
@@ -61,32 +95,24 @@ Deno.test({
       assert.equal(response.status, 507, JSON.stringify(body));
       assert.equal(body.error.code, "storage-full");
       assert.match(body.error.message, /^Cannot store/);
-      assert.deepEqual((await (await api("/api/dags")).json()).dags, [], "the refused DAG is not listed");
-      await server.close();
-      server = closed;
-      await disk.free();
-      ({ server, api } = await boot(disk.dir, operatorToken));
-      assert.deepEqual((await (await api("/api/dags")).json()).dags, [], "nor is it back after a restart");
-      const accepted = await api("/api/dags", { method: "POST", body: JSON.stringify(sleeper("ok", 1)) });
+      assert.deepEqual((await (await rig.api("/api/dags")).json()).dags, [], "the refused DAG is not listed");
+      await rig.restart(() => rig.disk.free());
+      assert.deepEqual(
+        (await (await rig.api("/api/dags")).json()).dags,
+        [],
+        "nor is it back after a restart",
+      );
+      const accepted = await rig.api("/api/dags", { method: "POST", body: JSON.stringify(sleeper("ok", 1)) });
       assert.equal(accepted.status, 201, "writes work again once there is space");
-    } finally {
-      try {
-        await server.close();
-      } finally {
-        await disk.unmount();
-      }
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "a timer that fires on a full disk does not crash the server; its node completes once space returns",
   ignore,
   ...live,
-  fn: async () => {
-    const disk = await mountTmpfs(24 * 1024 * 1024);
-    const { server, api } = await boot(disk.dir);
-    try {
+  fn: () =>
+    onTmpfs(async ({ disk, server, api }) => {
       const submitted = await api("/api/dags", {
         method: "POST",
         body: JSON.stringify(sleeper("timer", 300)),
@@ -109,14 +135,7 @@ Deno.test({
       });
       assert.deepEqual(view.nodes.map((n: { state: string }) => n.state), ["succeeded", "succeeded"]);
       assert.equal((await health(server.url)).httpStatus, 200);
-    } finally {
-      try {
-        await server.close();
-      } finally {
-        await disk.unmount();
-      }
-    }
-  },
+    }),
 });
 
 Deno.test({
@@ -124,45 +143,39 @@ Deno.test({
     "the server starts on a full disk read-only: reads work, writes get 507, /healthz says degraded until space returns",
   ignore,
   ...live,
-  fn: async () => {
-    const disk = await mountTmpfs(24 * 1024 * 1024);
-    let { server, api, operatorToken } = await boot(disk.dir);
-    try {
-      const submitted = await api("/api/dags", {
+  fn: () =>
+    onTmpfs(async (rig) => {
+      const submitted = await rig.api("/api/dags", {
         method: "POST",
         body: JSON.stringify(sleeper("before", 1)),
       });
       const { id } = await submitted.json();
       let state = "";
       await until(() => state === "succeeded", "the first DAG to finish", 5000, async () => {
-        state = (await (await api(`/api/dags/${id}`)).json()).state;
+        state = (await (await rig.api(`/api/dags/${id}`)).json()).state;
       });
-      await server.close();
-      server = closed;
-      await disk.fill();
-      ({ server, api } = await boot(disk.dir, operatorToken));
-      const report = await health(server.url);
+      await rig.restart(() => rig.disk.fill());
+      const report = await health(rig.server.url);
       assert.equal(report.httpStatus, 503);
       assert.equal(report.body.status, "degraded");
       assert.equal(report.body.store, "read-only");
-      const listed = (await (await api("/api/dags")).json()).dags;
+      const listed = (await (await rig.api("/api/dags")).json()).dags;
       assert.deepEqual(listed.map((d: { id: string }) => d.id), [id], "reads are served");
-      const refused = await api("/api/dags", { method: "POST", body: JSON.stringify(sleeper("refused", 1)) });
+      const refused = await rig.api("/api/dags", {
+        method: "POST",
+        body: JSON.stringify(sleeper("refused", 1)),
+      });
       assert.equal(refused.status, 507);
       assert.equal((await refused.json()).error.code, "storage-full");
-      await disk.free();
+      await rig.disk.free();
       let httpStatus = 0;
       await until(() => httpStatus === 200, "the store to take writes again", 10_000, async () => {
-        httpStatus = (await health(server.url)).httpStatus;
+        httpStatus = (await health(rig.server.url)).httpStatus;
       });
-      const accepted = await api("/api/dags", { method: "POST", body: JSON.stringify(sleeper("after", 1)) });
+      const accepted = await rig.api("/api/dags", {
+        method: "POST",
+        body: JSON.stringify(sleeper("after", 1)),
+      });
       assert.equal(accepted.status, 201);
-    } finally {
-      try {
-        await server.close();
-      } finally {
-        await disk.unmount();
-      }
-    }
-  },
+    }),
 });

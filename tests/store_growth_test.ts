@@ -21,12 +21,11 @@ function storeBytes(dataDir: string): number {
   }
 }
 
-/** The stated bounds: what 1,000 reconnects may add to the store, and how long the restart may take. */
+/** The stated bound: what 1,000 reconnects may add to the store. (Restart time: bench/restart_bench.ts.) */
 const MAX_GROWTH_BYTES = 4 * 1024 * 1024;
-const MAX_RESTART_MS = 5000;
 
 Deno.test(
-  `1,000 reconnects with a 200 KB app list add under 4 MiB to the store; a restart after SIGKILL is healthy within ${MAX_RESTART_MS} ms and lists the device offline`,
+  "1,000 reconnects with a 200 KB app list add under 4 MiB to the store; a restart after SIGKILL is healthy and lists the device offline",
   live,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "alien3-growth-" });
@@ -62,8 +61,6 @@ Deno.test(
 
       run = await runServer(dataDir, { port: run.port, extraArgs: ["--log", "silent"] });
       assert.ok(run.up);
-      const restartMs = performance.now() - run.startMs;
-      assert.ok(restartMs < MAX_RESTART_MS, `restart to healthy took ${restartMs.toFixed(0)} ms`);
       const listed = await (await fetch(`${run.url}/api/devices`, {
         headers: { authorization: `Bearer ${keys.operator}` },
       })).json();

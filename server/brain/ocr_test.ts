@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import sharp from "sharp";
 import { fakeClock } from "../../shared/testing/fake_clock.ts";
 import { FailureError } from "../../shared/protocol/mod.ts";
+import { until } from "../../tests/helpers/gateway_harness.ts";
 import { TesseractOcr } from "./ocr.ts";
 import type { Frame } from "./types.ts";
 
@@ -46,14 +47,6 @@ async function frame(width = 320, height = 200, originalWidth = 640, originalHei
   const image = await sharp({ create: { width, height, channels: 3, background: "#ffffff" } }).png()
     .toBuffer();
   return { format: "png", image, width, height, originalWidth, originalHeight, capturedAtMs: 0 };
-}
-
-async function until(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 function alive(pid: number): boolean {
@@ -122,6 +115,7 @@ Deno.test("read() runs at most `concurrency` engines at once; the rest wait thei
     await until(
       async () => (await fake.log()).length === 2 && engine.waiting === 2,
       "two running, two waiting",
+      10_000,
     );
     assert.deepEqual((await fake.log()).map((line) => line.split(" ")[0]), ["start", "start"]);
     await fake.release();
@@ -143,7 +137,7 @@ Deno.test("read() kills the engine when its signal aborts and rejects with cance
     const engine = new TesseractOcr({ binary: fake.binary });
     const stop = new AbortController();
     const reading = engine.read(await frame(), { signal: stop.signal });
-    await until(async () => (await fake.log()).length === 1, "the engine to start");
+    await until(async () => (await fake.log()).length === 1, "the engine to start", 10_000);
     const pid = Number((await fake.log())[0].split(" ")[1]);
     stop.abort();
     await rejectsWith(reading, "cancelled");
@@ -164,6 +158,7 @@ Deno.test("a read waiting for a slot leaves the line when aborted and never star
     await until(
       async () => (await fake.log()).length === 1 && engine.waiting === 1,
       "one running, one waiting",
+      10_000,
     );
     stop.abort();
     await rejectsWith(second, "cancelled");
@@ -182,7 +177,7 @@ Deno.test("read() kills an engine that runs past timeoutMs and rejects with time
   try {
     const engine = new TesseractOcr({ binary: fake.binary, timeoutMs: 5000, timers: clock });
     const reading = engine.read(await frame());
-    await until(async () => (await fake.log()).length === 1, "the engine to start");
+    await until(async () => (await fake.log()).length === 1, "the engine to start", 10_000);
     const pid = Number((await fake.log())[0].split(" ")[1]);
     clock.tick(4999);
     assert.equal(alive(pid), true, "still running just before the limit");

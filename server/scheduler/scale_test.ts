@@ -22,10 +22,10 @@ const SHAPES: Record<string, () => unknown[]> = {
 };
 
 for (const [shape, build] of Object.entries(SHAPES)) {
-  Deno.test(`a 10,000-node ${shape} DAG runs through 100 devices in linear time, without deep recursion`, () => {
+  // What it costs per node, at 1k to 10k nodes of each shape: bench/scheduler_core_bench.ts.
+  Deno.test(`a 10,000-node ${shape} DAG runs through 100 devices to its end, without deep recursion`, () => {
     const s = new Scheduler();
     for (let d = 0; d < 100; d++) s.step(ready(`dev${d}`, d, { tags: ["w"] }), 0);
-    const started = performance.now();
     const queue = runs(s.step(submit(shape, { name: shape, nodes: build() }), 0));
     let done = 0;
     while (queue.length > 0) {
@@ -33,10 +33,8 @@ for (const [shape, build] of Object.entries(SHAPES)) {
       queue.push(...runs(s.step(ok(shape, next.nodeId, next.attempt), 1)));
       done++;
     }
-    const elapsedMs = performance.now() - started;
     assert.equal(done, 10_000);
     assert.equal(s.state.dags[shape].status, "succeeded");
     assert.deepEqual(s.state.waiting, {}, "no wait queue left behind");
-    assert.ok(elapsedMs < 5_000, `${shape} took ${elapsedMs.toFixed(0)} ms`);
   });
 }

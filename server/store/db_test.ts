@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
+import { fillUp } from "../../tests/helpers/full_store.ts";
 import { openDatabase, openStore, transaction } from "./db.ts";
 import { StoreOpenError, toStorageError } from "./errors.ts";
 
@@ -8,8 +9,7 @@ const TABLE = [{ id: 1, name: "t", sql: "CREATE TABLE t (x TEXT)" }];
 /** A database whose size limit is reached by the next large write: SQLite says "database or disk is full". */
 function nearlyFull(): DatabaseSync {
   const db = openDatabase(":memory:", TABLE);
-  const pages = (db.prepare("PRAGMA page_count").get() as { page_count: number }).page_count;
-  db.exec(`PRAGMA max_page_count = ${pages + 1}`);
+  fillUp(db, 1);
   return db;
 }
 

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { fillUp } from "../../tests/helpers/full_store.ts";
 import { type Database, openDatabase } from "./db.ts";
 import { TurnCommit, type TurnWriter } from "./turn_commit.ts";
 
@@ -71,8 +72,7 @@ Deno.test("a writer whose part throws is undone alone; the other writers of the 
 
 Deno.test("a turn the store refuses tells every writer that nothing of its part was stored", () => {
   const db = openDatabase(":memory:", ROWS);
-  const pages = (db.prepare("PRAGMA page_count").get() as { page_count: number }).page_count;
-  db.exec(`PRAGMA max_page_count = ${pages}`);
+  fillUp(db);
   const turn = new TurnCommit(db, () => {});
   const a = writer(db, ["a"]);
   const big = writer(db, Array.from({ length: 200 }, () => "x".repeat(1000)));

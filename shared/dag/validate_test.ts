@@ -194,11 +194,9 @@ Deno.test("validateDag() handles 10,000-node chains, wide and provenance-heavy D
       outputs: [{ artifact: `a${i}`, file: "f" }],
       inputs: i ? [{ artifact: `a${i - 1}`, file: "f" }, { artifact: "a0", file: "g" }] : [],
     }));
-  const started = performance.now();
   const result = validateDag({ name: "chain", nodes: chain });
   assert.ok(result.ok);
   assert.equal(result.value.order.at(-1), "n9999");
-  assert.ok(performance.now() - started < 5_000, "provenance over a 10,000-deep chain stays fast");
   const wide = Array.from({ length: 10_000 }, (_, i) => script(`n${i}`));
   assert.ok(validateDag({ name: "wide", nodes: wide }).ok);
   const looped = chain.map((n, i) => i === 0 ? { ...n, after: ["n9999"] } : n);

@@ -58,7 +58,7 @@ export function startGateway(overrides: Partial<GatewayOptions> = {}): Harness {
 
 /** Polls `condition` (after running `refresh`, if given) until it holds or `timeoutMs` of real time pass. */
 export async function until(
-  condition: () => boolean,
+  condition: () => boolean | Promise<boolean>,
   what: string,
   timeoutMs = 3000,
   refresh?: () => Promise<void>,
@@ -66,7 +66,7 @@ export async function until(
   const deadline = Date.now() + timeoutMs;
   while (true) {
     await refresh?.();
-    if (condition()) return;
+    if (await condition()) return;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, refresh ? 50 : 10));
   }

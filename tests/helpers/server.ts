@@ -55,3 +55,24 @@ export async function startTestServer(
     },
   };
 }
+
+/**
+ * Polls `GET /api/devices/:name` until the device is listed and `done` holds for its JSON; returns that JSON.
+ * Fails after `timeoutMs`, showing the device as it was last seen.
+ */
+export async function untilDevice<T>(
+  server: TestServer,
+  name: string,
+  done: (device: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    const response = await server.api(`/api/devices/${name}`);
+    const device = response.status === 200 ? await response.json() as T : null;
+    if (response.status !== 200) await response.body?.cancel();
+    if (device !== null && done(device)) return device;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting on ${name}: ${JSON.stringify(device)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -2,6 +2,8 @@
  * Runs `server/main.ts` as a real process: on a given data dir until /healthz answers (restart, damage and
  * growth tests), or on a fresh one reading the first start's operator token (memory and limit checks).
  */
+import { KEY_MIGRATIONS, KeyStore } from "../../server/auth/key_store.ts";
+import { openDatabase } from "../../server/store/db.ts";
 import { freePort } from "./ports.ts";
 
 const serverMain = new URL("../../server/main.ts", import.meta.url).pathname;
@@ -34,7 +36,7 @@ export function serverArgs(
 
 /** A server process that came up, or one that exited first. */
 export type ServerRun =
-  | { up: true; child: Deno.ChildProcess; port: number; url: string; startMs: number; stderr(): string }
+  | { up: true; child: Deno.ChildProcess; port: number; url: string; stderr(): string }
   | { up: false; code: number; stdout: string; stderr: string };
 
 /**
@@ -46,7 +48,6 @@ export async function runServer(
   options: { port?: number; timeoutMs?: number; extraArgs?: string[] } = {},
 ): Promise<ServerRun> {
   const port = options.port ?? freePort();
-  const startMs = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args: serverArgs(port, dataDir, ["--resume-grace-ms", "0", ...(options.extraArgs ?? [])]),
     stdout: "piped",
@@ -75,7 +76,7 @@ export async function runServer(
       await r.body?.cancel();
       return r.status === 200;
     }, () => false);
-    if (ok) return { up: true, child, port, url, startMs, stderr: () => stderr };
+    if (ok) return { up: true, child, port, url, stderr: () => stderr };
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   child.kill("SIGKILL");
@@ -95,24 +96,24 @@ export async function stopServer(run: ServerRun, signal: Deno.Signal = "SIGTERM"
   return (await run.child.status).code;
 }
 
-/** Reads the first-start operator token and device key the server printed on stdout. */
-export async function firstStartKeys(dataDir: string): Promise<{ operator: string; device: string }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      serverMain,
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--data-dir",
-      dataDir,
-      "--log",
-      "silent",
-    ],
+const root = new URL("../..", import.meta.url).pathname;
+
+/**
+ * Starts the server on `dataDir` (port 0) until it says where it listens, then stops it with SIGTERM; what it
+ * printed on stdout by then and its exit code. `viaTask` starts it as an operator does, `deno task server`.
+ */
+export async function startOnce(
+  dataDir: string,
+  options: { viaTask?: boolean } = {},
+): Promise<{ output: string; code: number }> {
+  const args = options.viaTask
+    ? ["task", "-q", "server", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir]
+    : serverArgs(0, dataDir, ["--log", "silent"]);
+  const child = new Deno.Command(options.viaTask ? "deno" : Deno.execPath(), {
+    args,
+    cwd: root,
     stdout: "piped",
-    stderr: "null",
+    stderr: "piped",
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let output = "";
@@ -125,8 +126,25 @@ export async function firstStartKeys(dataDir: string): Promise<{ operator: strin
   } finally {
     child.kill("SIGTERM");
     await reader.cancel();
-    await child.status;
+    await child.stderr.cancel();
   }
+  return { output, code: (await child.status).code };
+}
+
+/** Writes an operator token and a device key into the store of `dataDir` (made if need be), without a server. */
+export function seedKeys(dataDir: string): { operator: string; device: string } {
+  const db = openDatabase(dataDir, KEY_MIGRATIONS);
+  try {
+    const keys = new KeyStore(db);
+    return { operator: keys.create("operator", "op").secret, device: keys.create("device", "dev").secret };
+  } finally {
+    db.close();
+  }
+}
+
+/** Reads the first-start operator token and device key the server printed on stdout. */
+export async function firstStartKeys(dataDir: string): Promise<{ operator: string; device: string }> {
+  const { output } = await startOnce(dataDir);
   const operator = /operator token:\s+(a3o_\S+)/.exec(output)?.[1];
   const device = /device key:\s+(a3d_\S+)/.exec(output)?.[1];
   if (!operator || !device) throw new Error(`no first-start keys in:\n${output}`);

@@ -38,9 +38,13 @@ export async function selfSignedCertificate(
 
 /**
  * What `openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -addext subjectAltName=…` makes: one
- * self-signed certificate with OpenSSL's default extensions, basicConstraints CA:TRUE among them.
+ * self-signed certificate with OpenSSL's default extensions, basicConstraints CA:TRUE among them, plus any
+ * `extensions` given (e.g. `basicConstraints=critical,CA:FALSE` for a plain end-entity certificate).
  */
-export async function opensslCertificate(san = "DNS:localhost,IP:127.0.0.1"): Promise<TestCertificate> {
+export async function opensslCertificate(
+  san = "DNS:localhost,IP:127.0.0.1",
+  extensions: readonly string[] = [],
+): Promise<TestCertificate> {
   const dir = await Deno.makeTempDir({ prefix: "alien3-openssl-" });
   const certFile = `${dir}/cert.pem`;
   const keyFile = `${dir}/key.pem`;
@@ -57,6 +61,7 @@ export async function opensslCertificate(san = "DNS:localhost,IP:127.0.0.1"): Pr
       "/CN=localhost",
       "-addext",
       `subjectAltName=${san}`,
+      ...extensions.flatMap((extension) => ["-addext", extension]),
       "-keyout",
       keyFile,
       "-out",

@@ -1,18 +1,19 @@
 import assert from "node:assert/strict";
-import { startChatServer } from "../helpers/chat_server.ts";
-import { startClient } from "../helpers/client_process.ts";
+import { type ChatServer, startChatServer } from "../helpers/chat_server.ts";
 import { submitDag, waitForDag } from "../helpers/dags.ts";
 import { until } from "../helpers/gateway_harness.ts";
-import { startTestServer } from "../helpers/server.ts";
-import { eventWindow, pointer, startXServer } from "../helpers/xvnc.ts";
+import { startX11Desk } from "../helpers/x11_desk.ts";
+import { eventWindow, pointer } from "../helpers/xvnc.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };
+
+/** The server's flags for the local chat server standing in for the model. */
+const modelFlags = (chat: ChatServer) => ["--llm-base-url", chat.baseUrl, "--llm-model", "local-vision"];
 
 Deno.test(
   "an agent node on a real desktop: the goal 'move to 222,111 and click' becomes real pointer events xdotool and xev see",
   live,
   async () => {
-    const x = await startXServer();
     const chat = startChatServer((request, i) => {
       if (i === 0) return { toolCalls: [{ name: "move", arguments: { x: 222, y: 111 } }] };
       if (i === 1) return { toolCalls: [{ name: "click", arguments: { x: 222, y: 111 } }] };
@@ -21,13 +22,10 @@ Deno.test(
         ? { toolCalls: [{ name: "done", arguments: { summary: "moved and clicked" } }] }
         : { toolCalls: [{ name: "fail", arguments: { reason: `unexpected: ${JSON.stringify(last)}` } }] };
     });
-    const server = await startTestServer(["--llm-base-url", chat.baseUrl, "--llm-model", "local-vision"]);
-    const client = await startClient(server.wsUrl, server.deviceKey, "x11-agent", {
-      env: { DISPLAY: x.display },
-    });
+    const desk = await startX11Desk("x11-agent", { serverFlags: modelFlags(chat) });
+    const { x, server } = desk;
     const xev = await eventWindow(x);
     try {
-      await until(() => server.gateway.device("x11-agent")?.state === "ready", "the X client", 20_000);
       const id = await submitDag(server, {
         name: "agent on X",
         nodes: [{
@@ -57,10 +55,8 @@ Deno.test(
       assert.equal(chat.requests.length, 3);
     } finally {
       await xev.close();
-      await client.stop();
-      await server.close();
+      await desk.stop();
       await chat.close();
-      await x.stop();
     }
   },
 );
@@ -69,16 +65,13 @@ Deno.test(
   "approval 'risky' on a real desktop: typing while real OCR reads a password label is held; the model saw the label as a hint; a rejection fails the node",
   live,
   async () => {
-    const x = await startXServer();
     const chat = startChatServer((request) => {
       const text = JSON.stringify(request.body.messages);
       if (!text.includes('"tool"')) return { toolCalls: [{ name: "type", arguments: { text: "hunter2" } }] };
       return { toolCalls: [{ name: "done", arguments: { summary: "typed" } }] };
     });
-    const server = await startTestServer(["--llm-base-url", chat.baseUrl, "--llm-model", "local-vision"]);
-    const client = await startClient(server.wsUrl, server.deviceKey, "x11-login", {
-      env: { DISPLAY: x.display },
-    });
+    const desk = await startX11Desk("x11-login", { serverFlags: modelFlags(chat) });
+    const { x, server } = desk;
     const dialog = new Deno.Command("xmessage", {
       args: ["-center", "-fn", "12x24", "-buttons", "Sign in", "Password required"],
       env: { DISPLAY: x.display },
@@ -86,7 +79,15 @@ Deno.test(
       stderr: "null",
     }).spawn();
     try {
-      await until(() => server.gateway.device("x11-login")?.state === "ready", "the X client", 20_000);
+      // The agent's first look must find the dialog: wait until the device lists its window.
+      let titles: string[] = [];
+      await until(() => titles.length > 0, "the dialog on screen", 10_000, async () => {
+        const answer = await server.api("/api/devices/x11-login/actions", {
+          method: "POST",
+          body: JSON.stringify({ type: "windows" }),
+        });
+        titles = (await answer.json()).output.windows.map((w: { title: string }) => w.title);
+      });
       const id = await submitDag(server, {
         name: "type into a login",
         nodes: [{
@@ -116,10 +117,8 @@ Deno.test(
     } finally {
       dialog.kill();
       await dialog.status;
-      await client.stop();
-      await server.close();
+      await desk.stop();
       await chat.close();
-      await x.stop();
     }
   },
 );

@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
 import sharp from "sharp";
 import { a3Env, runA3 } from "../helpers/a3.ts";
-import { startClient } from "../helpers/client_process.ts";
-import { until } from "../helpers/gateway_harness.ts";
 import { decodePng } from "../helpers/png.ts";
-import { startTestServer } from "../helpers/server.ts";
-import { pointer, ROOT_COLOUR, startXServer } from "../helpers/xvnc.ts";
+import { startX11Desk } from "../helpers/x11_desk.ts";
+import { pointer, ROOT_COLOUR } from "../helpers/xvnc.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };
 
@@ -13,20 +11,11 @@ Deno.test(
   "operator CLI on a real X display: act moves the real pointer, frame writes real images",
   live,
   async (t) => {
-    const x = await startXServer();
-    const server = await startTestServer();
-    const client = await startClient(server.wsUrl, server.deviceKey, "x11-cli", {
-      env: { DISPLAY: x.display },
-    });
+    const desk = await startX11Desk("x11-cli");
+    const { x, server } = desk;
     const work = await Deno.makeTempDir({ prefix: "alien3-a3-x11-" });
     const env = a3Env(`${work}/config`, { ALIEN3_SERVER: server.url, ALIEN3_TOKEN: server.operatorToken });
     try {
-      let ready = false;
-      await until(() => ready, "the client to be ready", 20_000, async () => {
-        const { devices } = await (await server.api("/api/devices")).json();
-        ready = devices.some((d: { state: string }) => d.state === "ready");
-      });
-
       await t.step("act DEVICE move 100 200 puts the real pointer there (xdotool sees it)", async () => {
         const out = await runA3(["act", "x11-cli", "move", "100", "200"], env);
         assert.equal(out.code, 0, out.stderr);
@@ -97,9 +86,7 @@ Deno.test(
         },
       );
     } finally {
-      await client.stop();
-      await server.close();
-      await x.stop();
+      await desk.stop();
       await Deno.remove(work, { recursive: true });
     }
   },

@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
-import { startClient } from "../helpers/client_process.ts";
 import { submitDag, waitForDag } from "../helpers/dags.ts";
-import { until } from "../helpers/gateway_harness.ts";
-import { startTestServer } from "../helpers/server.ts";
-import { startXServer } from "../helpers/xvnc.ts";
+import { startX11Desk } from "../helpers/x11_desk.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };
 
@@ -11,14 +8,9 @@ Deno.test(
   "examples/gui_text_flow.json runs as written on a real desktop: it opens a dialog, waits for its text by OCR, clicks its button by text, and the dialog is gone",
   live,
   async () => {
-    const x = await startXServer();
-    const server = await startTestServer();
-    const client = await startClient(server.wsUrl, server.deviceKey, "device-a", {
-      env: { DISPLAY: x.display },
-      extraArgs: ["--allow-run"],
-    });
+    const desk = await startX11Desk("device-a", { clientArgs: ["--allow-run"] });
+    const { x, server } = desk;
     try {
-      await until(() => server.gateway.device("device-a")?.state === "ready", "the X client", 20_000);
       const example = JSON.parse(
         await Deno.readTextFile(new URL("../../examples/gui_text_flow.json", import.meta.url)),
       );
@@ -42,9 +34,7 @@ Deno.test(
       }).output();
       assert.equal(search.code, 1, `no xmessage window left: ${new TextDecoder().decode(search.stdout)}`);
     } finally {
-      await client.stop();
-      await server.close();
-      await x.stop();
+      await desk.stop();
     }
   },
 );

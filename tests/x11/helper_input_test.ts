@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { HelperExecutor } from "../../client/executor.ts";
 import { HelperProcess } from "../../client/helper_process.ts";
+import { until } from "../helpers/gateway_harness.ts";
 import { decodePng } from "../helpers/png.ts";
 import { eventWindow, pointer, ROOT_COLOUR, startXServer } from "../helpers/xvnc.ts";
 
@@ -25,7 +26,7 @@ Deno.test("injected input lands on a real X server, checked by independent obser
           await executor.execute({ type: "click", x: 200, y: 150, button: "left", double: false });
           await executor.execute({ type: "click", x: 210, y: 160, button: "right", double: false });
           await executor.execute({ type: "click", x: 220, y: 170, button: "left", double: true });
-          await waitFor(() => (xev.events().match(/ButtonPress/g) ?? []).length >= 4, "button presses");
+          await until(() => (xev.events().match(/ButtonPress/g) ?? []).length >= 4, "button presses", 5000);
           const presses = [
             ...xev.events().matchAll(
               /ButtonPress event[\s\S]*?\(([-\d]+),([-\d]+)\), root:\((\d+),(\d+)\)[\s\S]*?button (\d)/g,
@@ -39,7 +40,7 @@ Deno.test("injected input lands on a real X server, checked by independent obser
         const from = xev.events().length;
         assert.ok((await executor.execute({ type: "type", text: "Hi" })).ok);
         assert.ok((await executor.execute({ type: "type", text: "é✓" })).ok);
-        await waitFor(() => xev.keyPresses(from).length >= 4, "four key presses");
+        await until(() => xev.keyPresses(from).length >= 4, "four key presses", 5000);
         assert.deepEqual(xev.keyPresses(from), [
           { state: 0x1, keysym: "H" },
           { state: 0, keysym: "i" },
@@ -59,7 +60,7 @@ Deno.test("injected input lands on a real X server, checked by independent obser
           } finally {
             xev.resume();
           }
-          await waitFor(() => xev.keyPresses(from).length >= 6, "six key presses");
+          await until(() => xev.keyPresses(from).length >= 6, "six key presses", 5000);
           assert.deepEqual(xev.keyPresses(from), [
             { state: 0, keysym: "Eacute" },
             { state: 0x1, keysym: "exclam" },
@@ -73,7 +74,11 @@ Deno.test("injected input lands on a real X server, checked by independent obser
       await t.step("a key combination presses its modifiers", async () => {
         assert.ok((await executor.execute({ type: "key", keys: "ctrl+shift+t" })).ok);
         const combo = /state 0x5, keycode \d+ \(keysym 0x(54|74), [Tt]\)/;
-        await waitFor(() => combo.test(xev.events()), "t pressed with Control and Shift held (state 0x5)");
+        await until(
+          () => combo.test(xev.events()),
+          "t pressed with Control and Shift held (state 0x5)",
+          5000,
+        );
         assert.match(xev.events(), /keysym 0xffe3, Control_L/);
         assert.match(xev.events(), /keysym 0xffe1, Shift_L/);
       });
@@ -82,7 +87,7 @@ Deno.test("injected input lands on a real X server, checked by independent obser
         await x.run("xdotool", ["mousemove", "250", "200"]);
         assert.ok((await executor.execute({ type: "scroll", dx: 0, dy: 2 })).ok);
         assert.ok((await executor.execute({ type: "scroll", dx: 0, dy: -1 })).ok);
-        await waitFor(() => (xev.events().match(/button 4/g) ?? []).length >= 1, "a scroll up");
+        await until(() => (xev.events().match(/button 4/g) ?? []).length >= 1, "a scroll up", 5000);
         assert.ok((xev.events().match(/ButtonPress[\s\S]*?button 5/g) ?? []).length > before);
       });
     } finally {
@@ -125,7 +130,7 @@ Deno.test("injected input lands on a real X server, checked by independent obser
     await t.step("a helper killed mid-run is restarted and the next action succeeds", async () => {
       const oldPid = helper.pid!;
       Deno.kill(oldPid, "SIGKILL");
-      await waitFor(() => helper.restarts === 1, "the restart to be noticed");
+      await until(() => helper.restarts === 1, "the restart to be noticed", 5000);
       const outcome = await executor.execute({ type: "move", x: 11, y: 22 });
       assert.ok(outcome.ok, JSON.stringify(outcome));
       assert.notEqual(helper.pid, oldPid);
@@ -136,11 +141,3 @@ Deno.test("injected input lands on a real X server, checked by independent obser
     await x.stop();
   }
 });
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

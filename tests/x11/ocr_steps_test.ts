@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
 import sharp from "sharp";
-import { startClient } from "../helpers/client_process.ts";
 import { submitDag, waitForDag } from "../helpers/dags.ts";
 import { until } from "../helpers/gateway_harness.ts";
-import { startTestServer } from "../helpers/server.ts";
-import { startXServer } from "../helpers/xvnc.ts";
+import { startX11Desk } from "../helpers/x11_desk.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };
 
@@ -12,11 +10,8 @@ Deno.test(
   "steps that see, on a real desktop with real OCR: waitFor a text and clickText a button (the xmessage really exits); an absent text times out; the step log keeps the frames",
   live,
   async (t) => {
-    const x = await startXServer();
-    const server = await startTestServer();
-    const client = await startClient(server.wsUrl, server.deviceKey, "x11-ocr", {
-      env: { DISPLAY: x.display },
-    });
+    const desk = await startX11Desk("x11-ocr");
+    const { x, server } = desk;
     const dialog = new Deno.Command("xmessage", {
       args: ["-center", "-fn", "10x20", "-buttons", "Proceed", "Quarterly report ready"],
       env: { DISPLAY: x.display },
@@ -26,8 +21,6 @@ Deno.test(
     let exited = false;
     void dialog.status.then(() => exited = true);
     try {
-      await until(() => server.gateway.device("x11-ocr")?.state === "ready", "the X client", 20_000);
-
       await t.step("waitFor the label, then clickText the button: the dialog closes", async () => {
         const id = await submitDag(server, {
           name: "proceed",
@@ -58,7 +51,7 @@ Deno.test(
         assert.ok(steps[1].output.clicked, "the click's point is logged");
       });
 
-      await t.step("a text that is not there fails with condition-timeout in about its timeout", async () => {
+      await t.step("a text that is not there fails with condition-timeout after its timeout", async () => {
         const id = await submitDag(server, {
           name: "absent",
           nodes: [{
@@ -73,8 +66,9 @@ Deno.test(
         const error = view.nodes[0].error as { message: string };
         assert.match(error.message, /not met in time: text "Invoice overdue" not on screen after 2000 ms/);
         const attempt = view.nodes[0].attempts[0];
+        // Its own timeout, not the default, decides when it gives up: server/brain/steps_test.ts on a fake clock.
         const tookMs = attempt.endedAtMs! - attempt.startedAtMs!;
-        assert.ok(tookMs >= 2000 && tookMs < 8000, `gave up after ${tookMs} ms, asked 2000`);
+        assert.ok(tookMs >= 2000, `gave up after ${tookMs} ms, before the 2000 ms asked`);
       });
     } finally {
       try {
@@ -83,9 +77,7 @@ Deno.test(
         // Gone: clicked.
       }
       await dialog.status;
-      await client.stop();
-      await server.close();
-      await x.stop();
+      await desk.stop();
     }
   },
 );
