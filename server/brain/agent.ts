@@ -10,7 +10,7 @@ import { type Failure, failure, FailureError } from "../../shared/protocol/mod.t
 import sharp from "sharp";
 import type { Timers } from "../../shared/clock.ts";
 import { encodeBase64 } from "../../shared/base64.ts";
-import type { ChatMessage, ChatModel } from "./llm.ts";
+import { assistantTurn, type ChatMessage, type ChatModel } from "./llm.ts";
 import type { StepOutcome, StepRun } from "./steps.ts";
 import { agentTools, decide, type Scale } from "./tools.ts";
 import type { Frame, OcrEngine, ScreenText } from "./types.ts";
@@ -135,19 +135,7 @@ export class AgentSource implements StepSource {
       );
       this.#tokens += reply.usage.totalTokens;
       const call = reply.toolCalls[0];
-      this.#messages.push({
-        role: "assistant",
-        content: reply.content,
-        ...(call
-          ? {
-            tool_calls: [{
-              id: call.id,
-              type: "function",
-              function: { name: call.name, arguments: call.arguments },
-            }],
-          }
-          : {}),
-      });
+      this.#messages.push(assistantTurn(reply.content, call));
       const note = {
         model: {
           content: reply.content,

@@ -28,6 +28,20 @@ export type ChatMessage =
   | { role: "assistant"; content: string | null; tool_calls?: ToolCall[] }
   | { role: "tool"; tool_call_id: string; content: string };
 
+/** The model's reply as the assistant's turn of a conversation, with the tool call it made (if any). */
+export function assistantTurn(
+  content: string | null,
+  call: { id: string; name: string; arguments: string } | undefined,
+): ChatMessage {
+  if (call === undefined) return { role: "assistant", content };
+  const { id, name, arguments: args } = call;
+  return {
+    role: "assistant",
+    content,
+    tool_calls: [{ id, type: "function", function: { name, arguments: args } }],
+  };
+}
+
 /** A tool the model may call: a name, what it does, and its arguments as a JSON schema. */
 export interface ToolSpec {
   name: string;

@@ -8,7 +8,7 @@ import { dagJsonSchema } from "../../shared/dag/json_schema.ts";
 import { type DagError, validateDag, type ValidDag } from "../../shared/dag/validate.ts";
 import { failure, FailureError } from "../../shared/protocol/mod.ts";
 import type { DeviceView } from "../gateway/types.ts";
-import type { ChatMessage, ChatModel, ToolSpec } from "./llm.ts";
+import { assistantTurn, type ChatMessage, type ChatModel, type ToolSpec } from "./llm.ts";
 
 /** A plan that validated, and how it came about. */
 export interface Plan {
@@ -82,19 +82,11 @@ export async function plan(
       if (round === 2) {
         throw new FailureError(failure("bad-model-output", "the model called no submit_plan", false));
       }
-      messages.push({ role: "assistant", content: reply.content });
+      messages.push(assistantTurn(reply.content, undefined));
       messages.push({ role: "user", content: "Call submit_plan with the DAG." });
       continue;
     }
-    messages.push({
-      role: "assistant",
-      content: reply.content,
-      tool_calls: [{
-        id: call.id,
-        type: "function",
-        function: { name: call.name, arguments: call.arguments },
-      }],
-    });
+    messages.push(assistantTurn(reply.content, call));
     let dag: unknown;
     try {
       dag = (JSON.parse(call.arguments) as { dag?: unknown }).dag;
