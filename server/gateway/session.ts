@@ -353,7 +353,6 @@ export class SessionManager {
     this.#sessions.clear();
   }
 
-
   /** Resumes `session` on `connection`, whose CONNECT carried `keyId` (the enrollment key: READY repeats the minted one). */
   #resume(connection: Connection, session: Session, peerLastSeq: number, keyId: string): void {
     const previous = session.connection;
