@@ -12,9 +12,9 @@ import {
   decodeStreamFrame,
   type ErrorCode,
   type Failure,
-  type FrameMeta,
   type MessageOf,
   protocolError,
+  type StreamFrame,
 } from "../../shared/protocol/mod.ts";
 import type { Timers } from "../../shared/clock.ts";
 import type { IdSource } from "../../shared/ids.ts";
@@ -28,7 +28,7 @@ export type ActionOutcome =
       ok: true;
       output: unknown;
       timings?: { receivedAtMs: number; startedAtMs: number; endedAtMs: number };
-      frame?: { meta: FrameMeta; image: Uint8Array };
+      frame?: StreamFrame;
     }
     | { ok: false; error: Failure }
   );
@@ -47,9 +47,9 @@ export interface DispatchOptions {
 interface Pending {
   deviceId: string;
   sentAtMs: number;
-  frame?: { meta: FrameMeta; image: Uint8Array };
+  frame?: StreamFrame;
   /** Set while a RESULT waits for its frame from the data channel. */
-  awaitingFrame?: (frame: { meta: FrameMeta; image: Uint8Array }) => void;
+  awaitingFrame?: (frame: StreamFrame) => void;
   frameTimer?: unknown;
   settle(outcome: ActionOutcome): void;
 }
@@ -67,7 +67,7 @@ export interface ActionDispatcherOptions {
   /** How long a RESULT that says its frame went by WebRTC waits for that frame (default 5 s). */
   frameWaitMs?: number;
   /** Every frame that arrives, from either path, solicited or not (the media frame store). */
-  onFrame?: (deviceId: string, frame: { meta: FrameMeta; image: Uint8Array }, path: FrameArrivalPath) => void;
+  onFrame?: (deviceId: string, frame: StreamFrame, path: FrameArrivalPath) => void;
 }
 
 /** Matches actions to RESULTs. */
@@ -135,7 +135,7 @@ export class ActionDispatcher {
    */
   frameArrived(
     deviceId: string,
-    frame: { meta: FrameMeta; image: Uint8Array },
+    frame: StreamFrame,
     path: FrameArrivalPath = "wss",
   ): void {
     this.#options.onFrame?.(deviceId, frame, path);
@@ -177,7 +177,7 @@ export class ActionDispatcher {
       if (pending.awaitingFrame !== undefined) return;
       // The frame is still on the data channel: settle when it arrives, or without it after frameWaitMs.
       const clock = this.#options.clock;
-      const settleWith = (frame?: { meta: FrameMeta; image: Uint8Array }) => {
+      const settleWith = (frame?: StreamFrame) => {
         clock.clearTimeout(timer);
         pending.awaitingFrame = undefined;
         pending.settle({ ...base, ok: true, output: result.output, timings: result.timings, frame });
