@@ -172,37 +172,25 @@ export class ActionDispatcher {
     }
     const base = { actionId, deviceId, sentAtMs: pending.sentAtMs, answeredAtMs: this.#options.clock.now() };
     const result = message.payload;
+    if (!result.ok) {
+      const { code, message: text, retryable } = result.error!;
+      return pending.settle({ ...base, ok: false, error: { code, message: text, retryable } });
+    }
+    const succeed = (frame: StreamFrame | undefined) =>
+      pending.settle({ ...base, ok: true, output: result.output, timings: result.timings, frame });
     const output = result.output as { path?: unknown } | undefined;
-    if (result.ok && pending.frame === undefined && output?.path === "webrtc") {
-      if (pending.awaitingFrame !== undefined) return;
-      // The frame is still on the data channel: settle when it arrives, or without it after frameWaitMs.
-      const clock = this.#options.clock;
-      const settleWith = (frame?: StreamFrame) => {
-        clock.clearTimeout(timer);
-        pending.awaitingFrame = undefined;
-        pending.settle({ ...base, ok: true, output: result.output, timings: result.timings, frame });
-      };
-      const timer = clock.setTimeout(() => settleWith(undefined), this.#options.frameWaitMs ?? 5000);
-      pending.frameTimer = timer;
-      pending.awaitingFrame = (frame) => settleWith(frame);
-      return;
-    }
-    if (result.ok) {
-      pending.settle({
-        ...base,
-        ok: true,
-        output: result.output,
-        timings: result.timings,
-        frame: pending.frame,
-      });
-    } else {
-      const error = result.error!;
-      pending.settle({
-        ...base,
-        ok: false,
-        error: { code: error.code, message: error.message, retryable: error.retryable },
-      });
-    }
+    if (pending.frame !== undefined || output?.path !== "webrtc") return succeed(pending.frame);
+    if (pending.awaitingFrame !== undefined) return;
+    // The frame is still on the data channel: settle when it arrives, or without it after frameWaitMs.
+    const clock = this.#options.clock;
+    const settleWith = (frame: StreamFrame | undefined) => {
+      clock.clearTimeout(timer);
+      pending.awaitingFrame = undefined;
+      succeed(frame);
+    };
+    const timer = clock.setTimeout(() => settleWith(undefined), this.#options.frameWaitMs ?? 5000);
+    pending.frameTimer = timer;
+    pending.awaitingFrame = settleWith;
   }
 
   #onFrame(deviceId: string, message: MessageOf<"STREAM_FRAME">): void {
