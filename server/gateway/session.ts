@@ -53,7 +53,7 @@ export class Session {
     readonly key: KeyRecord,
     timers: Timers,
     heartbeatIntervalMs: number,
-    channelOptions: ChannelOptions = { timers, ackDelayMs: 0 },
+    channelOptions: ChannelOptions,
   ) {
     this.keyId = key.id;
     this.channel = new ReliableChannel(channelOptions);
