@@ -7,11 +7,11 @@
  * once with what is wrong; a second bad reply fails with `bad-model-output`.
  */
 import { type Failure, failure, FailureError } from "../../shared/protocol/mod.ts";
-import sharp from "sharp";
 import type { Timers } from "../../shared/clock.ts";
 import { encodeBase64 } from "../../shared/base64.ts";
 import { assistantTurn, type ChatMessage, type ChatModel } from "./llm.ts";
 import type { StepOutcome, StepRun } from "./steps.ts";
+import { loadSharp } from "./sharp.ts";
 import { agentTools, decide, type Scale } from "./tools.ts";
 import type { Frame, OcrEngine, ScreenText } from "./types.ts";
 import type { Planned, StepSource } from "../orion/node_runner.ts";
@@ -215,6 +215,7 @@ export class AgentSource implements StepSource {
 async function forModel(frame: Frame): Promise<{ jpeg: Uint8Array; width: number; height: number }> {
   const width = Math.min(MODEL_IMAGE_WIDTH, frame.originalWidth);
   const height = Math.round(frame.originalHeight * (width / frame.originalWidth));
+  const sharp = await loadSharp();
   const jpeg = await sharp(frame.image).resize(width, height, { fit: "fill" }).jpeg({ quality: 80 })
     .toBuffer();
   return { jpeg: new Uint8Array(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength), width, height };
