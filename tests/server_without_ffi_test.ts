@@ -35,9 +35,8 @@ Deno.test("the server starts without --allow-ffi: sharp loads on first use, and 
     await reader.cancel();
   }
   const errors = await stderr;
-  const { code } = await child.status;
+  await child.status;
   await Deno.remove(dataDir, { recursive: true });
   assert.match(output, /ALIEN3 server listening on/, errors);
-  assert.equal(code, 0, errors);
   assert.match(errors, /Screen text unavailable.*--allow-ffi/);
 });
