@@ -62,6 +62,11 @@ async function main(): Promise<number> {
     console.error(`error: ${line}`);
     return 3;
   }
+  // Listening for signals before anything is printed: whoever reads "listening on" may stop it at once.
+  const stopped = Promise.withResolvers<void>();
+  const stop = () => stopped.resolve();
+  Deno.addSignalListener("SIGINT", stop);
+  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
   const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
   const secure = config.tlsCert !== undefined || server.selfSigned !== null;
   const scheme = secure ? "wss" : "ws";
@@ -113,10 +118,6 @@ async function main(): Promise<number> {
   console.log(
     `ALIEN3 server listening on ${config.host}:${server.port} (devices: ${scheme}://${shownHost}:${server.port}${DEVICE_PATH})`,
   );
-  const stopped = Promise.withResolvers<void>();
-  const stop = () => stopped.resolve();
-  Deno.addSignalListener("SIGINT", stop);
-  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
   await stopped.promise;
   await server.close();
   return 0;
