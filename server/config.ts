@@ -7,6 +7,28 @@ import { DEFAULT_TLS_NAMES, parseTlsNames, type TlsName } from "./tls/names.ts";
 /** Where the server keeps its data unless told otherwise. */
 export const DEFAULT_DATA_DIR = "./.data";
 
+/** `--data-dir` as the maintenance CLIs (keys, store) take it: the server's, with its variable and default. */
+export const DATA_DIR_FLAG: FlagSpec = {
+  name: "data-dir",
+  type: "string",
+  value: "DIR",
+  env: "ALIEN3_DATA_DIR",
+  default: DEFAULT_DATA_DIR,
+  description: "The server's data dir",
+};
+
+/** A CLI's data dir: `--data-dir`, else `ALIEN3_DATA_DIR`, else the default; `from` names where it came from. */
+export function cliDataDir(
+  flag: string | undefined,
+  env: (name: string) => string | undefined,
+): { dataDir: string; from: "--data-dir" | "ALIEN3_DATA_DIR" | null } {
+  if (flag !== undefined) return { dataDir: flag, from: "--data-dir" };
+  const fromEnv = env("ALIEN3_DATA_DIR");
+  return fromEnv === undefined
+    ? { dataDir: DEFAULT_DATA_DIR, from: null }
+    : { dataDir: fromEnv, from: "ALIEN3_DATA_DIR" };
+}
+
 /**
  * The largest WebSocket message Deno's runtime hands to the server: 64 MiB − 1 byte. A larger one makes the
  * runtime drop the socket ("Frame too large") before any code sees it, so no ERROR can be sent; the frame

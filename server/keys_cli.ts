@@ -15,7 +15,7 @@ import {
   wantsHelp,
 } from "../shared/flags.ts";
 import { KEY_MIGRATIONS, KeyStore } from "./auth/key_store.ts";
-import { DEFAULT_DATA_DIR } from "./config.ts";
+import { cliDataDir, DATA_DIR_FLAG } from "./config.ts";
 import { databasePath, openDatabase } from "./store/db.ts";
 
 /** The keys CLI's flags: the table its parser reads and `--help` shows. */
@@ -38,14 +38,7 @@ export const KEYS_FLAGS: readonly FlagSpec[] = [
     value: "DEVICE_NAME",
     description: "create: bind a device key to this one device name (the client's --name)",
   },
-  {
-    name: "data-dir",
-    type: "string",
-    value: "DIR",
-    env: "ALIEN3_DATA_DIR",
-    default: DEFAULT_DATA_DIR,
-    description: "The server's data dir",
-  },
+  DATA_DIR_FLAG,
 ];
 
 const USAGE = [
@@ -90,13 +83,9 @@ function main(args: string[]): void {
     fail((error as Error).message);
   }
   const [command, ...rest] = parsed.positionals;
-  const fromFlag = stringFlag(parsed.values, "data-dir");
-  const fromEnv = Deno.env.get("ALIEN3_DATA_DIR");
-  const dataDir = fromFlag ?? fromEnv ?? DEFAULT_DATA_DIR;
-  const source = fromFlag !== undefined
-    ? "from --data-dir"
-    : fromEnv !== undefined
-    ? "from ALIEN3_DATA_DIR"
+  const { dataDir, from } = cliDataDir(stringFlag(parsed.values, "data-dir"), (name) => Deno.env.get(name));
+  const source = from !== null
+    ? `from ${from}`
     : "the server's default data dir; pass --data-dir DIR or set ALIEN3_DATA_DIR";
   const file = databasePath(dataDir);
   // Reading or revoking in a store that does not exist is a wrong data dir, not an empty one: say where.

@@ -8,12 +8,13 @@ import { resolve } from "node:path";
 import { wantsHelp } from "../shared/flags.ts";
 import { ConfigError, parseConfig, serverHelp } from "./config.ts";
 import { type RunningServer, startServer } from "./server.ts";
+import { DEVICE_PATH } from "./http/app.ts";
 import { databasePath } from "./store/db.ts";
+import { StorageError, StoreOpenError, toStorageError } from "./store/errors.ts";
+import { joinHost, selfSignedBanner } from "./tls/banner.ts";
 
 /** The device client's default files dir on Linux, as the join command shows it. */
 const DEFAULT_CLIENT_FILES_DIR = "~/.local/share/alien3/files";
-import { StorageError, StoreOpenError, toStorageError } from "./store/errors.ts";
-import { joinHost, selfSignedBanner } from "./tls/banner.ts";
 
 /** The one line for a start-up failure an operator can act on, or null for a bug (rethrown). */
 function startFailure(error: unknown, dataDir: string): string | null {
@@ -61,6 +62,11 @@ async function main(): Promise<number> {
     console.error(`error: ${line}`);
     return 3;
   }
+  // Listening for signals before anything is printed: whoever reads "listening on" may stop it at once.
+  const stopped = Promise.withResolvers<void>();
+  const stop = () => stopped.resolve();
+  Deno.addSignalListener("SIGINT", stop);
+  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
   const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
   const secure = config.tlsCert !== undefined || server.selfSigned !== null;
   const scheme = secure ? "wss" : "ws";
@@ -110,12 +116,8 @@ async function main(): Promise<number> {
   for (const line of tlsLines) console.log(line);
   if (tlsLines.length > 0) console.log(filesDirNote);
   console.log(
-    `ALIEN3 server listening on ${config.host}:${server.port} (devices: ${scheme}://${shownHost}:${server.port}/v1/device)`,
+    `ALIEN3 server listening on ${config.host}:${server.port} (devices: ${scheme}://${shownHost}:${server.port}${DEVICE_PATH})`,
   );
-  const stopped = Promise.withResolvers<void>();
-  const stop = () => stopped.resolve();
-  Deno.addSignalListener("SIGINT", stop);
-  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
   await stopped.promise;
   await server.close();
   return 0;

@@ -18,13 +18,7 @@ import { DeviceGateway } from "./gateway/gateway.ts";
 import { DeviceRetention } from "./gateway/retention.ts";
 import type { DeviceView } from "./gateway/types.ts";
 import { createApp, DEVICE_PATH } from "./http/app.ts";
-import {
-  bundleBytes,
-  DASHBOARD_CSS_URL,
-  DASHBOARD_PAGE_URL,
-  DEVICE_PAGE_URL,
-  deviceBundle,
-} from "./http/web_bundle.ts";
+import { bundleBytes, DASHBOARD_CSS_URL, DASHBOARD_PAGE_URL, DEVICE_PAGE_URL } from "./http/web_bundle.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { recordDeviceEvents } from "./orion/device_events.ts";
 import { EVENT_LOG_MIGRATIONS, EventLog } from "./orion/event_log.ts";
@@ -291,7 +285,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     acceptDevice: (transport) => gateway.accept(transport),
     devicePage: {
       html: () => Deno.readFile(DEVICE_PAGE_URL),
-      script: () => deviceBundle(`${config.dataDir}/web`),
+      script: () => bundleBytes("device", `${config.dataDir}/web`),
     },
     dashboard: {
       html: () => Deno.readFile(DASHBOARD_PAGE_URL),

@@ -12,7 +12,7 @@ import {
   stringFlag,
   wantsHelp,
 } from "../shared/flags.ts";
-import { DEFAULT_DATA_DIR } from "./config.ts";
+import { cliDataDir, DATA_DIR_FLAG } from "./config.ts";
 import { truncateInputs } from "./orion/state_store.ts";
 import { BackupError, backupStore, checkStoreFile, restoreStore } from "./store/backup.ts";
 import { databasePath, openDatabase } from "./store/db.ts";
@@ -20,14 +20,7 @@ import { StoreOpenError } from "./store/errors.ts";
 
 /** The store CLI's flags: the table its parser reads and `--help` shows. */
 export const STORE_FLAGS: readonly FlagSpec[] = [
-  {
-    name: "data-dir",
-    type: "string",
-    value: "DIR",
-    env: "ALIEN3_DATA_DIR",
-    default: DEFAULT_DATA_DIR,
-    description: "The server's data dir",
-  },
+  DATA_DIR_FLAG,
   {
     name: "from",
     type: "string",
@@ -79,8 +72,7 @@ async function main(args: string[]): Promise<void> {
     fail((error as Error).message);
   }
   const [command, ...rest] = parsed.positionals;
-  const dataDir = stringFlag(parsed.values, "data-dir") ?? Deno.env.get("ALIEN3_DATA_DIR") ??
-    DEFAULT_DATA_DIR;
+  const { dataDir } = cliDataDir(stringFlag(parsed.values, "data-dir"), (name) => Deno.env.get(name));
   try {
     switch (command) {
       case "backup": {

@@ -3,13 +3,7 @@
  * memory so the JSON answer can link to its image: the newest `maxFrames` across devices, at most
  * `maxBytes` in all, oldest dropped first. Nothing here outlives the server.
  */
-import type { FrameMeta } from "../../shared/protocol/mod.ts";
-
-/** A captured frame: its metadata and image bytes. */
-export interface CapturedFrame {
-  meta: FrameMeta;
-  image: Uint8Array;
-}
+import type { StreamFrame } from "../../shared/protocol/mod.ts";
 
 /** Limits of the kept frames. */
 export interface ActionFramesOptions {
@@ -21,7 +15,7 @@ export interface ActionFramesOptions {
 
 /** The newest operator frames, by device and action id. */
 export class ActionFrames {
-  readonly #frames = new Map<string, CapturedFrame>();
+  readonly #frames = new Map<string, StreamFrame>();
   readonly #maxFrames: number;
   readonly #maxBytes: number;
   #bytes = 0;
@@ -32,7 +26,7 @@ export class ActionFrames {
   }
 
   /** Keeps the frame of `actionId` on `deviceId`; returns false when it is too large to keep. */
-  put(deviceId: string, actionId: string, frame: CapturedFrame): boolean {
+  put(deviceId: string, actionId: string, frame: StreamFrame): boolean {
     if (frame.image.byteLength > this.#maxBytes) return false;
     this.#frames.set(key(deviceId, actionId), frame);
     this.#bytes += frame.image.byteLength;
@@ -46,7 +40,7 @@ export class ActionFrames {
   }
 
   /** The frame of `actionId` if it was taken on `deviceId` and is still kept. */
-  get(deviceId: string, actionId: string): CapturedFrame | undefined {
+  get(deviceId: string, actionId: string): StreamFrame | undefined {
     return this.#frames.get(key(deviceId, actionId));
   }
 }

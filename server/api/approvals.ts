@@ -9,6 +9,7 @@ import type { ApprovalGate } from "../brain/approval.ts";
 import type { AuthVariables } from "../http/auth.ts";
 import { readBody } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
+import { foundDagNode } from "./dag_lookup.ts";
 import type { DagView } from "../orion/read_model.ts";
 
 const RejectSchema = z.object({ reason: z.string().min(1).max(2000).default("rejected") });
@@ -23,11 +24,7 @@ export interface ApprovalRouteDeps {
 export function approvalAnswerRoutes(deps: ApprovalRouteDeps) {
   const routes = new Hono<{ Variables: AuthVariables }>();
   const held = (id: string, nodeId: string) => {
-    const dag = deps.dag(id);
-    if (dag === undefined) throw new HttpError("unknown-dag", `Cannot find DAG ${id}`);
-    if (!dag.nodes.some((n) => n.id === nodeId)) {
-      throw new HttpError("unknown-dag-node", `Cannot find node ${nodeId} in DAG ${id}`);
-    }
+    const dag = foundDagNode(deps.dag(id), id, nodeId);
     const pending = deps.gate.held(dag.id, nodeId);
     if (pending === undefined) {
       throw new HttpError("no-pending-approval", `Cannot answer: node ${nodeId} holds no action`);

@@ -6,6 +6,7 @@ import type { AuthVariables } from "../http/auth.ts";
 import { DAG_BODY_LIMIT_BYTES, readJson } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
 import type { OrionService } from "../orion/service.ts";
+import { foundDag } from "./dag_lookup.ts";
 import { type StepRouteDeps, stepRoutes } from "./steps.ts";
 import { approvalAnswerRoutes } from "./approvals.ts";
 import type { ApprovalGate } from "../brain/approval.ts";
@@ -33,11 +34,7 @@ export function dagRoutes(
   },
 ) {
   const routes = new Hono<{ Variables: AuthVariables }>();
-  const find = (id: string) => {
-    const dag = deps.orion.view(id);
-    if (dag === undefined) throw new HttpError("unknown-dag", `Cannot find DAG ${id}`);
-    return dag;
-  };
+  const find = (id: string) => foundDag(deps.orion.view(id), id);
 
   routes.post("/", async (c) => {
     const valid = validateDag(await readJson(c, DAG_BODY_LIMIT_BYTES), { allowAgents: true });

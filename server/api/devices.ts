@@ -5,9 +5,10 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { FrameActionSchema, OperatorActionSchema } from "../../shared/actions.ts";
+import type { StreamFrame } from "../../shared/protocol/mod.ts";
 import type { StepExecutor } from "../brain/steps.ts";
 import type { ActionDispatcher, ActionOutcome } from "../gateway/action_dispatcher.ts";
-import { ActionFrames, type CapturedFrame } from "./action_frames.ts";
+import { ActionFrames } from "./action_frames.ts";
 import type { DeviceView, Gateway } from "../gateway/types.ts";
 import type { OrionService } from "../orion/service.ts";
 import { type MediaService, type MediaView, ViewerError } from "../media/mod.ts";
@@ -37,7 +38,7 @@ function failed(outcome: ActionOutcome): never {
 }
 
 /** The headers of a frame served as an image. */
-function frameHeaders({ meta }: CapturedFrame): Record<string, string> {
+function frameHeaders({ meta }: StreamFrame): Record<string, string> {
   return {
     "content-type": meta.format === "png" ? "image/png" : "image/jpeg",
     "x-frame-width": String(meta.width),
@@ -48,7 +49,7 @@ function frameHeaders({ meta }: CapturedFrame): Record<string, string> {
   };
 }
 
-function imageBody(frame: CapturedFrame): ArrayBuffer {
+function imageBody(frame: StreamFrame): ArrayBuffer {
   return frame.image.slice().buffer as ArrayBuffer;
 }
 

@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import type { StepLog } from "../brain/step_log.ts";
 import type { AuthVariables } from "../http/auth.ts";
 import { HttpError } from "../http/errors.ts";
+import { foundDagNode } from "./dag_lookup.ts";
 import type { DagView } from "../orion/read_model.ts";
 
 /** What the step routes need. */
@@ -21,12 +22,7 @@ const STEP_NUMBER = /^\d{1,9}$/;
 export function stepRoutes(deps: StepRouteDeps) {
   const routes = new Hono<{ Variables: AuthVariables }>();
   const node = (id: string, nodeId: string) => {
-    const dag = deps.dag(id);
-    if (dag === undefined) throw new HttpError("unknown-dag", `Cannot find DAG ${id}`);
-    if (!dag.nodes.some((n) => n.id === nodeId)) {
-      throw new HttpError("unknown-dag-node", `Cannot find node ${nodeId} in DAG ${id}`);
-    }
-    return { dagId: dag.id, nodeId };
+    return { dagId: foundDagNode(deps.dag(id), id, nodeId).id, nodeId };
   };
 
   routes.get("/:id/nodes/:nodeId/steps", (c) => {

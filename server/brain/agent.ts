@@ -7,11 +7,11 @@
  * once with what is wrong; a second bad reply fails with `bad-model-output`.
  */
 import { type Failure, failure, FailureError } from "../../shared/protocol/mod.ts";
-import sharp from "sharp";
 import type { Timers } from "../../shared/clock.ts";
 import { encodeBase64 } from "../../shared/base64.ts";
-import type { ChatMessage, ChatModel, ToolCall } from "./llm.ts";
+import { assistantTurn, type ChatMessage, type ChatModel } from "./llm.ts";
 import type { StepOutcome, StepRun } from "./steps.ts";
+import { loadSharp } from "./sharp.ts";
 import { agentTools, decide, type Scale } from "./tools.ts";
 import type { Frame, OcrEngine, ScreenText } from "./types.ts";
 import type { Planned, StepSource } from "../orion/node_runner.ts";
@@ -53,7 +53,8 @@ export class AgentSource implements StepSource {
   readonly #tools = agentTools();
   #steps = 0;
   #tokens = 0;
-  #lastCall: ToolCall | null = null;
+  /** The tool call of the step the runner is carrying out: its outcome answers it on the next turn. */
+  #lastCallId: string | null = null;
 
   constructor(deps: AgentDeps, spec: AgentSpec) {
     this.#deps = deps;
@@ -76,12 +77,12 @@ export class AgentSource implements StepSource {
 
   async next(previous: StepOutcome | null): Promise<Planned | null> {
     const clock = this.#deps.clock;
-    if (this.#lastCall !== null && previous !== null) {
+    if (this.#lastCallId !== null && previous !== null) {
       const result = previous.ok
         ? `ok${previous.output === undefined ? "" : `: ${short(previous.output)}`}`
         : `failed: ${previous.error.code}: ${previous.error.message}`;
-      this.#messages.push({ role: "tool", tool_call_id: this.#lastCall.id, content: result });
-      this.#lastCall = null;
+      this.#messages.push({ role: "tool", tool_call_id: this.#lastCallId, content: result });
+      this.#lastCallId = null;
     }
     if (this.#steps >= this.#spec.maxSteps) {
       const f = failure("budget-exceeded", `${this.#spec.maxSteps} steps without done`);
@@ -134,19 +135,7 @@ export class AgentSource implements StepSource {
       );
       this.#tokens += reply.usage.totalTokens;
       const call = reply.toolCalls[0];
-      this.#messages.push({
-        role: "assistant",
-        content: reply.content,
-        ...(call
-          ? {
-            tool_calls: [{
-              id: call.id,
-              type: "function",
-              function: { name: call.name, arguments: call.arguments },
-            }],
-          }
-          : {}),
-      });
+      this.#messages.push(assistantTurn(reply.content, call));
       const note = {
         model: {
           content: reply.content,
@@ -198,11 +187,7 @@ export class AgentSource implements StepSource {
         };
       }
       this.#steps++;
-      this.#lastCall = {
-        id: call!.id,
-        type: "function",
-        function: { name: call!.name, arguments: call!.arguments },
-      };
+      this.#lastCallId = call!.id;
       return { step: decision.step, frame, note, screen: text };
     }
   }
@@ -230,6 +215,7 @@ export class AgentSource implements StepSource {
 async function forModel(frame: Frame): Promise<{ jpeg: Uint8Array; width: number; height: number }> {
   const width = Math.min(MODEL_IMAGE_WIDTH, frame.originalWidth);
   const height = Math.round(frame.originalHeight * (width / frame.originalWidth));
+  const sharp = await loadSharp();
   const jpeg = await sharp(frame.image).resize(width, height, { fit: "fill" }).jpeg({ quality: 80 })
     .toBuffer();
   return { jpeg: new Uint8Array(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength), width, height };

@@ -3,6 +3,7 @@
  * or a large JPEG is re-encoded with sharp, loaded on first use (it is a native addon: Deno needs
  * `--allow-ffi` for it, and a server without it keeps small JPEGs and says why it drops the rest).
  */
+import { loadSharp } from "./sharp.ts";
 import type { Frame } from "./types.ts";
 
 /** Widest frame kept, in pixels. */
@@ -12,17 +13,11 @@ export const STORED_FRAME_KEEP_BYTES = 512 * 1024;
 /** Quality of a re-encoded frame. */
 export const STORED_FRAME_QUALITY = 80;
 
-type Sharp = typeof import("sharp");
-
-let loading: Promise<Sharp> | null = null;
-
-async function loadSharp(): Promise<Sharp> {
-  // A CommonJS module: its `module.exports` (the sharp function) is the default export.
-  loading ??= import("sharp").then((module) => (module as unknown as { default: Sharp }).default);
+/** sharp, or the reason a frame cannot be re-encoded without it. */
+async function sharpForFrames() {
   try {
-    return await loading;
+    return await loadSharp();
   } catch (error) {
-    loading = null;
     const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
     throw new Error(`Cannot re-encode frame: sharp did not load (${detail})`);
   }
@@ -37,7 +32,7 @@ export function keptAsIs(frame: Frame): boolean {
 /** The JPEG bytes to store for `frame`; rejects when it must be re-encoded and sharp cannot load or decode it. */
 export async function storedJpeg(frame: Frame): Promise<Uint8Array> {
   if (keptAsIs(frame)) return frame.image;
-  const sharp = await loadSharp();
+  const sharp = await sharpForFrames();
   const encoded = await sharp(frame.image)
     .resize({ width: STORED_FRAME_MAX_WIDTH, withoutEnlargement: true })
     .jpeg({ quality: STORED_FRAME_QUALITY })

@@ -2,13 +2,14 @@
  * Frames as images: how different two frames are (for `waitFor screenChange`), decoded with sharp. Both
  * are reduced to the same small grayscale thumbnail, so JPEG noise and scale do not count as a change.
  */
-import sharp from "sharp";
+import { loadSharp } from "./sharp.ts";
 import type { Frame } from "./types.ts";
 
 const THUMB_WIDTH = 160;
 const THUMB_HEIGHT = 100;
 
 async function thumbnail(frame: Frame): Promise<Uint8Array> {
+  const sharp = await loadSharp();
   const { data } = await sharp(frame.image)
     .resize(THUMB_WIDTH, THUMB_HEIGHT, { fit: "fill" })
     .grayscale()

@@ -8,6 +8,7 @@
  */
 import { sleep, systemClock, type Timers } from "../../shared/clock.ts";
 import { failure, FailureError } from "../../shared/protocol/mod.ts";
+import { Slots } from "./slots.ts";
 
 /** A content part of a message: text, or an image by URL (a `data:` URL for frames). */
 export type ContentPart =
@@ -27,6 +28,20 @@ export type ChatMessage =
   | { role: "user"; content: string | ContentPart[] }
   | { role: "assistant"; content: string | null; tool_calls?: ToolCall[] }
   | { role: "tool"; tool_call_id: string; content: string };
+
+/** The model's reply as the assistant's turn of a conversation, with the tool call it made (if any). */
+export function assistantTurn(
+  content: string | null,
+  call: { id: string; name: string; arguments: string } | undefined,
+): ChatMessage {
+  if (call === undefined) return { role: "assistant", content };
+  const { id, name, arguments: args } = call;
+  return {
+    role: "assistant",
+    content,
+    tool_calls: [{ id, type: "function", function: { name, arguments: args } }],
+  };
+}
 
 /** A tool the model may call: a name, what it does, and its arguments as a JSON schema. */
 export interface ToolSpec {
@@ -92,8 +107,7 @@ export class OpenAiCompatible implements ChatModel {
   readonly model: string;
   readonly #options: OpenAiCompatibleOptions;
   readonly #clock: Timers;
-  #active = 0;
-  readonly #queue: Array<() => void> = [];
+  readonly #slots: Slots;
   /** Set once the server refused `tool_choice: "required"` (some local servers do): "auto" from then on. */
   #autoOnly = false;
 
@@ -101,24 +115,19 @@ export class OpenAiCompatible implements ChatModel {
     this.#options = options;
     this.model = options.model;
     this.#clock = options.clock ?? systemClock;
+    this.#slots = new Slots(options.concurrency ?? 4);
   }
 
   /** Calls waiting for a free slot. */
   get queued(): number {
-    return this.#queue.length;
+    return this.#slots.waiting;
   }
 
   async complete(
     request: { messages: ChatMessage[]; tools: ToolSpec[]; toolChoice?: "auto" | "required" },
     options: { signal?: AbortSignal } = {},
   ): Promise<ChatReply> {
-    await this.#slot(options.signal);
-    try {
-      return await this.#complete(request, options.signal);
-    } finally {
-      this.#active--;
-      this.#queue.shift()?.();
-    }
+    return await this.#slots.run(() => this.#complete(request, options.signal), options.signal);
   }
 
   async #complete(
@@ -194,27 +203,6 @@ export class OpenAiCompatible implements ChatModel {
       (this.#options.backoffMs ?? 500) * 2 ** (attempt - 1),
     );
     return Math.round((this.#options.random ?? Math.random)() * cap);
-  }
-
-  async #slot(signal: AbortSignal | undefined): Promise<void> {
-    if (this.#active < (this.#options.concurrency ?? 4)) {
-      this.#active++;
-      return;
-    }
-    await new Promise<void>((resolve, reject) => {
-      const grant = () => {
-        signal?.removeEventListener("abort", cancel);
-        this.#active++;
-        resolve();
-      };
-      const cancel = () => {
-        const index = this.#queue.indexOf(grant);
-        if (index >= 0) this.#queue.splice(index, 1);
-        reject(new FailureError(failure("cancelled", String(signal?.reason ?? "cancelled"))));
-      };
-      this.#queue.push(grant);
-      signal?.addEventListener("abort", cancel, { once: true });
-    });
   }
 }
 

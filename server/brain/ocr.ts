@@ -7,7 +7,8 @@
  */
 import { systemClock, type Timers } from "../../shared/clock.ts";
 import { type Failure, failure, FailureError } from "../../shared/protocol/mod.ts";
-import { loadSharp, prepareFrame } from "./ocr_preprocess.ts";
+import { prepareFrame } from "./ocr_preprocess.ts";
+import { loadSharp } from "./sharp.ts";
 import { runProcess } from "./run_process.ts";
 import { cancelled, Slots } from "./slots.ts";
 import { parseTesseractTsv } from "./tesseract_tsv.ts";

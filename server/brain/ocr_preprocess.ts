@@ -6,9 +6,11 @@
  * UI fonts that the raw frame misses; a fixed threshold helped at full scale but lost text in half-size
  * frames, so none is applied.
  */
-import type sharpModule from "sharp";
 import { failure, FailureError } from "../../shared/protocol/mod.ts";
+import { loadSharp } from "./sharp.ts";
 import type { Frame } from "./types.ts";
+
+export { loadSharp } from "./sharp.ts";
 
 /** An image ready for the OCR engine. */
 export interface PreparedImage {
@@ -23,19 +25,6 @@ export interface PreparedImage {
 
 /** Largest side of a prepared image: above it the upscale is reduced (a 4K screen is not read at 2×). */
 export const MAX_PREPARED_SIDE = 4096;
-
-/** sharp's entry point. */
-export type Sharp = typeof sharpModule;
-
-let loading: Promise<Sharp> | null = null;
-
-/**
- * Loads sharp on first use, not at import: its native library needs `--allow-ffi`, and a server started
- * without it must still run everything but screen text. A failed load is remembered.
- */
-export function loadSharp(): Promise<Sharp> {
-  return loading ??= import("sharp").then((module) => module.default);
-}
 
 /** Prepares `frame` for OCR at `upscale` × the device's pixels. A frame that does not decode is a failure. */
 export async function prepareFrame(frame: Frame, upscale: number): Promise<PreparedImage> {

@@ -4,12 +4,11 @@
  * tool, `submit_plan {dag}`, whose argument is a DAG as `POST /api/dags` takes it. The plan is validated like
  * any DAG; a refusal is sent back once with the errors, and a second refusal ends with `plan-refused`.
  */
-import { z } from "zod";
-import { DagSchema } from "../../shared/dag/schema.ts";
+import { dagJsonSchema } from "../../shared/dag/json_schema.ts";
 import { type DagError, validateDag, type ValidDag } from "../../shared/dag/validate.ts";
 import { failure, FailureError } from "../../shared/protocol/mod.ts";
 import type { DeviceView } from "../gateway/types.ts";
-import type { ChatMessage, ChatModel, ToolSpec } from "./llm.ts";
+import { assistantTurn, type ChatMessage, type ChatModel, type ToolSpec } from "./llm.ts";
 
 /** A plan that validated, and how it came about. */
 export interface Plan {
@@ -38,15 +37,15 @@ const submitPlan: ToolSpec = {
   description: "Submit the plan: a DAG as the server's POST /api/dags takes it.",
   parameters: {
     type: "object",
-    properties: { dag: dagJsonSchema() },
+    properties: { dag: dagParameter() },
     required: ["dag"],
   },
 };
 
-function dagJsonSchema(): Record<string, unknown> {
-  const json = z.toJSONSchema(DagSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
-  delete json.$schema;
-  return json;
+/** The published DAG JSON Schema (`GET /api/schema/dag`) as a tool parameter: without its `$schema` and title. */
+function dagParameter(): Record<string, unknown> {
+  const { $schema: _schema, title: _title, ...dag } = dagJsonSchema();
+  return dag;
 }
 
 /** What the model is told about the devices. */
@@ -83,19 +82,11 @@ export async function plan(
       if (round === 2) {
         throw new FailureError(failure("bad-model-output", "the model called no submit_plan", false));
       }
-      messages.push({ role: "assistant", content: reply.content });
+      messages.push(assistantTurn(reply.content, undefined));
       messages.push({ role: "user", content: "Call submit_plan with the DAG." });
       continue;
     }
-    messages.push({
-      role: "assistant",
-      content: reply.content,
-      tool_calls: [{
-        id: call.id,
-        type: "function",
-        function: { name: call.name, arguments: call.arguments },
-      }],
-    });
+    messages.push(assistantTurn(reply.content, call));
     let dag: unknown;
     try {
       dag = (JSON.parse(call.arguments) as { dag?: unknown }).dag;

@@ -333,13 +333,14 @@ export class StepLog {
   /** Nulls the frames of all but the `keep` newest rows that have one; returns their files. */
   #evict(keep: number): string[] {
     const { db } = this.#deps;
-    const cutoff = db.prepare(
+    const cutoff = cached(
+      db,
       "SELECT id FROM step_log WHERE frame IS NOT NULL ORDER BY id DESC LIMIT 1 OFFSET ?",
     ).get(keep) as { id: number } | undefined;
     if (cutoff === undefined) return [];
-    const rows = db.prepare("SELECT frame FROM step_log WHERE frame IS NOT NULL AND id <= ?")
+    const rows = cached(db, "SELECT frame FROM step_log WHERE frame IS NOT NULL AND id <= ?")
       .all(cutoff.id) as Array<{ frame: string }>;
-    db.prepare("UPDATE step_log SET frame = NULL WHERE frame IS NOT NULL AND id <= ?").run(cutoff.id);
+    cached(db, "UPDATE step_log SET frame = NULL WHERE frame IS NOT NULL AND id <= ?").run(cutoff.id);
     return rows.map((row) => row.frame);
   }
 

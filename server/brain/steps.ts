@@ -8,7 +8,7 @@
  */
 import type { ClickTextStepSchema, DeviceAction, Step, WaitForStepSchema } from "../../shared/actions.ts";
 import { sleep, type Timers } from "../../shared/clock.ts";
-import { type Failure, failure, toFailure } from "../../shared/protocol/mod.ts";
+import { type Failure, failure, type FrameMeta, toFailure } from "../../shared/protocol/mod.ts";
 import type { z } from "zod";
 import type { ActionDispatcher } from "../gateway/action_dispatcher.ts";
 import type { GetFrameOptions, StoredFrame } from "../media/frame_store.ts";
@@ -97,19 +97,7 @@ export class StepExecutor {
       return { ok: false, error: toFailure(error) };
     }
     if (stored === null) return { ok: false, error: failure("no-frame") };
-    const { meta, image } = stored;
-    return {
-      ok: true,
-      frame: {
-        format: meta.format,
-        image,
-        width: meta.width,
-        height: meta.height,
-        originalWidth: meta.originalWidth,
-        originalHeight: meta.originalHeight,
-        capturedAtMs: meta.capturedAtMs,
-      },
-    };
+    return { ok: true, frame: frameOf(stored) };
   }
 
   async #device(action: DeviceAction, run: StepRun): Promise<StepOutcome> {
@@ -119,16 +107,8 @@ export class StepExecutor {
       timeoutMs: null,
     });
     if (!outcome.ok) return { ok: false, error: outcome.error };
-    const frame = outcome.frame && {
-      format: outcome.frame.meta.format,
-      image: outcome.frame.image,
-      width: outcome.frame.meta.width,
-      height: outcome.frame.meta.height,
-      originalWidth: outcome.frame.meta.originalWidth,
-      originalHeight: outcome.frame.meta.originalHeight,
-      capturedAtMs: outcome.frame.meta.capturedAtMs,
-    };
-    return { ok: true, output: outcome.output, ...(frame ? { frame } : {}) };
+    if (outcome.frame === undefined) return { ok: true, output: outcome.output };
+    return { ok: true, output: outcome.output, frame: frameOf(outcome.frame) };
   }
 
   async #waitFor(step: WaitFor, run: StepRun): Promise<StepOutcome> {
@@ -261,6 +241,19 @@ export class StepExecutor {
     if (!run.signal.aborted) return null;
     return { ok: false, error: failure("cancelled", String(run.signal.reason ?? "cancelled"), false) };
   }
+}
+
+/** A frame as it arrived (wire metadata and image) as the Brain keeps it. */
+function frameOf({ meta, image }: { meta: FrameMeta; image: Uint8Array }): Frame {
+  return {
+    format: meta.format,
+    image,
+    width: meta.width,
+    height: meta.height,
+    originalWidth: meta.originalWidth,
+    originalHeight: meta.originalHeight,
+    capturedAtMs: meta.capturedAtMs,
+  };
 }
 
 /** The condition a `waitFor` names, for messages. */

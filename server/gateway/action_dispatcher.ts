@@ -12,9 +12,9 @@ import {
   decodeStreamFrame,
   type ErrorCode,
   type Failure,
-  type FrameMeta,
   type MessageOf,
   protocolError,
+  type StreamFrame,
 } from "../../shared/protocol/mod.ts";
 import type { Timers } from "../../shared/clock.ts";
 import type { IdSource } from "../../shared/ids.ts";
@@ -28,7 +28,7 @@ export type ActionOutcome =
       ok: true;
       output: unknown;
       timings?: { receivedAtMs: number; startedAtMs: number; endedAtMs: number };
-      frame?: { meta: FrameMeta; image: Uint8Array };
+      frame?: StreamFrame;
     }
     | { ok: false; error: Failure }
   );
@@ -47,9 +47,9 @@ export interface DispatchOptions {
 interface Pending {
   deviceId: string;
   sentAtMs: number;
-  frame?: { meta: FrameMeta; image: Uint8Array };
+  frame?: StreamFrame;
   /** Set while a RESULT waits for its frame from the data channel. */
-  awaitingFrame?: (frame: { meta: FrameMeta; image: Uint8Array }) => void;
+  awaitingFrame?: (frame: StreamFrame) => void;
   frameTimer?: unknown;
   settle(outcome: ActionOutcome): void;
 }
@@ -67,7 +67,7 @@ export interface ActionDispatcherOptions {
   /** How long a RESULT that says its frame went by WebRTC waits for that frame (default 5 s). */
   frameWaitMs?: number;
   /** Every frame that arrives, from either path, solicited or not (the media frame store). */
-  onFrame?: (deviceId: string, frame: { meta: FrameMeta; image: Uint8Array }, path: FrameArrivalPath) => void;
+  onFrame?: (deviceId: string, frame: StreamFrame, path: FrameArrivalPath) => void;
 }
 
 /** Matches actions to RESULTs. */
@@ -135,7 +135,7 @@ export class ActionDispatcher {
    */
   frameArrived(
     deviceId: string,
-    frame: { meta: FrameMeta; image: Uint8Array },
+    frame: StreamFrame,
     path: FrameArrivalPath = "wss",
   ): void {
     this.#options.onFrame?.(deviceId, frame, path);
@@ -172,37 +172,25 @@ export class ActionDispatcher {
     }
     const base = { actionId, deviceId, sentAtMs: pending.sentAtMs, answeredAtMs: this.#options.clock.now() };
     const result = message.payload;
+    if (!result.ok) {
+      const { code, message: text, retryable } = result.error!;
+      return pending.settle({ ...base, ok: false, error: { code, message: text, retryable } });
+    }
+    const succeed = (frame: StreamFrame | undefined) =>
+      pending.settle({ ...base, ok: true, output: result.output, timings: result.timings, frame });
     const output = result.output as { path?: unknown } | undefined;
-    if (result.ok && pending.frame === undefined && output?.path === "webrtc") {
-      if (pending.awaitingFrame !== undefined) return;
-      // The frame is still on the data channel: settle when it arrives, or without it after frameWaitMs.
-      const clock = this.#options.clock;
-      const settleWith = (frame?: { meta: FrameMeta; image: Uint8Array }) => {
-        clock.clearTimeout(timer);
-        pending.awaitingFrame = undefined;
-        pending.settle({ ...base, ok: true, output: result.output, timings: result.timings, frame });
-      };
-      const timer = clock.setTimeout(() => settleWith(undefined), this.#options.frameWaitMs ?? 5000);
-      pending.frameTimer = timer;
-      pending.awaitingFrame = (frame) => settleWith(frame);
-      return;
-    }
-    if (result.ok) {
-      pending.settle({
-        ...base,
-        ok: true,
-        output: result.output,
-        timings: result.timings,
-        frame: pending.frame,
-      });
-    } else {
-      const error = result.error!;
-      pending.settle({
-        ...base,
-        ok: false,
-        error: { code: error.code, message: error.message, retryable: error.retryable },
-      });
-    }
+    if (pending.frame !== undefined || output?.path !== "webrtc") return succeed(pending.frame);
+    if (pending.awaitingFrame !== undefined) return;
+    // The frame is still on the data channel: settle when it arrives, or without it after frameWaitMs.
+    const clock = this.#options.clock;
+    const settleWith = (frame: StreamFrame | undefined) => {
+      clock.clearTimeout(timer);
+      pending.awaitingFrame = undefined;
+      succeed(frame);
+    };
+    const timer = clock.setTimeout(() => settleWith(undefined), this.#options.frameWaitMs ?? 5000);
+    pending.frameTimer = timer;
+    pending.awaitingFrame = settleWith;
   }
 
   #onFrame(deviceId: string, message: MessageOf<"STREAM_FRAME">): void {

@@ -1,5 +1,3 @@
-export { TokenBucket } from "../../shared/protocol/token_bucket.ts";
-
 /** Counts events in a sliding window; used to disconnect repeat offenders. */
 export class WindowCounter {
   #timesMs: number[] = [];

@@ -149,10 +149,10 @@ export class DeviceRegistry {
     return record;
   }
 
-  /** Something arrived from the device. */
-  heard(id: string): void {
+  /** Something arrived from the device at `atMs` (its connection's arrival time: no clock read per message). */
+  heard(id: string, atMs: number): void {
     const record = this.#records.get(id);
-    if (record !== undefined) record.lastSeen = this.#options.clock.now();
+    if (record !== undefined) record.lastSeen = atMs;
   }
 
   /** A heartbeat measured `rttMs`; reported (`device-updated`) when it moved enough. */

@@ -53,7 +53,7 @@ export class Session {
     readonly key: KeyRecord,
     timers: Timers,
     heartbeatIntervalMs: number,
-    channelOptions: ChannelOptions = { timers, ackDelayMs: 0 },
+    channelOptions: ChannelOptions,
   ) {
     this.keyId = key.id;
     this.channel = new ReliableChannel(channelOptions);
@@ -97,10 +97,12 @@ export class SessionManager {
   readonly #sessions = new Map<string, Session>();
   /** One settings object for every session's channel. */
   readonly #channelOptions: ChannelOptions;
+  readonly #preciseNow: () => number;
 
   constructor(options: SessionOptions) {
     this.#options = options;
     this.#channelOptions = { timers: options.timers, ackDelayMs: 0 };
+    this.#preciseNow = options.preciseNow ?? (() => performance.now());
   }
 
   /** The live session of a device, if any. */
@@ -241,7 +243,8 @@ export class SessionManager {
     const session = this.ofConnection(connection);
     if (session === undefined || session.deviceId === null) return null;
     const deviceId = session.deviceId;
-    this.#options.registry.heard(deviceId);
+    const arrivedAtMs = connection.lastHeardAtMs;
+    this.#options.registry.heard(deviceId, arrivedAtMs);
     switch (message.type) {
       case "PONG": {
         const probe = session.probes?.get(message.payload.id);
@@ -250,7 +253,7 @@ export class SessionManager {
           probe.settle(this.#preciseNow() - probe.sentAt);
           return null;
         }
-        const rttMs = session.heartbeat.pong(message.payload.id, this.#options.timers.now());
+        const rttMs = session.heartbeat.pong(message.payload.id, arrivedAtMs);
         if (rttMs !== null) this.#options.registry.rtt(deviceId, rttMs);
         return null;
       }
@@ -348,10 +351,6 @@ export class SessionManager {
       settleProbes(session);
     }
     this.#sessions.clear();
-  }
-
-  #preciseNow(): number {
-    return (this.#options.preciseNow ?? (() => performance.now()))();
   }
 
   /** Resumes `session` on `connection`, whose CONNECT carried `keyId` (the enrollment key: READY repeats the minted one). */

@@ -92,11 +92,6 @@ const built = new Map<string, { promise: Promise<Uint8Array>; failedAtMs?: numbe
 const RETRY_AFTER_MS = 30_000;
 const byHash = new Map<string, Uint8Array>();
 
-/** The device client's bundle; see `bundleBytes`. */
-export function deviceBundle(cacheDir: string): Promise<Uint8Array> {
-  return bundleBytes("device", cacheDir);
-}
-
 /**
  * A minified script: from `web/dist/` when `deno task build-web` made it for these sources, else from
  * `cacheDir`, else built now (once per process and source hash; a failure is retried after a pause).

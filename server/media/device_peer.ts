@@ -11,8 +11,7 @@ import { RTCPeerConnection } from "werift";
 import type { Timers } from "../../shared/clock.ts";
 import { Emitter } from "../../shared/emitter.ts";
 import { FrameReassembler } from "../../shared/media/frame_chunks.ts";
-import type { PayloadOf } from "../../shared/protocol/mod.ts";
-import type { Frame } from "./frame_store.ts";
+import type { PayloadOf, StreamFrame } from "../../shared/protocol/mod.ts";
 import type { PeerConfig } from "./peer_config.ts";
 
 /** Where a device peer stands. */
@@ -21,7 +20,7 @@ export type PeerState = "connecting" | "connected" | "failed" | "closed";
 /** What a device peer reports. */
 export type DevicePeerEvents = {
   state: [state: PeerState];
-  frame: [frame: Frame, byteLength: number];
+  frame: [frame: StreamFrame, byteLength: number];
   /** A chunk or frame was dropped on the data channel. */
   dropped: [reason: string];
   /** One RTP packet of the device's video track. */

@@ -4,10 +4,11 @@
  * reads the rates (`stats`).
  */
 import type { Clock } from "../../shared/clock.ts";
-import { type Failure, FailureError, type FrameMeta } from "../../shared/protocol/mod.ts";
+import { type Failure, FailureError, type FrameMeta, type StreamFrame } from "../../shared/protocol/mod.ts";
+import type { FrameArrivalPath } from "../gateway/action_dispatcher.ts";
 
-/** Which path a frame travelled. */
-export type FramePath = "webrtc" | "wss";
+/** Which path a frame travelled (the dispatcher's name for it). */
+export type FramePath = FrameArrivalPath;
 
 /** A frame as the server keeps it. */
 export interface StoredFrame {
@@ -15,12 +16,6 @@ export interface StoredFrame {
   image: Uint8Array;
   path: FramePath;
   receivedAtMs: number;
-}
-
-/** A still frame: metadata and image. */
-export interface Frame {
-  meta: FrameMeta;
-  image: Uint8Array;
 }
 
 /** Options of `getFrame`. */
@@ -42,7 +37,7 @@ export interface GetFrameOptions {
 export type FrameRequester = (
   deviceId: string,
   options: { format: "jpeg" | "png"; scale: number; quality: number; signal?: AbortSignal; taskId?: string },
-) => Promise<{ ok: true; frame: Frame } | { ok: false; error: Failure }>;
+) => Promise<{ ok: true; frame: StreamFrame } | { ok: false; error: Failure }>;
 
 /** The window the rates are measured over. */
 export const RATE_WINDOW_MS = 5000;
@@ -60,7 +55,7 @@ export class FrameStore {
   constructor(readonly deps: { clock: Clock; request?: FrameRequester }) {}
 
   /** Records a frame that arrived from `deviceId` over `path`. */
-  put(deviceId: string, frame: Frame, path: FramePath): void {
+  put(deviceId: string, frame: StreamFrame, path: FramePath): void {
     const nowMs = this.deps.clock.now();
     let entry = this.#devices.get(deviceId);
     if (entry === undefined) this.#devices.set(deviceId, entry = { latest: null, arrivals: [] });

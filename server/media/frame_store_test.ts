@@ -1,12 +1,18 @@
 import assert from "node:assert/strict";
 import { sequentialIds } from "../../shared/ids.ts";
-import { encodeStreamFrame, failure, FailureError, type FrameMeta } from "../../shared/protocol/mod.ts";
+import {
+  encodeStreamFrame,
+  failure,
+  FailureError,
+  type FrameMeta,
+  type StreamFrame,
+} from "../../shared/protocol/mod.ts";
 import { fakeClock } from "../../shared/testing/fake_clock.ts";
 import { startGateway } from "../../tests/helpers/gateway_harness.ts";
 import { ActionDispatcher } from "../gateway/action_dispatcher.ts";
-import { type Frame, FrameStore } from "./frame_store.ts";
+import { FrameStore } from "./frame_store.ts";
 
-function frame(actionId: string | undefined, bytes = 1000): Frame {
+function frame(actionId: string | undefined, bytes = 1000): StreamFrame {
   const meta: FrameMeta = {
     actionId,
     format: "jpeg",

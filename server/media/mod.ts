@@ -7,12 +7,12 @@
  */
 import type { Timers } from "../../shared/clock.ts";
 import type { IdSource } from "../../shared/ids.ts";
-import { type PayloadOf, protocolError } from "../../shared/protocol/mod.ts";
+import { type PayloadOf, protocolError, type StreamFrame } from "../../shared/protocol/mod.ts";
 import type { FrameArrivalPath } from "../gateway/action_dispatcher.ts";
 import type { DeviceView, Gateway } from "../gateway/types.ts";
 import type { Logger } from "../log.ts";
 import { DevicePeer, type PeerState } from "./device_peer.ts";
-import type { Frame, FrameStore } from "./frame_store.ts";
+import type { FrameStore } from "./frame_store.ts";
 import { type IceSettings, peerConfig } from "./peer_config.ts";
 import { ViewerPeer } from "./viewer_relay.ts";
 
@@ -51,7 +51,7 @@ export interface MediaDeps {
   clock: Timers;
   frames: FrameStore;
   /** The action dispatcher's frame input. */
-  frameArrived(deviceId: string, frame: Frame, path: FrameArrivalPath): void;
+  frameArrived(deviceId: string, frame: StreamFrame, path: FrameArrivalPath): void;
   newId: IdSource;
   maxFrameBytes: number;
   log: Pick<Logger, "info" | "warn">;

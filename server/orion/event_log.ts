@@ -161,13 +161,12 @@ export class EventLog {
 
   #stored(afterId: number, dagId: string | undefined, limit: number): LoggedEvent[] {
     const rows = (dagId === undefined
-      ? this.#db.prepare(
+      ? cached(
+        this.#db,
         "SELECT id, dag_id, at_ms, data FROM orion_transitions WHERE id > ? ORDER BY id LIMIT ?",
-      ).all(
-        afterId,
-        limit,
-      )
-      : this.#db.prepare(
+      ).all(afterId, limit)
+      : cached(
+        this.#db,
         "SELECT id, dag_id, at_ms, data FROM orion_transitions WHERE id > ? AND dag_id = ? ORDER BY id LIMIT ?",
       ).all(afterId, dagId, limit)) as Array<{ id: number; dag_id: string; at_ms: number; data: string }>;
     return rows.map((row) => ({

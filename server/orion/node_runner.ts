@@ -20,9 +20,17 @@ import type { TaskChannel, TaskMessage } from "./task_channel.ts";
  */
 export type Planned =
   | Step
-  | { step: Step; frame?: Frame; note?: Record<string, unknown>; screen?: ScreenText | null }
+  | PlannedStep
   | { end: "done"; summary: string; frame?: Frame; note?: Record<string, unknown> }
   | { end: "fail"; failure: Failure; frame?: Frame; note?: Record<string, unknown> };
+
+/** A step with what its decision used: the frame, a note for the step log, the screen's text. */
+export interface PlannedStep {
+  step: Step;
+  frame?: Frame;
+  note?: Record<string, unknown>;
+  screen?: ScreenText | null;
+}
 
 /** Supplies the next step given how the previous one went; null when a script has no more steps. */
 export interface StepSource {
@@ -143,26 +151,22 @@ export class NodeRunner {
         if (planned === null) break;
         if ("end" in planned) {
           const at = now();
-          const ok = planned.end === "done";
-          const args = ok ? { summary: (planned as { summary: string }).summary } : {};
+          const done = planned.end === "done";
           const end: StepRecord = {
             index,
             step: { type: "wait", ms: 0 },
-            ok,
+            ok: done,
             startedAtMs: at,
             endedAtMs: at,
           };
-          this.#logEnd(task, end, planned.end, args, planned);
-          if (planned.end === "fail") throw new RunStopped(planned.failure);
+          const args = done ? { summary: planned.summary } : {};
+          const note = planned.note && { decision: planned.note };
+          this.#log(task, end, planned.end, args, done ? null : planned.failure, note, planned.frame);
+          if (!done) throw new RunStopped(planned.failure);
           break;
         }
-        const { step, frame: decisionFrame, note, screen } = "type" in planned
-          ? { step: planned } as {
-            step: Step;
-            frame?: Frame;
-            note?: Record<string, unknown>;
-            screen?: ScreenText | null;
-          }
+        const { step, frame: decisionFrame, note, screen }: PlannedStep = "type" in planned
+          ? { step: planned }
           : planned;
         const run = { deviceId, taskId: task.taskId, signal: stop.signal, baseline };
         const refusal = await this.#approve(spec, index, step, screen ?? null, stop.signal);
@@ -177,7 +181,7 @@ export class NodeRunner {
             error: refusal,
           };
           steps.push(record);
-          this.#log(task, record, { ok: false, error: refusal, frame: decisionFrame });
+          this.#logStep(task, record, { ok: false, error: refusal, frame: decisionFrame });
           throw new RunStopped(stopReason ?? refusal);
         }
         // A `waitFor screenChange` next compares with the screen as it was before this step.
@@ -197,7 +201,7 @@ export class NodeRunner {
             ...(note ? { note } : {}),
           } as StepOutcome;
         }
-        this.#log(task, record, previous);
+        this.#logStep(task, record, previous);
         if (!previous.ok) throw new RunStopped(stopReason ?? previous.error);
       }
       this.deps.gateway.send(deviceId, "FINISH_TASK", { taskId: task.taskId });
@@ -249,12 +253,30 @@ export class NodeRunner {
     return failure("rejected-by-operator", `${verdict.by}: ${verdict.reason}`);
   }
 
-  #logEnd(
+  /** A step that ran (or was refused), as the step log keeps it: its arguments, result and decision note. */
+  #logStep(
     task: RunSpec["task"],
     record: StepRecord,
-    type: "done" | "fail",
+    outcome: StepOutcome & { note?: Record<string, unknown> },
+  ): void {
+    if (this.deps.onStep === undefined) return;
+    const { type, ...args } = record.step;
+    const output = outcome.ok ? outcome.output : undefined;
+    const logged = outcome.note
+      ? { ...(output === undefined ? {} : { result: output }), decision: outcome.note }
+      : output;
+    this.#log(task, record, type, args, outcome.ok ? null : outcome.error, logged, outcome.frame);
+  }
+
+  /** Hands one entry to the step log (`onStep`); `output` is left out when undefined. */
+  #log(
+    task: RunSpec["task"],
+    record: StepRecord,
+    type: string,
     args: Record<string, unknown>,
-    planned: { frame?: Frame; note?: Record<string, unknown>; failure?: Failure },
+    error: Failure | null,
+    output: unknown,
+    frame: Frame | undefined,
   ): void {
     this.deps.onStep?.({
       dagId: task.dagId,
@@ -266,34 +288,8 @@ export class NodeRunner {
       startedAt: record.startedAtMs,
       endedAt: record.endedAtMs,
       ok: record.ok,
-      error: planned.failure ?? null,
-      ...(planned.note ? { output: { decision: planned.note } } : {}),
-    }, planned.frame);
-  }
-
-  #log(
-    task: RunSpec["task"],
-    record: StepRecord,
-    outcome: StepOutcome & { note?: Record<string, unknown> },
-  ): void {
-    if (this.deps.onStep === undefined) return;
-    const { type, ...args } = record.step;
-    const output = outcome.ok ? outcome.output : undefined;
-    const logged = outcome.note
-      ? { ...(output === undefined ? {} : { result: output }), decision: outcome.note }
-      : output;
-    this.deps.onStep({
-      dagId: task.dagId,
-      nodeId: task.nodeId,
-      attempt: task.attempt,
-      index: record.index,
-      type,
-      args,
-      startedAt: record.startedAtMs,
-      endedAt: record.endedAtMs,
-      ok: outcome.ok,
-      error: outcome.ok ? null : outcome.error,
-      ...(logged !== undefined ? { output: logged } : {}),
-    }, outcome.frame);
+      error,
+      ...(output !== undefined ? { output } : {}),
+    }, frame);
   }
 }

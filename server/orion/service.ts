@@ -72,7 +72,7 @@ export class OrionService {
   readonly #timers: KeyedTimers;
   readonly #attempts: Attempts;
   /** Devices last reported busy, so `device-busy` fires on changes only. */
-  readonly #busyShown = new Map<string, true>();
+  readonly #busyShown = new Set<string>();
   /** Devices an operator drives now: the idle timer that hands them back to placement. */
   readonly #operatorIdle: KeyedTimers;
   #unsubscribe: Array<() => void> = [];
@@ -284,15 +284,19 @@ export class OrionService {
    */
   #reportBusy(commands: readonly SchedulerCommand[]): void {
     const devices = this.#durable.state.devices;
-    const report = (id: string) => {
-      const busy = (devices[id]?.gui ?? 0) > 0;
-      if ((this.#busyShown.get(id) ?? false) === busy) return;
-      if (busy) this.#busyShown.set(id, true);
-      else this.#busyShown.delete(id);
-      this.events.emit("device-busy", id, busy);
-    };
-    for (const id of [...this.#busyShown.keys()]) report(id);
-    for (const command of commands) if (command.type === "run-attempt") report(command.deviceId);
+    // Iterated live, no copy: a device deleted meanwhile is skipped, one added is checked again (a no-op).
+    for (const id of this.#busyShown) this.#reportBusyOf(id, devices);
+    for (const command of commands) {
+      if (command.type === "run-attempt") this.#reportBusyOf(command.deviceId, devices);
+    }
+  }
+
+  #reportBusyOf(id: string, devices: SchedulerState["devices"]): void {
+    const busy = (devices[id]?.gui ?? 0) > 0;
+    if (this.#busyShown.has(id) === busy) return;
+    if (busy) this.#busyShown.add(id);
+    else this.#busyShown.delete(id);
+    this.events.emit("device-busy", id, busy);
   }
 
   #execute(command: SchedulerCommand): void {

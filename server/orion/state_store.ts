@@ -9,6 +9,7 @@
  * covers into the event history, in the transaction that deletes those inputs.
  */
 import type { DagSummary } from "../../shared/api_views.ts";
+import type { Capabilities } from "../../shared/protocol/mod.ts";
 import type { KnownDevices } from "../store/known_devices.ts";
 import type { DeviceView } from "../gateway/types.ts";
 import { emptyState, recover, step } from "../scheduler/scheduler.ts";
@@ -309,11 +310,10 @@ export class OrionStore implements CarriedEvents {
     }
     if (input.type === "device-ready" && "capabilitiesHash" in input.device) {
       const { capabilitiesHash, ...device } = input.device as { capabilitiesHash: string };
-      const capabilities = this.#devices.capabilities(capabilitiesHash);
-      if (capabilities === undefined) {
-        throw new Error(`capabilities ${capabilitiesHash} are not in the store`);
-      }
-      return { type: "device-ready", device: { ...device, capabilities } as never };
+      return {
+        type: "device-ready",
+        device: { ...device, capabilities: this.#capabilities(capabilitiesHash) } as never,
+      };
     }
     return input as Input;
   }
@@ -327,13 +327,16 @@ export class OrionStore implements CarriedEvents {
     const devices: Record<string, DeviceInfo> = {};
     for (const [id, device] of Object.entries(stored.state.devices)) {
       const { capabilitiesHash, ...rest } = device;
-      const capabilities = this.#devices.capabilities(capabilitiesHash);
-      if (capabilities === undefined) {
-        throw new Error(`capabilities ${capabilitiesHash} are not in the store`);
-      }
-      devices[id] = { ...rest, capabilities };
+      devices[id] = { ...rest, capabilities: this.#capabilities(capabilitiesHash) };
     }
     return { ...stored.state, devices };
+  }
+
+  /** The capability set stored under `hash`; throws when the store lacks it (a damaged store). */
+  #capabilities(hash: string): Capabilities {
+    const capabilities = this.#devices.capabilities(hash);
+    if (capabilities === undefined) throw new Error(`capabilities ${hash} are not in the store`);
+    return capabilities;
   }
 
   #damaged(what: string): StoreOpenError {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Scheduler } from "./state_machine.ts";
-import { brief, ready, script, submit } from "./testing.ts";
+import { brief, ok, ready, script, submit } from "./testing.ts";
 
 Deno.test("device-forgotten removes an offline device from placement; an online one stays", () => {
   const s = new Scheduler();
@@ -16,5 +16,20 @@ Deno.test("device-forgotten removes an offline device from placement; an online 
   assert.deepEqual(brief(s.step(ready("A"), 5)).slice(0, 2), [
     "n: waiting -> assigned",
     "run n#1 on A until 600005",
+  ]);
+});
+
+Deno.test("a node submitted after a device that ran work is forgotten waits instead of failing the step", () => {
+  const s = new Scheduler();
+  s.step(ready("A"), 0);
+  s.step(submit("d1", { name: "first", nodes: [script("n")] }), 1);
+  s.step(ok("d1", "n"), 2);
+  s.step({ type: "device-offline", deviceId: "A" }, 3);
+  s.step({ type: "device-forgotten", deviceId: "A" }, 4);
+  s.step(submit("d2", { name: "second", nodes: [script("n")] }), 5);
+  assert.equal(s.state.dags.d2.nodes.n.status, "waiting");
+  assert.deepEqual(brief(s.step(ready("A"), 6)).slice(0, 2), [
+    "n: waiting -> assigned",
+    "run n#1 on A until 600006",
   ]);
 });

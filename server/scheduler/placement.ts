@@ -58,7 +58,7 @@ function placementOf(spec: DeviceNode): Placement {
 /** Ids of the devices matching each target (by queue key), per devices record. */
 const matches = new WeakMap<SchedulerState["devices"], Map<string, string[]>>();
 
-/** Forgets which devices match which target: call when a device is added or announces new capabilities. */
+/** Forgets which devices match which target: call when a device comes, goes or announces new capabilities. */
 export function forgetMatches(state: SchedulerState): void {
   matches.delete(state.devices);
 }

@@ -130,6 +130,7 @@ function apply(ctx: StepContext, event: SchedulerEvent): void {
       // Only an offline device with nothing on it is forgotten; one that came back in between stays.
       if (device !== undefined && !device.online && device.nodes.length === 0) {
         delete state.devices[event.deviceId];
+        forgetMatches(state);
       }
       return;
     }

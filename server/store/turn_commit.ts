@@ -70,6 +70,7 @@ export class TurnCommit {
           this.#db.exec("SAVEPOINT turn_writer");
           try {
             writer.write();
+            written.push(writer);
           } catch (error) {
             // SQLite itself may have ended the transaction (a full disk): then the whole turn fails.
             if (!this.#db.isTransaction) throw error;
@@ -77,7 +78,6 @@ export class TurnCommit {
             refused.push([writer, error]);
           }
           this.#db.exec("RELEASE turn_writer");
-          if (refused.at(-1)?.[0] !== writer) written.push(writer);
         }
       });
     } catch (error) {

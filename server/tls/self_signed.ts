@@ -179,13 +179,7 @@ async function createAuthority(now: Date, days: number): Promise<Pair> {
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return {
-    cert,
-    isCa: isAuthority(cert),
-    certPem: `${cert.toString("pem")}\n`,
-    key: keys.privateKey,
-    keyPem: await keyToPem(keys.privateKey),
-  };
+  return pairOf(cert, keys.privateKey);
 }
 
 async function issueLeaf(ca: Pair, names: readonly TlsName[], now: Date, days: number): Promise<Pair> {
@@ -209,17 +203,13 @@ async function issueLeaf(ca: Pair, names: readonly TlsName[], now: Date, days: n
       await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
     ],
   });
-  return {
-    cert,
-    isCa: isAuthority(cert),
-    certPem: `${cert.toString("pem")}\n`,
-    key: keys.privateKey,
-    keyPem: await keyToPem(keys.privateKey),
-  };
+  return pairOf(cert, keys.privateKey);
 }
 
-async function keyToPem(key: CryptoKey): Promise<string> {
-  return `${x509.PemConverter.encode(await crypto.subtle.exportKey("pkcs8", key), "PRIVATE KEY")}\n`;
+/** A certificate just made and its private key, with both in PEM. */
+async function pairOf(cert: x509.X509Certificate, key: CryptoKey): Promise<Pair> {
+  const keyPem = `${x509.PemConverter.encode(await crypto.subtle.exportKey("pkcs8", key), "PRIVATE KEY")}\n`;
+  return { cert, isCa: isAuthority(cert), certPem: `${cert.toString("pem")}\n`, key, keyPem };
 }
 
 /** Writes a file whole or not at all (a crash mid-write leaves the old one), with `mode`. */
