@@ -153,6 +153,8 @@ export class StepLog {
   readonly #maxFrames: number;
   /** Frame files being written, by relative path: a reader waits for its file. */
   readonly #writing = new Map<string, Promise<void>>();
+  /** Deletions of frames no row refers to any more, still under way. */
+  readonly #removing = new Set<Promise<void>>();
   /** Steps waiting for the turn's transaction, and those being written in it. */
   #queued: QueuedStep[] = [];
   #inTurn: QueuedStep[] = [];
@@ -167,7 +169,8 @@ export class StepLog {
   /**
    * Logs one step that ended, with the frame its decision used. The row and its event are written before
    * this returns (with `turn`: at the end of this turn, before the event is published); the promise settles
-   * once the frame file is written (or given up). Never throws or rejects.
+   * once the frame file is written (or given up) and the frames the row replaced or retention dropped are
+   * deleted. Never throws or rejects.
    */
   append(entry: StepEntry, frame?: Frame): Promise<void> {
     if (this.#closed) return Promise.resolve();
@@ -197,13 +200,22 @@ export class StepLog {
     relative: string | null,
     frame: Frame | undefined,
   ): Promise<void> {
-    for (const path of stored.unused) void this.#remove(path);
-    if (relative === null) return Promise.resolve();
+    const removed = stored.unused.length === 0 ? null : this.#removeAll(stored.unused);
+    if (relative === null) return removed ?? Promise.resolve();
     const written = this.#write(relative, frame!).finally(() => {
       if (this.#writing.get(relative) === written) this.#writing.delete(relative);
     });
     this.#writing.set(relative, written);
-    return written;
+    return removed === null ? written : Promise.all([removed, written]).then(() => {});
+  }
+
+  /** Deletes frames no row refers to any more; `close` waits for deletions still under way. */
+  #removeAll(paths: readonly string[]): Promise<void> {
+    const removing = Promise.all(paths.map((path) => this.#remove(path))).then(() => {
+      this.#removing.delete(removing);
+    });
+    this.#removing.add(removing);
+    return removing;
   }
 
   /** The step log's part of the store's group commit: each step in its own savepoint, so one refused row stays alone. */
@@ -280,7 +292,7 @@ export class StepLog {
   async close(): Promise<void> {
     this.#deps.turn?.flush();
     this.#closed = true;
-    await Promise.all(this.#writing.values());
+    await Promise.all([...this.#writing.values(), ...this.#removing]);
   }
 
   /** Inside the transaction: the row (replacing an earlier one for the same step), retention, the event. */
