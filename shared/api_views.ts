@@ -18,14 +18,26 @@ export interface PublicDevice {
   lastSeen: number | null;
   capabilities: Capabilities | null;
   /** How its frames reach the server (absent where the server does not report media). */
-  media?: {
-    path: "webrtc" | "wss" | null;
-    fps: number;
-    bytesPerSecond: number;
-    lastFrameAgeMs: number | null;
-    peer: string | null;
-    video: { packets: number; bytes: number; viewers: number } | null;
-  };
+  media?: MediaView;
+}
+
+/** The state of the server's WebRTC peer with a device. */
+export type PeerState = "connecting" | "connected" | "failed" | "closed";
+
+/** How a device's frames reach the server, as the device list shows it. */
+export interface MediaView {
+  /**
+   * Which path still frames use now: the data channel when it is open, else STREAM_FRAME; null when the
+   * device is offline or cannot capture.
+   */
+  path: "webrtc" | "wss" | null;
+  fps: number;
+  bytesPerSecond: number;
+  lastFrameAgeMs: number | null;
+  /** The device's peer: null when it has none (no `media.webrtc`, or offline). */
+  peer: PeerState | null;
+  /** The video track, once RTP arrives: packets so far and viewers watching. */
+  video: { packets: number; bytes: number; viewers: number } | null;
 }
 
 /** A key as `GET /api/keys` lists it (never its secret). */

@@ -13,9 +13,10 @@ import { Emitter } from "../../shared/emitter.ts";
 import { FrameReassembler } from "../../shared/media/frame_chunks.ts";
 import type { PayloadOf, StreamFrame } from "../../shared/protocol/mod.ts";
 import type { PeerConfig } from "./peer_config.ts";
+import type { PeerState } from "../../shared/api_views.ts";
 
 /** Where a device peer stands. */
-export type PeerState = "connecting" | "connected" | "failed" | "closed";
+export type { PeerState };
 
 /** What a device peer reports. */
 export type DevicePeerEvents = {

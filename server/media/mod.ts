@@ -11,7 +11,8 @@ import { type PayloadOf, protocolError, type StreamFrame } from "../../shared/pr
 import type { FrameArrivalPath } from "../gateway/action_dispatcher.ts";
 import type { DeviceView, Gateway } from "../gateway/types.ts";
 import type { Logger } from "../log.ts";
-import { DevicePeer, type PeerState } from "./device_peer.ts";
+import { DevicePeer } from "./device_peer.ts";
+import type { MediaView } from "../../shared/api_views.ts";
 import type { FrameStore } from "./frame_store.ts";
 import { type IceSettings, peerConfig } from "./peer_config.ts";
 import { ViewerPeer } from "./viewer_relay.ts";
@@ -22,20 +23,7 @@ export type { IceSettings } from "./peer_config.ts";
 export type { PeerState } from "./device_peer.ts";
 
 /** `media` of a device in `GET /api/devices`. */
-export interface MediaView {
-  /**
-   * Which path still frames use now: the data channel when it is open, else STREAM_FRAME; null when the
-   * device is offline or cannot capture.
-   */
-  path: "webrtc" | "wss" | null;
-  fps: number;
-  bytesPerSecond: number;
-  lastFrameAgeMs: number | null;
-  /** The device's peer: null when it has none (no `media.webrtc`, or offline). */
-  peer: PeerState | null;
-  /** The video track, once RTP arrives: packets so far and viewers watching. */
-  video: { packets: number; bytes: number; viewers: number } | null;
-}
+export type { MediaView };
 
 /** Settings of the media service. */
 export interface MediaOptions extends IceSettings {

@@ -1,19 +1,8 @@
 /** Per-DAG metrics derived from the scheduler state: timing, critical path, parallelism, queue waits. */
+import type { DagMetrics } from "../../shared/api_views.ts";
 import type { DagState } from "./types.ts";
 
-/** Metrics of one DAG. */
-export interface DagMetrics {
-  /** Submit to end (or to now while running), in ms. */
-  totalMs: number;
-  /** The chain of dependent nodes with the longest summed run time. */
-  criticalPath: { nodes: string[]; ms: number };
-  /** Sum of node run times divided by wall time. */
-  parallelism: number;
-  /** Per node: from ready (dependencies met) to first start, in ms. */
-  queueWaitMs: Record<string, number | null>;
-  /** Per node: attempts made. */
-  attempts: Record<string, number>;
-}
+export type { DagMetrics };
 
 /** Computes a DAG's metrics at `nowMs`. */
 export function dagMetrics(dag: DagState, nowMs: number): DagMetrics {
