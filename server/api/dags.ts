@@ -17,13 +17,6 @@ function dagRejected(status: 400 | 409, details: DagError[]): HttpError {
   return new HttpError(details[0].code, message, { status, details });
 }
 
-/** How many nodes are in each state: `{"succeeded": 2, "running": 1}`. */
-function nodeCounts(nodes: ReadonlyArray<{ state: string }>): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const node of nodes) counts[node.state] = (counts[node.state] ?? 0) + 1;
-  return counts;
-}
-
 /** Routes under /api/dags. */
 export function dagRoutes(
   deps: {
@@ -50,13 +43,7 @@ export function dagRoutes(
     return c.json({ id: dag.id, state: dag.state }, 201);
   });
   // A running DAG also says how many of its nodes are in each state (the dashboard's progress bar).
-  routes.get("/", (c) =>
-    c.json({
-      dags: deps.orion.dags().map((summary) => {
-        const view = summary.state === "running" ? deps.orion.view(summary.id) : undefined;
-        return view === undefined ? summary : { ...summary, progress: nodeCounts(view.nodes) };
-      }),
-    }));
+  routes.get("/", (c) => c.json({ dags: deps.orion.dags() }));
   routes.get("/:id", (c) => c.json(find(c.req.param("id"))));
   routes.get("/:id/artifacts", async (c) => {
     const dag = find(c.req.param("id"));

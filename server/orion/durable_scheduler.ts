@@ -154,14 +154,18 @@ export class DurableScheduler {
 
   /** Every DAG's summary, archived and live, in submission order. */
   dags(): DagSummary[] {
-    const live = Object.values(this.state.dags).map((dag) => ({
-      id: dag.id,
-      name: dag.name,
-      state: dag.status as string,
-      createdAt: dag.createdAtMs,
-      endedAt: dag.endedAtMs,
-      nodes: dag.order.length,
-    }));
+    const live = Object.values(this.state.dags).map((dag): DagSummary => {
+      const summary: DagSummary = {
+        id: dag.id,
+        name: dag.name,
+        state: dag.status,
+        createdAt: dag.createdAtMs,
+        endedAt: dag.endedAtMs,
+        nodes: dag.order.length,
+      };
+      if (dag.status === "running") summary.progress = nodeCounts(dag);
+      return summary;
+    });
     const archived = this.#deps.store.archivedSummaries();
     if (archived.length === 0) return live;
     return [...archived, ...live].sort((a, b) => a.createdAt - b.createdAt);
@@ -472,4 +476,14 @@ export class DurableScheduler {
       error: String(error),
     });
   }
+}
+
+/** How many of a DAG's nodes are in each state (a running DAG's `progress` in `GET /api/dags`). */
+function nodeCounts(dag: DagState): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const id of dag.order) {
+    const status = dag.nodes[id].status;
+    counts[status] = (counts[status] ?? 0) + 1;
+  }
+  return counts;
 }
