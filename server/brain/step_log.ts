@@ -105,6 +105,17 @@ export function capJson(value: unknown, maxBytes: number = MAX_STEP_JSON_BYTES):
   }
 }
 
+/**
+ * A step's args or output for its event (at most `MAX_STEP_EVENT_JSON_BYTES`), from the text stored for its
+ * row: that text as it is when it is surely short enough (UTF-8 takes at most 3 bytes per UTF-16 unit), else
+ * the value capped again at the event's size.
+ */
+function eventJson(stored: string, value: unknown): unknown {
+  return JSON.parse(
+    stored.length * 3 <= MAX_STEP_EVENT_JSON_BYTES ? stored : capJson(value, MAX_STEP_EVENT_JSON_BYTES),
+  );
+}
+
 /** The URL path of a step's frame. */
 export function frameUrl(dagId: string, nodeId: string, attempt: number, index: number): string {
   const [dag, node] = [dagId, nodeId].map(encodeURIComponent);
@@ -331,12 +342,12 @@ export class StepLog {
       attempt: entry.attempt,
       index: entry.index,
       type: entry.type,
-      args: JSON.parse(capJson(entry.args, MAX_STEP_EVENT_JSON_BYTES)),
+      args: eventJson(args, entry.args),
       startedAt: entry.startedAt,
       endedAt: entry.endedAt,
       ok: entry.ok,
       error: entry.error,
-      output: JSON.parse(capJson(entry.output, MAX_STEP_EVENT_JSON_BYTES)),
+      output: eventJson(output ?? "null", entry.output),
       frame: relative === null ? null : frameUrl(entry.dagId, entry.nodeId, entry.attempt, entry.index),
     };
     return { event: this.#deps.events.appendStep(entry.dagId, entry.endedAt, data), unused };
