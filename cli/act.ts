@@ -7,6 +7,7 @@
 import type { z } from "zod";
 import { type OperatorAction, OperatorActionSchema } from "../shared/actions.ts";
 import type { FlagSpec } from "../shared/flags.ts";
+import { firstIssue } from "../shared/protocol/errors.ts";
 
 type Kind = "number" | "string" | "boolean" | "list";
 
@@ -142,9 +143,7 @@ export function buildAction(
   }
   const parsed = OperatorActionSchema.safeParse(action);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
-    return { ok: false, message: `Invalid ${form.word}: ${where}${issue.message}` };
+    return { ok: false, message: `Invalid ${form.word}: ${firstIssue(parsed.error)}` };
   }
   return { ok: true, action: parsed.data };
 }

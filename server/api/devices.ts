@@ -15,6 +15,7 @@ import { type MediaService, type MediaView, ViewerError } from "../media/mod.ts"
 import type { AuthVariables } from "../http/auth.ts";
 import { readBody } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
+import { firstIssue } from "../../shared/protocol/errors.ts";
 
 /** A device as `GET /api/devices` shows it; `busy` (a GUI node holds its screen) is the scheduler's fact. */
 export function publicDevice(device: DeviceView, busy: boolean, media?: MediaView) {
@@ -182,8 +183,7 @@ export function deviceRoutes(
     const device = find(c.req.param("id"));
     const query = FrameQuerySchema.safeParse(c.req.query());
     if (!query.success) {
-      const issue = query.error.issues[0];
-      throw new HttpError("invalid-query", `Cannot accept query: ${issue.path.join(".")}: ${issue.message}`);
+      throw new HttpError("invalid-query", `Cannot accept query: ${firstIssue(query.error)}`);
     }
     const outcome = await deps.dispatcher.execute(device.id, { type: "frame", ...query.data });
     if (!outcome.ok) failed(outcome);

@@ -10,8 +10,6 @@ import { failure, FailureError } from "../../shared/protocol/mod.ts";
 import { loadSharp } from "./sharp.ts";
 import type { Frame } from "./types.ts";
 
-export { loadSharp } from "./sharp.ts";
-
 /** An image ready for the OCR engine. */
 export interface PreparedImage {
   /** Binary PGM (P5), 8-bit grey. */

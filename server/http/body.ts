@@ -12,6 +12,8 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { HttpError } from "./errors.ts";
+import { firstIssue } from "../../shared/protocol/errors.ts";
+import { concatBytes } from "../../shared/bytes.ts";
 
 /** The limit of routes that do not name their own (1 MiB). */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -46,14 +48,7 @@ export async function readBodyBytes(request: Request, maxBytes: number): Promise
   } finally {
     reader.releaseLock();
   }
-  if (chunks.length === 1) return chunks[0];
-  const bytes = new Uint8Array(byteLength);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+  return chunks.length === 1 ? chunks[0] : concatBytes(chunks, byteLength);
 }
 
 /** Reads a JSON body of at most `maxBytes` UTF-8 bytes. */
@@ -80,9 +75,7 @@ export async function readBody<S extends z.ZodType>(
 ): Promise<z.output<S>> {
   const parsed = schema.safeParse(await readJson(c, maxBytes));
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
-    throw new HttpError("invalid-body", `Cannot accept body: ${where}${issue.message}`);
+    throw new HttpError("invalid-body", `Cannot accept body: ${firstIssue(parsed.error)}`);
   }
   return parsed.data;
 }
