@@ -9,6 +9,7 @@ const BENCHES = [
   "capture_bench.ts",
   "scheduler_bench.ts",
   "scheduler_core_bench.ts",
+  "validate_bench.ts",
   "dag_cpu_bench.ts",
   "action_bench.ts",
   "restart_bench.ts",
