@@ -171,6 +171,13 @@ Deno.test(
       });
       assert.deepEqual(await replay.next(), online, "Last-Event-ID replays device events too");
       assert.deepEqual(await replay.next((e) => e.event === "device"), offline);
+      // The `: replayed` marker comes once everything up to the newest event was sent, and not before.
+      await replay.comment("replayed");
+      assert.equal(
+        replay.events.at(-1)?.id,
+        marker.id,
+        "the replay reached the newest event before its marker",
+      );
       await Promise.all([all.close(), filtered.close(), replay.close()]);
     } finally {
       await closeAll();

@@ -100,7 +100,7 @@ Deno.test(
   },
 );
 
-/** Reads the SSE replay after `lastEventId` until it pauses. */
+/** Reads the SSE replay after `lastEventId` up to the server's `: replayed` marker. */
 async function readEvents(
   api: (path: string) => Promise<Response>,
   lastEventId: number,
@@ -109,12 +109,12 @@ async function readEvents(
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   let text = "";
-  while (true) {
-    const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), 300));
-    const chunk = await Promise.race([reader.read(), timeout]);
-    if (chunk === null || chunk.done) break;
-    text += decoder.decode(chunk.value);
+  while (!text.includes("\n: replayed\n")) {
+    const chunk = await reader.read();
+    if (chunk.done) throw new Error(`the stream ended before its replay marker: ${text}`);
+    text += decoder.decode(chunk.value, { stream: true });
   }
   await reader.cancel();
-  return text.split("\n").filter((l) => l.startsWith("data: ")).map((l) => JSON.parse(l.slice(6)));
+  const replay = text.slice(0, text.indexOf("\n: replayed\n"));
+  return replay.split("\n").filter((l) => l.startsWith("data: ")).map((l) => JSON.parse(l.slice(6)));
 }

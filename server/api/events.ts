@@ -3,7 +3,8 @@
  * a node attempt took (`event: step`) and every device state change (`event: device`), each with an
  * increasing `id:` from one sequence. A client that reconnects with `Last-Event-ID` (header or
  * `?lastEventId=`) first gets everything it missed; an id the server never issued (malformed, or beyond the
- * newest) resumes from the newest event. `?dag=ID` keeps one DAG's transitions and steps only. A stream
+ * newest) resumes from the newest event, and a `: replayed` comment follows what was missed. `?dag=ID` keeps
+ * one DAG's transitions and steps only. A stream
  * ends when its token is revoked or the server shuts down.
  */
 import { Hono } from "hono";
@@ -109,6 +110,8 @@ export function eventRoutes(log: EventLog, options: EventRouteOptions) {
         }
         replaying = false;
         for (const event of buffered) send(event);
+        // A marker after the history: a client knows it has caught up without waiting for silence.
+        if (!ended) controller.enqueue(encoder.encode(": replayed\n\n"));
         if (options.signal?.aborted) shutdown();
       },
       cancel() {
