@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { firstStartKeys, runServer, type ServerRun, stopServer } from "./helpers/server_process.ts";
 import { runTask } from "./helpers/task.ts";
-import { mountTmpfs, tmpfsUnavailable } from "./helpers/tmpfs.ts";
+import { mountTmpfs } from "./helpers/tmpfs.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };
 
@@ -143,7 +143,6 @@ Deno.test("a truncated JSON row in the input log stops start-up naming the row",
 
 Deno.test({
   name: "a read-only data dir stops the server with one clear line",
-  ignore: tmpfsUnavailable !== null,
   ...live,
   fn: async () => {
     const disk = await mountTmpfs(16 * 1024 * 1024);

@@ -7,10 +7,9 @@ import assert from "node:assert/strict";
 import { parseConfig } from "../server/config.ts";
 import { type RunningServer, startServer } from "../server/server.ts";
 import { until } from "./helpers/gateway_harness.ts";
-import { mountTmpfs, type Tmpfs, tmpfsUnavailable } from "./helpers/tmpfs.ts";
+import { mountTmpfs, type Tmpfs } from "./helpers/tmpfs.ts";
 
 const live = { sanitizeResources: false, sanitizeOps: false };
-const ignore = tmpfsUnavailable !== null;
 
 /** A server on `dataDir` and a fetch with the given operator token (made in the store when not given). */
 async function boot(dataDir: string, token?: string) {
@@ -82,7 +81,6 @@ const sleeper = (name: string, sleepMs: number) => ({
 
 Deno.test({
   name: "a DAG refused on a full disk gets 507 storage-full, is not listed, and is not back after a restart",
-  ignore,
   ...live,
   fn: () =>
     onTmpfs(async (rig) => {
@@ -109,7 +107,6 @@ Deno.test({
 
 Deno.test({
   name: "a timer that fires on a full disk does not crash the server; its node completes once space returns",
-  ignore,
   ...live,
   fn: () =>
     onTmpfs(async ({ disk, server, api }) => {
@@ -141,7 +138,6 @@ Deno.test({
 Deno.test({
   name:
     "the server starts on a full disk read-only: reads work, writes get 507, /healthz says degraded until space returns",
-  ignore,
   ...live,
   fn: () =>
     onTmpfs(async (rig) => {
