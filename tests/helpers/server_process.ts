@@ -100,14 +100,18 @@ const root = new URL("../..", import.meta.url).pathname;
 
 /**
  * Starts the server on `dataDir` (port 0) until it says where it listens, then stops it with SIGTERM; what it
- * printed on stdout by then and its exit code. `viaTask` starts it as an operator does, `deno task server`.
+ * printed on stdout and stderr by then and its exit code. `viaTask` starts it as an operator does,
+ * `deno task server`; `permissions` replaces `-A` with these `deno run` flags.
  */
 export async function startOnce(
   dataDir: string,
-  options: { viaTask?: boolean } = {},
-): Promise<{ output: string; code: number }> {
+  options: { viaTask?: boolean; permissions?: string[] } = {},
+): Promise<{ output: string; errors: string; code: number }> {
+  const listen = ["--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir];
   const args = options.viaTask
-    ? ["task", "-q", "server", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir]
+    ? ["task", "-q", "server", ...listen]
+    : options.permissions
+    ? ["run", ...options.permissions, "server/main.ts", ...listen]
     : serverArgs(0, dataDir, ["--log", "silent"]);
   const child = new Deno.Command(options.viaTask ? "deno" : Deno.execPath(), {
     args,
@@ -115,6 +119,7 @@ export async function startOnce(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  const errors = new Response(child.stderr).text();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let output = "";
   try {
@@ -126,9 +131,8 @@ export async function startOnce(
   } finally {
     child.kill("SIGTERM");
     await reader.cancel();
-    await child.stderr.cancel();
   }
-  return { output, code: (await child.status).code };
+  return { output, errors: await errors, code: (await child.status).code };
 }
 
 /** Writes an operator token and a device key into the store of `dataDir` (made if need be), without a server. */
